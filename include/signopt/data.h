@@ -1,0 +1,66 @@
+/* signopt/data.h — data sets and their splits across workers.
+ *
+ * Loaders validate everything they read (magic, dimensions, sizes, label ranges) and fail with SO_EIO or
+ * SO_EFORMAT and a message naming the file and the byte offset or line; they never return partial data. */
+#ifndef SIGNOPT_DATA_H
+#define SIGNOPT_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A labelled data set. Dense rows (x is n x dim, row-major) or sparse CSR rows (row_ptr has n+1 entries,
+ * col/val hold the nonzeros) — exactly one of x and row_ptr is non-NULL. Labels are class ids 0..classes-1. */
+typedef struct so_dataset {
+    size_t n, dim;
+    int classes;
+    float *x;
+    size_t *row_ptr;
+    uint32_t *col;
+    float *val;
+    int32_t *y;
+    /* image shape for IDX data (h x w x c), 0 otherwise */
+    int height, width, channels;
+} so_dataset;
+
+void so_dataset_free(so_dataset *ds);
+
+/* IDX (MNIST format) images + labels, gzip or raw (zlib gzopen reads both). Pixels scaled to [0,1]. */
+int so_idx_load(so_dataset *out, const char *images_path, const char *labels_path);
+/* A folder holding train-images-idx3-ubyte[.gz] etc.; "fashion-mnist" names /usr/share/datasets/fashion-mnist.
+ * Loads train and test. */
+int so_mnist_load(so_dataset *train, so_dataset *test, const char *dir_or_name);
+/* LIBSVM / SVMlight text ("label idx:val ..."), 1-based ascending indices. Labels +-1, 0/1 or class ids are
+ * mapped to 0..classes-1 (for two classes: the smaller label -> 0). dim 0: the largest index seen. */
+int so_libsvm_load(so_dataset *out, const char *path, size_t dim);
+/* Keep the rows of class a (-> label 0) and class b (-> label 1): a binary task from image data. */
+int so_dataset_binary(so_dataset *out, const so_dataset *in, int class_a, int class_b);
+/* An epsilon-like dense synthetic binary set (004 Ex. 5 uses epsilon, 400k x 2000): rows ~ N(0, I/dim)
+ * normalized, labels from a random planted separator with label noise; seeded (SO_STREAM_DATA). */
+int so_synth_epsilon(so_dataset *out, size_t n, size_t dim, double label_noise, uint64_t seed);
+
+/* ---- Splits across n workers ---- */
+typedef struct so_split_config {
+    int dirichlet;   /* 0: IID; 1: Dirichlet(alpha) label skew (Hsu et al. 2019) */
+    double alpha;
+} so_split_config;
+/* Parse "iid" or "dirichlet:A". */
+int so_split_parse(so_split_config *s, const char *text);
+
+/* Worker shards as index lists into a data set: worker j holds idx[off[j] .. off[j+1]). */
+typedef struct so_split {
+    int n;
+    size_t *off;     /* n + 1 */
+    uint32_t *idx;   /* ds->n entries */
+} so_split;
+int so_split_make(so_split *out, const so_dataset *ds, int n, const so_split_config *cfg, uint64_t seed);
+void so_split_free(so_split *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

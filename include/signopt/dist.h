@@ -1,0 +1,110 @@
+/* signopt/dist.h — distributed sign methods over a transport (ALGORITHMS.md, "Distributed methods").
+ *
+ * Ids: mv-signsgd mv-signum sto-signsgd mv-sto-signsgd-sim fed-mv-sto-signsgd-sim mvsm-v1 mvsm-v2
+ * mv-scaled-signsgd dist-sgd dist-sgdm dist-adamw. Each is written once (src/dist/algos.c) against the
+ * transport interface; the transports (src/dist/transport_local.c, transport_mpi.c) know nothing of optimizers.
+ * All workers keep identical x. */
+#ifndef SIGNOPT_DIST_H
+#define SIGNOPT_DIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core.h"
+#include "optim.h"
+#include "sign.h"
+#include "problem.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Transport: moves packed words and floats between workers; one process may host many workers ---- */
+typedef struct so_transport so_transport;
+
+typedef enum so_pattern {
+    SO_PATTERN_PS = 0,       /* parameter server: gather to rank 0, vote there, broadcast the result */
+    SO_PATTERN_ALLGATHER = 1 /* decentralized: allgather the 1-bit messages, every rank votes */
+} so_pattern;
+
+/* n in-process workers in one process (they are run on `threads` threads by the cluster). */
+so_transport *so_transport_local(int n_workers);
+/* One worker per MPI rank on MPI_COMM_WORLD; MPI must be initialized by the caller. SO_EUNSUPPORTED (NULL +
+ * message) if built without MPI. */
+so_transport *so_transport_mpi(void);
+void so_transport_destroy(so_transport *t);
+int so_transport_workers(const so_transport *t);      /* n */
+int so_transport_rank(const so_transport *t);         /* 0 for local */
+int so_transport_is_root(const so_transport *t);      /* writes files */
+/* The workers this process hosts: [*first, *first + *count). */
+void so_transport_local_workers(const so_transport *t, int *first, int *count);
+/* Check that every rank holds the same bytes (a hash of the configuration); SO_ECOMM with a message naming the
+ * first rank that differs. */
+int so_transport_check_same(so_transport *t, const void *bytes, size_t size, const char *what);
+
+/* ---- Cluster: n workers running one distributed algorithm ---- */
+typedef struct so_cluster_config {
+    const char *algo;
+    double lr;             /* gamma / eta / alpha (per round, schedule applied) */
+    double beta;           /* theta: weight of the old momentum value */
+    double beta2, eps, weight_decay;   /* dist-adamw; weight decay for dist-* */
+    int nesterov;          /* dist-sgdm */
+    so_momentum_init momentum_init;    /* overrides the id's default only when momentum_init_set */
+    int momentum_init_set;
+    double R;              /* stochastic-sign bound (sto-signsgd, *-sim, mvsm: G) */
+    double alpha;          /* mv-sto-signsgd-sim extrapolation y = x + alpha (x - x_prev) */
+    int local_steps;       /* fed-mv-sto-signsgd-sim K */
+    double local_lr;       /* fed-mv-sto-signsgd-sim eta_local */
+    so_ties ties;
+    int byzantine;         /* f adversarial workers (the last f ids) */
+    int byzantine_random;  /* 0: send -sign (flip); 1: random signs */
+    double dropout;        /* each worker absent from a round with this probability */
+    so_pattern pattern;
+    so_schedule schedule;
+    int threads;           /* worker threads for in-process workers (results do not depend on it) */
+    uint64_t seed;
+} so_cluster_config;
+
+void so_cluster_config_default(so_cluster_config *c);
+
+typedef struct so_cluster so_cluster;
+
+so_cluster *so_cluster_create(const so_cluster_config *cfg, so_problem *p, so_transport *t);
+void so_cluster_destroy(so_cluster *c);
+
+/* One round t (the cluster counts): every worker takes its gradient(s), encodes its message, the transport
+ * moves it, the server (or every rank) decides, and x is updated identically everywhere. */
+int so_cluster_round(so_cluster *c, float *x);
+
+/* Cumulative bits sent per worker since round 0, uplink and downlink, side channels included. */
+void so_cluster_bits(const so_cluster *c, uint64_t *up, uint64_t *down);
+/* Bits per worker per round the algorithm sends (for n, d of this cluster; zero-bit downlink counted when the
+ * tie rule is zero). */
+void so_cluster_bits_per_round(const so_cluster *c, uint64_t *up, uint64_t *down);
+/* Largest ||g||_inf of the stochastic gradients any worker saw so far (000 App. E.3). */
+double so_cluster_g_linf(const so_cluster *c);
+/* Mean minibatch loss of the last round's gradients (over present workers). */
+double so_cluster_last_loss(const so_cluster *c);
+long so_cluster_round_count(const so_cluster *c);
+
+/* Checkpoint support: the whole state (every worker's buffers, round counter, x_prev), as bytes. With MPI the
+ * root gathers all workers' state; load scatters it. */
+size_t so_cluster_state_size(const so_cluster *c);
+int so_cluster_save(so_cluster *c, void *buf, size_t size);
+int so_cluster_load(so_cluster *c, const void *buf, size_t size);
+
+const char *const *so_dist_algos(void);
+int so_dist_is_algo(const char *id);
+
+/* ---- Network cost model: predicted communication seconds per round ---- */
+typedef struct so_netcost {
+    double ps_1bit;        /* 1-bit parameter server: n uplinks into one server link, one broadcast */
+    double allgather_1bit; /* ring allgather of n d-bit messages */
+    double ring_fp32;      /* ring allreduce of d fp32 values */
+} so_netcost;
+/* n workers, d coordinates, link bandwidth in bits/s, latency in s; down_bits per coordinate (1 or 2). */
+void so_netcost_predict(so_netcost *out, int n, size_t d, double bandwidth_bps, double latency_s, int down_bits);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

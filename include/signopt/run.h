@@ -1,0 +1,56 @@
+/* signopt/run.h — the training driver: one run of an algorithm on a problem, with evaluations.
+ * Used by `signopt train`; single-node ids step a so_optim, distributed ids a so_cluster. */
+#ifndef SIGNOPT_RUN_H
+#define SIGNOPT_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core.h"
+#include "optim.h"
+#include "problem.h"
+#include "dist.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One row of metrics.csv (CLI.md). */
+typedef struct so_metrics_row {
+    uint64_t seed;
+    long step;
+    double epoch;
+    double loss, train_acc, test_acc, grad_l1, grad_l2, g_linf;
+    uint64_t bits_up, bits_down;
+    double wall_s;
+} so_metrics_row;
+
+typedef void (*so_row_fn)(const so_metrics_row *row, void *user);
+/* Return nonzero to stop the run (e.g. a signal). */
+typedef int (*so_progress_fn)(long step, long total, double loss, void *user);
+
+typedef struct so_run_config {
+    const char *algo;
+    so_optim_config optim;     /* single-node ids */
+    so_cluster_config cluster; /* distributed ids */
+    long steps;
+    long eval_every;
+    uint64_t seed;
+    const char *checkpoint;    /* save here at every evaluation (NULL: none) */
+    const char *resume;        /* continue from here (NULL: start) */
+} so_run_config;
+
+typedef struct so_run_result {
+    so_metrics_row final;      /* the last evaluation */
+    so_metrics_row tau;        /* the random iterate x_tau, tau uniform in {1..T} from (seed, SO_STREAM_TAU) */
+    long tau_step;
+    int stopped_early;
+} so_run_result;
+
+/* Run one seed: rows are passed to row_fn as they are made (on the root only). */
+int so_run(const so_run_config *cfg, so_problem *p, so_transport *t, so_row_fn row_fn, void *row_user,
+           so_progress_fn progress, void *progress_user, so_run_result *result);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
