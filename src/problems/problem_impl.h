@@ -39,7 +39,9 @@ struct so_problem {
 /* Constructors of the families: fill p->ops, dim, tensors, samples, impl; return SO_OK or an error. */
 int so__synthetic_create(so_problem *p);
 int so__model_create(so_problem *p);
+int so__lm_create(so_problem *p);
 int so__synthetic_is(const char *id);
 int so__model_is(const char *id);
+int so__lm_is(const char *id);
 
 #endif
