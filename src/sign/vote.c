@@ -1,0 +1,289 @@
+/* vote.c — the majority vote on packed sign vectors (ALGORITHMS.md, "The sign operators" and "Distributed
+ * methods": mv-signsgd, Bernstein et al. 2018/2019; mvsm-v2's S_1 downlink, seed 000 Alg 2 v2).
+ *
+ * The votes are counted on the packed words, never unpacked: for each word position, the count of +1 votes
+ * of its 64 coordinates is kept as P bit planes (plane k holds bit k of the 64 counts, P = bits of m), so one
+ * 64-bit logic operation adds 64 coordinates at once. Rows are added 16 at a time by a carry-save adder tree
+ * (Harley and Seal's population count, as in Mula, Kurz and Lemire, "Faster population counts using AVX2
+ * instructions", 2018) that keeps planes 0..3 and emits a "sixteens" word, which ripples into planes 4..P-1;
+ * the remaining < 16 rows ripple through all planes. The sign is then a bit-sliced comparison of the planes
+ * with m/2. Words are processed in tiles of TILE words so that a tile's planes (P * TILE * 8 bytes, 20 KiB for
+ * n = 1000) stay in L1 while every row streams through once. Tiles are independent: threads split them and the
+ * result does not depend on the thread count. */
+#include <string.h>
+#include "signopt/sign.h"
+#include "philox_lanes.h"
+
+#define TILE 256 /* words per tile: 16384 coordinates, 2 KiB of each row */
+
+/* Carry-save adder: hi:lo = a + b + c, bit by bit. */
+#define CSA(hi, lo, a, b, c)                     \
+    do {                                         \
+        uint64_t u_ = (a) ^ (b), c_ = (c);       \
+        (hi) = ((a) & (b)) | (u_ & c_);          \
+        (lo) = u_ ^ c_;                          \
+    } while (0)
+
+static size_t present_rows(const uint64_t *const *rows, size_t n)
+{
+    size_t m = 0;
+    for (size_t j = 0; j < n; j++) m += rows[j] != NULL;
+    return m;
+}
+
+/* Bits needed to hold counts 0..m. */
+static int count_planes(size_t m)
+{
+    int p = 0;
+    while (p < 64 && (m >> p) != 0) p++;
+    return p;
+}
+
+/* planes[k..P-1][0..nw) += carry[0..nw) << k, rippling; carry is consumed. */
+static void ripple(uint64_t (*restrict planes)[TILE], uint64_t *restrict carry, int k, int P, size_t nw)
+{
+    for (; k < P; k++) {
+        uint64_t *restrict pk = planes[k];
+        for (size_t w = 0; w < nw; w++) {
+            uint64_t x = pk[w], c = carry[w];
+            pk[w] = x ^ c;
+            carry[w] = x & c;
+        }
+    }
+}
+
+/* Add 16 rows (each already offset to the tile) into planes; needs P >= 5, true once 16 rows are present. */
+static void add16(uint64_t (*restrict planes)[TILE], uint64_t *restrict carry, const uint64_t *const *g, int P,
+                  size_t nw)
+{
+    const uint64_t *restrict r0 = g[0], *restrict r1 = g[1], *restrict r2 = g[2], *restrict r3 = g[3];
+    const uint64_t *restrict r4 = g[4], *restrict r5 = g[5], *restrict r6 = g[6], *restrict r7 = g[7];
+    const uint64_t *restrict r8 = g[8], *restrict r9 = g[9], *restrict ra = g[10], *restrict rb = g[11];
+    const uint64_t *restrict rc = g[12], *restrict rd = g[13], *restrict re = g[14], *restrict rf = g[15];
+    uint64_t *restrict p1 = planes[0], *restrict p2 = planes[1], *restrict p4 = planes[2];
+    uint64_t *restrict p8 = planes[3];
+    for (size_t w = 0; w < nw; w++) {
+        uint64_t ones = p1[w], twos = p2[w], fours = p4[w], eights = p8[w];
+        uint64_t twosA, twosB, foursA, foursB, eightsA, eightsB, sixteens;
+        CSA(twosA, ones, ones, r0[w], r1[w]);
+        CSA(twosB, ones, ones, r2[w], r3[w]);
+        CSA(foursA, twos, twos, twosA, twosB);
+        CSA(twosA, ones, ones, r4[w], r5[w]);
+        CSA(twosB, ones, ones, r6[w], r7[w]);
+        CSA(foursB, twos, twos, twosA, twosB);
+        CSA(eightsA, fours, fours, foursA, foursB);
+        CSA(twosA, ones, ones, r8[w], r9[w]);
+        CSA(twosB, ones, ones, ra[w], rb[w]);
+        CSA(foursA, twos, twos, twosA, twosB);
+        CSA(twosA, ones, ones, rc[w], rd[w]);
+        CSA(twosB, ones, ones, re[w], rf[w]);
+        CSA(foursB, twos, twos, twosA, twosB);
+        CSA(eightsB, fours, fours, foursA, foursB);
+        CSA(sixteens, eights, eights, eightsA, eightsB);
+        p1[w] = ones;
+        p2[w] = twos;
+        p4[w] = fours;
+        p8[w] = eights;
+        carry[w] = sixteens;
+    }
+    ripple(planes, carry, 4, P, nw);
+}
+
+/* planes[0..P)[0..nw) <- bit-sliced counts of +1 votes of the present rows over words [w0, w0 + nw). */
+static void count_tile(uint64_t (*restrict planes)[TILE], uint64_t *restrict carry, int P,
+                       const uint64_t *const *rows, size_t n, size_t w0, size_t nw)
+{
+    for (int k = 0; k < P; k++) memset(planes[k], 0, nw * sizeof(uint64_t));
+    const uint64_t *group[16];
+    int g = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (!rows[j]) continue;
+        group[g++] = rows[j] + w0;
+        if (g == 16) {
+            add16(planes, carry, group, P, nw);
+            g = 0;
+        }
+    }
+    for (int i = 0; i < g; i++) {
+        memcpy(carry, group[i], nw * sizeof(uint64_t));
+        ripple(planes, carry, 0, P, nw);
+    }
+}
+
+/* Bit-sliced comparison of the counts with h, from the top plane down: gt_i = c_i > h, eq_i = c_i == h. */
+static void compare_tile(uint64_t *restrict gt, uint64_t *restrict eq, uint64_t (*restrict planes)[TILE], int P,
+                         uint64_t h, size_t nw)
+{
+    for (size_t w = 0; w < nw; w++) {
+        gt[w] = 0;
+        eq[w] = ~(uint64_t)0;
+    }
+    for (int k = P - 1; k >= 0; k--) {
+        const uint64_t *restrict pk = planes[k];
+        if ((h >> k) & 1) {
+            for (size_t w = 0; w < nw; w++) eq[w] &= pk[w];
+        } else {
+            for (size_t w = 0; w < nw; w++) {
+                gt[w] |= eq[w] & pk[w];
+                eq[w] &= ~pk[w];
+            }
+        }
+    }
+}
+
+/* Random tie words for [w0, w0 + nw), w0 even: word w is u32 draws 2w (low half) and 2w + 1 (high half) of
+ * (seed, 0, step, SO_STREAM_TIES), i.e. Philox block w / 2, outputs 0,1 (w even) or 2,3 (w odd). */
+static void tie_words(uint64_t *restrict rnd, const so_philox_key *key, size_t w0, size_t nw)
+{
+    uint32_t out[4][SO_LANES];
+    for (size_t b = 0; 2 * b < nw; b += SO_LANES) {
+        so_philox_lanes(out, key, (uint32_t)(w0 / 2 + b));
+        for (size_t j = 0; j < SO_LANES && 2 * (b + j) < nw; j++) {
+            rnd[2 * (b + j)] = (uint64_t)out[0][j] | (uint64_t)out[1][j] << 32;
+            if (2 * (b + j) + 1 < nw) rnd[2 * (b + j) + 1] = (uint64_t)out[2][j] | (uint64_t)out[3][j] << 32;
+        }
+    }
+}
+
+static inline uint64_t last_word_mask(size_t d)
+{
+    return d % 64 ? ((uint64_t)1 << (d % 64)) - 1 : ~(uint64_t)0;
+}
+
+/* Tiles run in parallel only when there is enough work to pay for waking the threads. */
+#define PARALLEL_WORK ((size_t)1 << 20) /* row-words */
+
+/* sign_bits, zero_bits are (ceil(d/64),); rows[j] is (ceil(d/64),) or NULL */
+size_t so_vote_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bits,
+                        const uint64_t *const *rows, size_t n, size_t d,
+                        so_ties ties, uint64_t seed, uint32_t step)
+{
+    size_t nwords = so_packed_words(d), m = present_rows(rows, n);
+    if (m == 0) {
+        memset(sign_bits, 0, nwords * sizeof(uint64_t));
+        if (zero_bits) memset(zero_bits, 0, nwords * sizeof(uint64_t));
+        return 0;
+    }
+    int P = count_planes(m);
+    uint64_t h = m / 2;
+    int may_tie = m % 2 == 0;
+    so_philox_key key = so_philox_key_make(seed, 0, step, SO_STREAM_TIES);
+    size_t ntiles = (nwords + TILE - 1) / TILE;
+#pragma omp parallel for schedule(static) if (m * nwords >= PARALLEL_WORK && ntiles > 1)
+    for (size_t t = 0; t < ntiles; t++) {
+        uint64_t planes[P][TILE], carry[TILE], gt[TILE], eq[TILE];
+        size_t w0 = t * TILE, nw = nwords - w0 < TILE ? nwords - w0 : TILE;
+        count_tile(planes, carry, P, rows, n, w0, nw);
+        compare_tile(gt, eq, planes, P, h, nw);
+        if (!may_tie) memset(eq, 0, nw * sizeof(uint64_t));
+        uint64_t *restrict s = sign_bits + w0;
+        if (ties == SO_TIES_RANDOM && may_tie) {
+            tie_words(carry, &key, w0, nw);
+            for (size_t w = 0; w < nw; w++) s[w] = gt[w] | (eq[w] & carry[w]);
+        } else if (ties == SO_TIES_POSITIVE) {
+            for (size_t w = 0; w < nw; w++) s[w] = gt[w] | eq[w];
+        } else {
+            memcpy(s, gt, nw * sizeof(uint64_t));
+        }
+        if (zero_bits) {
+            if (ties == SO_TIES_ZERO) memcpy(zero_bits + w0, eq, nw * sizeof(uint64_t));
+            else memset(zero_bits + w0, 0, nw * sizeof(uint64_t));
+        }
+    }
+    sign_bits[nwords - 1] &= last_word_mask(d);
+    if (zero_bits) zero_bits[nwords - 1] &= last_word_mask(d);
+    return m;
+}
+
+/* The 64 counts of word w of a tile, bit-sliced planes back to integers (two 32-lane halves, so the shifts
+ * stay 32-bit and vectorize). */
+static void word_counts(uint32_t c[64], uint64_t (*restrict planes)[TILE], int P, size_t w)
+{
+    for (int b = 0; b < 64; b++) c[b] = 0;
+    for (int k = 0; k < P; k++) {
+        uint32_t lo = (uint32_t)planes[k][w], hi = (uint32_t)(planes[k][w] >> 32);
+        for (int b = 0; b < 32; b++) c[b] |= ((lo >> b) & 1u) << k;
+        for (int b = 0; b < 32; b++) c[32 + b] |= ((hi >> b) & 1u) << k;
+    }
+}
+
+/* counts is (d,); rows[j] is (ceil(d/64),) or NULL */
+void so_vote_count(uint32_t *restrict counts, const uint64_t *const *rows, size_t n, size_t d)
+{
+    size_t nwords = so_packed_words(d), m = present_rows(rows, n);
+    if (m == 0) {
+        memset(counts, 0, d * sizeof(uint32_t));
+        return;
+    }
+    int P = count_planes(m);
+    size_t ntiles = (nwords + TILE - 1) / TILE;
+#pragma omp parallel for schedule(static) if (m * nwords >= PARALLEL_WORK && ntiles > 1)
+    for (size_t t = 0; t < ntiles; t++) {
+        uint64_t planes[P][TILE], carry[TILE];
+        size_t w0 = t * TILE, nw = nwords - w0 < TILE ? nwords - w0 : TILE;
+        count_tile(planes, carry, P, rows, n, w0, nw);
+        for (size_t w = 0; w < nw; w++) {
+            uint32_t c[64];
+            word_counts(c, planes, P, w);
+            size_t i0 = 64 * (w0 + w), len = d - i0 < 64 ? d - i0 : 64;
+            memcpy(counts + i0, c, len * sizeof(uint32_t));
+        }
+    }
+}
+
+/* sign_bits is (ceil(d/64),); rows[j] is (ceil(d/64),) or NULL.
+ * bit_i = (u_i * m < c_i), u_i = (draw_i >> 8) 2^-24 the float so_rand_uniformf_at gives, compared exactly in
+ * integers as (draw_i >> 8) * m < c_i * 2^24: P(bit_i = 1) = ceil(c_i 2^24 / m) / 2^24, within 2^-24 of c_i/m. */
+size_t so_vote_stochastic(uint64_t *restrict sign_bits, const uint64_t *const *rows, size_t n, size_t d,
+                          uint64_t seed, uint32_t step)
+{
+    size_t nwords = so_packed_words(d), m = present_rows(rows, n);
+    if (m == 0) {
+        memset(sign_bits, 0, nwords * sizeof(uint64_t));
+        return 0;
+    }
+    int P = count_planes(m);
+    so_philox_key key = so_philox_key_make(seed, 0, step, SO_STREAM_DOWN);
+    size_t ntiles = (nwords + TILE - 1) / TILE;
+#pragma omp parallel for schedule(static) if (m * nwords >= PARALLEL_WORK && ntiles > 1)
+    for (size_t t = 0; t < ntiles; t++) {
+        uint64_t planes[P][TILE], carry[TILE];
+        size_t w0 = t * TILE, nw = nwords - w0 < TILE ? nwords - w0 : TILE;
+        count_tile(planes, carry, P, rows, n, w0, nw);
+        for (size_t w = 0; w < nw; w++) {
+            uint32_t c[64], draws[64];
+            word_counts(c, planes, P, w);
+            so_philox_word_draws(draws, &key, w0 + w);
+            uint64_t word = 0;
+            for (int b = 0; b < 64; b++)
+                word |= (uint64_t)((uint64_t)(draws[b] >> 8) * m < (uint64_t)c[b] << 24) << b;
+            sign_bits[w0 + w] = word;
+        }
+    }
+    sign_bits[nwords - 1] &= last_word_mask(d);
+    return m;
+}
+
+/* x is (d,); sign_bits, zero_bits are (ceil(d/64),); zero_bits may be NULL. x_i -= scale * s_i. */
+void so_vote_apply(float *restrict x, const uint64_t *restrict sign_bits, const uint64_t *restrict zero_bits,
+                   size_t d, float scale)
+{
+    size_t nwords = so_packed_words(d);
+#pragma omp parallel for schedule(static) if (nwords >= 65536)
+    for (size_t w = 0; w < nwords; w++) {
+        float *restrict xw = x + 64 * w;
+        int len = d - 64 * w < 64 ? (int)(d - 64 * w) : 64;
+        uint64_t sw = sign_bits[w], zw = zero_bits ? zero_bits[w] : 0;
+        for (int half = 0; half < 2; half++) {
+            uint32_t s = (uint32_t)(sw >> (32 * half)), z = (uint32_t)(zw >> (32 * half));
+            int end = len - 32 * half < 32 ? len - 32 * half : 32;
+            float *restrict xh = xw + 32 * half;
+            /* s_i in {-1, 0, +1} made in integers (so a zero is +0.0, never -0.0), then the same
+             * x - scale * s a float reference computes. */
+            for (int b = 0; b < end; b++) {
+                int sign = 2 * (int)((s >> b) & 1u) - 1, keep = 1 - (int)((z >> b) & 1u);
+                xh[b] -= scale * (float)(sign * keep);
+            }
+        }
+    }
+}

@@ -1,0 +1,271 @@
+/* test_vote.c — the packed majority vote (src/sign/vote.c) against a naive reference written here: every row
+ * unpacked to +1/-1 and summed in a plain loop, the sign of the sum taken by hand. */
+#include <stdlib.h>
+#include "signopt/sign.h"
+#include "test.h"
+
+/* Inputs come from splitmix64 (Steele, Lea, Flood 2014), independent of the library's Philox. */
+static uint64_t mix_state;
+static uint64_t next_u64(void)
+{
+    uint64_t z = (mix_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static int get_bit(const uint64_t *words, size_t i) { return (int)((words[i / 64] >> (i % 64)) & 1); }
+
+/* Naive per-coordinate sum of +1/-1 votes over present rows, and the number present. */
+static long *naive_sums(const uint64_t *const *rows, size_t n, size_t d, size_t *m_out)
+{
+    long *sum = calloc(d, sizeof(long));
+    size_t m = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (!rows[j]) continue;
+        m++;
+        for (size_t i = 0; i < d; i++) sum[i] += get_bit(rows[j], i) ? 1 : -1;
+    }
+    *m_out = m;
+    return sum;
+}
+
+static const size_t ns[] = {1, 2, 3, 8, 9, 16, 17, 64, 127, 128, 1000};
+static const size_t ds[] = {1, 63, 65, 1000, 4097};
+
+/* n random packed rows of d coordinates, unused high bits 0; row j is NULL (absent) where bit j % 64 of
+ * `absent` is set. The block is kept apart from the row pointers, which may be NULL. */
+typedef struct rowset { const uint64_t **rows; uint64_t *block; } rowset;
+static rowset rowset_make(size_t n, size_t d, uint64_t absent)
+{
+    size_t nw = so_packed_words(d);
+    rowset s;
+    s.rows = malloc((n + 1) * sizeof(*s.rows));
+    s.block = malloc(n * nw * sizeof(uint64_t));
+    for (size_t j = 0; j < n; j++) {
+        uint64_t *r = s.block + j * nw;
+        for (size_t w = 0; w < nw; w++) r[w] = next_u64();
+        if (d % 64) r[nw - 1] &= ((uint64_t)1 << (d % 64)) - 1;
+        s.rows[j] = ((absent >> (j % 64)) & 1) ? NULL : r;
+    }
+    return s;
+}
+static void rowset_free(rowset s) { free(s.rows); free(s.block); }
+
+static void test_count_matches_naive(void)
+{
+    mix_state = 1;
+    for (size_t a = 0; a < sizeof(ns) / sizeof(*ns); a++)
+        for (size_t b = 0; b < sizeof(ds) / sizeof(*ds); b++)
+            for (int with_absent = 0; with_absent < 2; with_absent++) {
+                size_t n = ns[a], d = ds[b];
+                rowset s = rowset_make(n, d, with_absent ? 0x8000000000000025ull : 0);
+                size_t m;
+                long *sum = naive_sums((const uint64_t *const *)s.rows, n, d, &m);
+                uint32_t *counts = malloc(d * sizeof(uint32_t));
+                so_vote_count(counts, (const uint64_t *const *)s.rows, n, d);
+                size_t bad = 0;
+                for (size_t i = 0; i < d; i++) bad += (long)counts[i] * 2 - (long)m != sum[i];
+                CHECK(bad == 0, "n=%zu d=%zu absent=%d: %zu counts differ from the naive sum", n, d, with_absent,
+                      bad);
+                free(counts);
+                free(sum);
+                rowset_free(s);
+            }
+}
+
+/* One majority vote against the naive rule: sum > 0 -> +1, sum < 0 -> -1, sum == 0 -> the tie rule. For the
+ * random rule, the tie bit is bit i % 32 of u32 draw i / 32 of (seed, 0, step, SO_STREAM_TIES), read here with
+ * the sequential so_rng (sign.h states this mapping). */
+static size_t check_majority(const uint64_t *const *rows, size_t n, size_t d, so_ties ties, uint64_t seed,
+                             uint32_t step)
+{
+    size_t nw = so_packed_words(d), m, bad = 0;
+    long *sum = naive_sums(rows, n, d, &m);
+    uint64_t *sign = malloc(nw * 8), *zero = malloc(nw * 8);
+    memset(sign, 0xA5, nw * 8);
+    memset(zero, 0x5A, nw * 8);
+    size_t got_m = so_vote_majority(sign, zero, rows, n, d, ties, seed, step);
+    if (got_m != m) bad++;
+    so_rng r;
+    so_rng_init(&r, seed, 0, step, SO_STREAM_TIES);
+    uint32_t draw = 0;
+    for (size_t i = 0; i < d; i++) {
+        if (i % 32 == 0) draw = so_rng_u32(&r);
+        int want_sign, want_zero = 0;
+        if (m == 0) want_sign = 0;
+        else if (sum[i] > 0) want_sign = 1;
+        else if (sum[i] < 0) want_sign = 0;
+        else if (ties == SO_TIES_ZERO) { want_sign = 0; want_zero = 1; }
+        else if (ties == SO_TIES_POSITIVE) want_sign = 1;
+        else want_sign = (draw >> (i % 32)) & 1;
+        bad += get_bit(sign, i) != want_sign;
+        bad += get_bit(zero, i) != want_zero;
+    }
+    for (size_t i = d; i < 64 * nw; i++) bad += get_bit(sign, i) + get_bit(zero, i); /* high bits stay 0 */
+    free(sign);
+    free(zero);
+    free(sum);
+    return bad;
+}
+
+static void test_majority_matches_naive_each_tie_rule(void)
+{
+    mix_state = 2;
+    for (size_t a = 0; a < sizeof(ns) / sizeof(*ns); a++)
+        for (size_t b = 0; b < sizeof(ds) / sizeof(*ds); b++)
+            for (int ties = 0; ties < 3; ties++) {
+                size_t n = ns[a], d = ds[b];
+                rowset s = rowset_make(n, d, 0);
+                size_t bad = check_majority((const uint64_t *const *)s.rows, n, d, (so_ties)ties, 77, 5);
+                CHECK(bad == 0, "n=%zu d=%zu ties=%d: %zu bits differ from the naive vote", n, d, ties, bad);
+                rowset_free(s);
+            }
+}
+
+/* Absent workers: the vote is over those present (m = present count), and parity follows m, not n. */
+static void test_majority_with_absent_rows(void)
+{
+    mix_state = 3;
+    const uint64_t masks[] = {0x1, 0x2, 0x8000000000000025ull, 0x5555555555555555ull};
+    for (size_t a = 0; a < sizeof(ns) / sizeof(*ns); a++)
+        for (size_t mi = 0; mi < 4; mi++)
+            for (int ties = 0; ties < 3; ties++) {
+                size_t n = ns[a], d = 1000;
+                rowset s = rowset_make(n, d, masks[mi]);
+                size_t bad = check_majority((const uint64_t *const *)s.rows, n, d, (so_ties)ties, 9, 1);
+                CHECK(bad == 0, "n=%zu absent=%llx ties=%d: %zu bits differ", n, (unsigned long long)masks[mi],
+                      ties, bad);
+                rowset_free(s);
+            }
+    /* Everyone absent: returns 0 and all-zero output (sign.h). */
+    const uint64_t *none[3] = {NULL, NULL, NULL};
+    uint64_t sign[2] = {~0ull, ~0ull}, zero[2] = {~0ull, ~0ull};
+    CHECK(so_vote_majority(sign, zero, none, 3, 100, SO_TIES_ZERO, 1, 1) == 0, "m = 0");
+    CHECK(sign[0] == 0 && sign[1] == 0 && zero[0] == 0 && zero[1] == 0, "m = 0 output not zero");
+}
+
+/* Many words and 1000 rows: crosses tile boundaries and takes the threaded path. */
+static void test_majority_large_n_many_tiles(void)
+{
+    mix_state = 4;
+    size_t n = 1000, d = 5 * 16384 + 77;
+    rowset s = rowset_make(n, d, 0x10);
+    for (int ties = 0; ties < 3; ties++) {
+        size_t bad = check_majority((const uint64_t *const *)s.rows, n, d, (so_ties)ties, 123, 9);
+        CHECK(bad == 0, "ties=%d: %zu bits differ", ties, bad);
+    }
+    rowset_free(s);
+}
+
+/* Two rows that disagree everywhere tie on every coordinate: random ties must be reproducible (same key, same
+ * bits), change with the step, and be +1 about half the time: |frac - 1/2| <= 5 sigma, sigma = 0.5/sqrt(d). */
+static void test_random_ties_reproducible_and_fair(void)
+{
+    size_t d = 200000, nw = so_packed_words(d);
+    uint64_t *a = malloc(nw * 8), *b = malloc(nw * 8), *s1 = malloc(nw * 8), *s2 = malloc(nw * 8),
+             *s3 = malloc(nw * 8);
+    mix_state = 5;
+    for (size_t w = 0; w < nw; w++) {
+        a[w] = next_u64();
+        b[w] = ~a[w];
+    }
+    a[nw - 1] &= ((uint64_t)1 << (d % 64)) - 1;
+    b[nw - 1] &= ((uint64_t)1 << (d % 64)) - 1;
+    const uint64_t *rows[2] = {a, b};
+    so_vote_majority(s1, NULL, rows, 2, d, SO_TIES_RANDOM, 2024, 3);
+    so_vote_majority(s2, NULL, rows, 2, d, SO_TIES_RANDOM, 2024, 3);
+    so_vote_majority(s3, NULL, rows, 2, d, SO_TIES_RANDOM, 2024, 4);
+    CHECK(memcmp(s1, s2, nw * 8) == 0, "same (seed, step) gave different tie bits");
+    size_t ones = 0, same = 0;
+    for (size_t i = 0; i < d; i++) {
+        ones += get_bit(s1, i);
+        same += get_bit(s1, i) == get_bit(s3, i);
+    }
+    double frac = (double)ones / d, sigma = 0.5 / sqrt((double)d);
+    CHECK(fabs(frac - 0.5) <= 5 * sigma, "fraction of +1 on ties %.5f, want 0.5 +- %.5f", frac, 5 * sigma);
+    CHECK(fabs((double)same / d - 0.5) <= 5 * sigma, "steps 3 and 4 agree on %.5f of ties, want ~0.5",
+          (double)same / d);
+    free(a); free(b); free(s1); free(s2); free(s3);
+}
+
+/* mvsm-v2 downlink. Exact rule: bit_i = (u_i * m < c_i), u_i = so_rand_uniformf_at(seed, 0, step, DOWN, i)
+ * (exact in double: u has 24 bits, m < 2^29). Frequency: coordinate i gets c_i = i % (m + 1) votes; over S
+ * steps and all coordinates sharing c, the fraction of +1 is within 5 binomial sigmas of c / m. */
+static void test_stochastic_downlink_rule_and_frequency(void)
+{
+    enum { M = 10 };
+    size_t d = 11 * 200 + 5, nw = so_packed_words(d);
+    uint64_t *block = calloc(M * nw, 8), *bits = malloc(nw * 8);
+    const uint64_t *rows[M + 2];
+    for (int j = 0; j < M; j++) {
+        uint64_t *r = block + j * nw;
+        for (size_t i = 0; i < d; i++)
+            if ((size_t)j < i % (M + 1)) r[i / 64] |= (uint64_t)1 << (i % 64);
+        rows[j] = r;
+    }
+    rows[M] = NULL; /* an absent 11th and 12th worker: m stays 10 */
+    rows[M + 1] = NULL;
+    long ones[M + 1] = {0}, total[M + 1] = {0};
+    size_t bad = 0;
+    enum { STEPS = 100 };
+    for (uint32_t step = 0; step < STEPS; step++) {
+        size_t m = so_vote_stochastic(bits, rows, M + 2, d, 31337, step);
+        bad += m != M;
+        for (size_t i = 0; i < d; i++) {
+            size_t c = i % (M + 1);
+            float u = so_rand_uniformf_at(31337, 0, step, SO_STREAM_DOWN, i);
+            bad += get_bit(bits, i) != ((double)u * M < (double)c);
+            ones[c] += get_bit(bits, i);
+            total[c]++;
+        }
+        for (size_t i = d; i < 64 * nw; i++) bad += get_bit(bits, i);
+    }
+    CHECK(bad == 0, "%zu bits differ from the stated rule", bad);
+    for (int c = 0; c <= M; c++) {
+        double p = (double)c / M, f = (double)ones[c] / total[c], sigma = sqrt(p * (1 - p) / total[c]);
+        CHECK(fabs(f - p) <= 5 * sigma + 1e-12, "c=%d: frequency %.5f, want %.5f +- %.5f", c, f, p, 5 * sigma);
+    }
+    free(block);
+    free(bits);
+}
+
+/* x - scale * s in float, s from the bits, computed plainly here; the result must be bit-identical. */
+static void test_apply_matches_float_reference(void)
+{
+    mix_state = 6;
+    for (size_t b = 0; b < sizeof(ds) / sizeof(*ds); b++) {
+        size_t d = ds[b], nw = so_packed_words(d);
+        float *x = malloc(d * 4), *ref = malloc(d * 4);
+        uint64_t *sign = malloc(nw * 8), *zero = malloc(nw * 8);
+        for (int with_zero = 0; with_zero < 2; with_zero++) {
+            for (size_t w = 0; w < nw; w++) {
+                sign[w] = next_u64();
+                zero[w] = next_u64() & next_u64();
+            }
+            for (size_t i = 0; i < d; i++) x[i] = ref[i] = (float)((double)(next_u64() >> 11) * 0x1.0p-53 - 0.5);
+            float scale = 0.0123f;
+            so_vote_apply(x, sign, with_zero ? zero : NULL, d, scale);
+            size_t bad = 0;
+            for (size_t i = 0; i < d; i++) {
+                float s = (with_zero && get_bit(zero, i)) ? 0.0f : (get_bit(sign, i) ? 1.0f : -1.0f);
+                ref[i] = ref[i] - scale * s;
+                bad += memcmp(&x[i], &ref[i], sizeof(float)) != 0;
+            }
+            CHECK(bad == 0, "d=%zu zero=%d: %zu coordinates differ", d, with_zero, bad);
+        }
+        free(x); free(ref); free(sign); free(zero);
+    }
+}
+
+int main(void)
+{
+    RUN(test_count_matches_naive);
+    RUN(test_majority_matches_naive_each_tie_rule);
+    RUN(test_majority_with_absent_rows);
+    RUN(test_majority_large_n_many_tiles);
+    RUN(test_random_ties_reproducible_and_fair);
+    RUN(test_stochastic_downlink_rule_and_frequency);
+    RUN(test_apply_matches_float_reference);
+    return test_report("vote");
+}
