@@ -1,0 +1,71 @@
+/* args.h — the command line of `signopt train` and `signopt sweep`: the flag table, getopt_long parsing,
+ * --config files, and validation of every value into library configs. The only layer that talks to the user. */
+#ifndef SIGNOPT_CLI_ARGS_H
+#define SIGNOPT_CLI_ARGS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "signopt.h"
+
+/* One flag: its name without "--", the placeholder and default shown by --help, and what it does.
+ * flag = 1: takes no value (its value is "true" when given, "false" otherwise). */
+typedef struct cli_flag {
+    const char *name;
+    const char *meta;
+    const char *def;
+    const char *help;
+    int flag;
+} cli_flag;
+
+extern const cli_flag cli_flags[];
+extern const int cli_nflags;
+
+#define CLI_MAX_GRID 32
+
+/* Everything a run needs, resolved and validated. Values that depend on the problem (steps from --epochs,
+ * eval-every "auto", theory presets) are finished by cli_finish() once the problem exists. */
+typedef struct cli_options {
+    const char *cmd;               /* "train" or "sweep", for messages */
+    const char *val[96];           /* every flag's text value (index = position in cli_flags) */
+    so_problem_config prob;
+    so_run_config run;
+    const char *algo;
+    int dist;                      /* a distributed id */
+    uint64_t seed;
+    int seeds;
+    long steps;                    /* from --steps; replaced by the --epochs conversion when given */
+    double epochs;                 /* < 0: not given */
+    long eval_every;               /* 0: auto */
+    const char *theory;            /* theory:NAME preset or NULL */
+    double theory_L, theory_rho, theory_c;
+    int mpi;
+    int threads;                   /* 0: the OpenMP default */
+    int quiet, force;
+    const char *out, *checkpoint, *resume;
+    float *lr_vec;                 /* --lr-vec file contents, or NULL */
+    size_t lr_vec_len;
+    /* sweep grids (train: one value each) */
+    double lrs[CLI_MAX_GRID], betas[CLI_MAX_GRID];
+    int nlr, nbeta;
+} cli_options;
+
+/* Parse argv (argv[0] is the subcommand) into o. Prints one line and returns 2 on a bad flag or value, returns
+ * 1 when --help was printed (the caller exits 0), 0 on success. */
+int cli_parse(cli_options *o, const char *cmd, int argc, char **argv);
+/* Steps (from --epochs), eval-every and the theory preset, once the problem for this seed exists; the workers
+ * count n is final here (MPI size). Returns 0, or prints one line and returns 2. */
+int cli_finish(cli_options *o, so_problem *p, int n);
+/* Usage text of a subcommand with every flag and its default. */
+void cli_usage(FILE *f, const char *cmd);
+/* The value of a flag by name (NULL if unknown). */
+const char *cli_value(const cli_options *o, const char *name);
+void cli_options_free(cli_options *o);
+
+/* "signopt CMD: " + message, one line on stderr. */
+void cli_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#endif

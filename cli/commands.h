@@ -1,0 +1,9 @@
+/* commands.h — the subcommands of the signopt command; each returns the process exit code
+ * (0 success, 1 data/IO/numeric failure, 2 bad flag or value). */
+#ifndef SIGNOPT_CLI_COMMANDS_H
+#define SIGNOPT_CLI_COMMANDS_H
+
+int cmd_train(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+
+#endif

@@ -1,0 +1,149 @@
+/* main.c — the signopt command: subcommand dispatch, `list`, `plan`, help and version.
+ * Results go to stdout, everything else (progress, errors) to stderr. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "args.h"
+#include "commands.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: signopt COMMAND [flags]\n"
+               "commands:\n"
+               "  train     train one algorithm on one problem (several seeds); signopt train --help\n"
+               "  sweep     grid over --lr and --beta comma lists, several seeds per cell; reports the best\n"
+               "  plan      network cost model: seconds per round of the 1-bit patterns vs fp32 allreduce\n"
+               "  list      list algos | list problems\n"
+               "  help      this text (signopt help COMMAND: that command's flags)\n"
+               "  version   the version\n");
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("usage: signopt list algos|problems\n"
+               "  algos     the algorithm ids, single-node first, then distributed\n"
+               "  problems  the problem ids\n");
+        return 0;
+    }
+    if (argc != 2 || (strcmp(argv[1], "algos") != 0 && strcmp(argv[1], "problems") != 0)) {
+        fprintf(stderr, "signopt list: expected 'algos' or 'problems', got '%s'\n", argc > 1 ? argv[1] : "");
+        return 2;
+    }
+    if (strcmp(argv[1], "algos") == 0) {
+        for (const char *const *a = so_optim_algos(); *a; a++) printf("%s\n", *a);
+        for (const char *const *a = so_dist_algos(); *a; a++) printf("%s\n", *a);
+    } else {
+        for (const char *const *a = so_problem_ids(); *a; a++) printf("%s\n", *a);
+    }
+    return 0;
+}
+
+static void plan_usage(FILE *f)
+{
+    fprintf(f, "usage: signopt plan [flags]\n"
+               "Predicted communication seconds per round for n workers and d coordinates: the 1-bit parameter\n"
+               "server, the 1-bit ring allgather, and the fp32 ring allreduce; prints which is fastest.\n\n"
+               "flags (default in brackets):\n"
+               "  --workers N          workers [8]\n"
+               "  --dim D              coordinates [1000000]\n"
+               "  --bandwidth BPS      link bandwidth in bits/s [1e9]\n"
+               "  --latency S          per-message latency in seconds [5e-5]\n"
+               "  --down-bits 1|2      downlink bits per coordinate (2: zero-tie vote) [1]\n"
+               "  --help               this text\n");
+}
+
+static int plan_num(const char *flag, const char *s, double *out, double min)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno == ERANGE || !isfinite(v) || v < min || (min == 0 && v <= 0 && strcmp(flag, "latency"))) {
+        fprintf(stderr, "signopt plan: --%s: expected a %s number, got '%s'\n", flag,
+                strcmp(flag, "latency") ? "positive" : "non-negative", s);
+        return 2;
+    }
+    *out = v;
+    return 0;
+}
+
+static int cmd_plan(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"workers", required_argument, NULL, 'n'}, {"dim", required_argument, NULL, 'd'},
+        {"bandwidth", required_argument, NULL, 'b'}, {"latency", required_argument, NULL, 'l'},
+        {"down-bits", required_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    double n = 8, d = 1e6, bw = 1e9, lat = 5e-5, down = 1;
+    opterr = 0;
+    optind = 1;
+    argv[0] = "signopt plan";
+    int c, rc = 0;
+    while (!rc && (c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h': plan_usage(stdout); return 0;
+        case 'n': rc = plan_num("workers", optarg, &n, 1); break;
+        case 'd': rc = plan_num("dim", optarg, &d, 1); break;
+        case 'b': rc = plan_num("bandwidth", optarg, &bw, 0); break;
+        case 'l': rc = plan_num("latency", optarg, &lat, 0); break;
+        case 'k':
+            rc = plan_num("down-bits", optarg, &down, 1);
+            if (!rc && down != 1 && down != 2) {
+                fprintf(stderr, "signopt plan: --down-bits: expected 1 or 2, got '%s'\n", optarg);
+                rc = 2;
+            }
+            break;
+        case ':': fprintf(stderr, "signopt plan: %s: missing value\n", argv[optind - 1]); return 2;
+        default: fprintf(stderr, "signopt plan: unknown flag '%s' (see 'signopt plan --help')\n", argv[optind - 1]); return 2;
+        }
+    }
+    if (rc) return rc;
+    if (optind < argc) {
+        fprintf(stderr, "signopt plan: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (n != floor(n) || n > 1e7 || d != floor(d)) {
+        fprintf(stderr, "signopt plan: --workers and --dim: expected integers\n");
+        return 2;
+    }
+    so_netcost cost;
+    so_netcost_predict(&cost, (int)n, (size_t)d, bw, lat, (int)down);
+    const char *names[3] = {"ps-1bit", "allgather-1bit", "ring-fp32"};
+    double secs[3] = {cost.ps_1bit, cost.allgather_1bit, cost.ring_fp32};
+    int best = 0;
+    printf("workers %.0f, dim %.0f, bandwidth %.9g bit/s, latency %.9g s, down bits %.0f\n", n, d, bw, lat, down);
+    printf("%-16s %16s\n", "pattern", "seconds/round");
+    for (int i = 0; i < 3; i++) {
+        printf("%-16s %16.6g\n", names[i], secs[i]);
+        if (secs[i] < secs[best]) best = i;
+    }
+    printf("fastest: %s (%.3gx faster than ring-fp32)\n", names[best], secs[2] / secs[best]);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "train") == 0) return cmd_train(argc - 1, argv + 1);
+    if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc - 1, argv + 1);
+    if (strcmp(cmd, "plan") == 0) return cmd_plan(argc - 1, argv + 1);
+    if (strcmp(cmd, "list") == 0) return cmd_list(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("signopt %s\n", so_version());
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        if (argc > 2 && (strcmp(argv[2], "train") == 0 || strcmp(argv[2], "sweep") == 0)) cli_usage(stdout, argv[2]);
+        else if (argc > 2 && strcmp(argv[2], "plan") == 0) plan_usage(stdout);
+        else usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "signopt: unknown command '%s' (see 'signopt help')\n", cmd);
+    return 2;
+}

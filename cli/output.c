@@ -1,0 +1,312 @@
+/* output.c — metrics.csv and summary.json, statistics across seeds, atomic file writes. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "output.h"
+
+void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    if (b->failed) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) { b->failed = 1; return; }
+        if (b->p && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap <= b->len + (size_t)n) cap *= 2;
+        char *q = realloc(b->p, cap);
+        if (!q) { b->failed = 1; return; }
+        b->p = q;
+        b->cap = cap;
+    }
+}
+
+void sb_free(sbuf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+void rows_push(const so_metrics_row *r, void *user)
+{
+    row_list *l = user;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 256;
+        so_metrics_row *q = realloc(l->rows, cap * sizeof *q);
+        if (!q) return; /* the row is lost; the run goes on (memory is the least of the problems then) */
+        l->rows = q;
+        l->cap = cap;
+    }
+    l->rows[l->n++] = *r;
+}
+
+void rows_free(row_list *l)
+{
+    free(l->rows);
+    memset(l, 0, sizeof *l);
+}
+
+int make_dirs(const char *cmd, const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *s = path + 1;; s++) {
+        int end = *s == '\0';
+        if (*s == '/' || end) {
+            *s = '\0';
+            if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+                cli_error(cmd, "--out: cannot create directory '%s': %s", path, strerror(errno));
+                return 1;
+            }
+            if (end) break;
+            *s = '/';
+        }
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        cli_error(cmd, "--out: '%s' is not a directory", dir);
+        return 1;
+    }
+    return 0;
+}
+
+int write_file_atomic(const char *cmd, const char *path, const char *data, size_t len)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        cli_error(cmd, "cannot create '%s': %s", tmp, strerror(errno));
+        return 1;
+    }
+    int ok = fwrite(data, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    int err = errno;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        if (ok) err = errno;
+        remove(tmp);
+        cli_error(cmd, "cannot write '%s': %s", path, strerror(err));
+        return 1;
+    }
+    return 0;
+}
+
+const char metrics_header[] = "seed,step,epoch,loss,train_acc,test_acc,grad_l1,grad_l2,g_linf,bits_up,bits_down,wall_s\n";
+
+static void csv_num(sbuf *b, double v)
+{
+    /* Accuracies are NaN for problems without them: an empty field. */
+    if (isnan(v)) return;
+    sb_printf(b, "%.9g", v);
+}
+
+void metrics_row(sbuf *b, const so_metrics_row *r)
+{
+    sb_printf(b, "%llu,%ld,%.9g,%.9g,", (unsigned long long)r->seed, r->step, r->epoch, r->loss);
+    csv_num(b, r->train_acc);
+    sb_printf(b, ",");
+    csv_num(b, r->test_acc);
+    sb_printf(b, ",%.9g,%.9g,%.9g,%llu,%llu,%.9g\n", r->grad_l1, r->grad_l2, r->g_linf,
+              (unsigned long long)r->bits_up, (unsigned long long)r->bits_down, r->wall_s);
+}
+
+const char *const stat_names[7] = {"mean", "std", "min", "q10", "median", "q90", "max"};
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double quantile(const double *sorted, int n, double q)
+{
+    double pos = q * (n - 1);
+    int i = (int)floor(pos);
+    if (i >= n - 1) return sorted[n - 1];
+    double frac = pos - i;
+    return sorted[i] + frac * (sorted[i + 1] - sorted[i]);
+}
+
+int stats7(const double *v, int n, double out[7])
+{
+    double *s = malloc((n ? n : 1) * sizeof *s);
+    int m = 0;
+    for (int i = 0; s && i < n; i++)
+        if (!isnan(v[i])) s[m++] = v[i];
+    for (int k = 0; k < 7; k++) out[k] = NAN;
+    if (!s || m == 0) {
+        free(s);
+        return 0;
+    }
+    qsort(s, (size_t)m, sizeof *s, cmp_double);
+    double sum = 0;
+    for (int i = 0; i < m; i++) sum += s[i];
+    double mean = sum / m, ss = 0;
+    for (int i = 0; i < m; i++) ss += (s[i] - mean) * (s[i] - mean);
+    out[0] = mean;
+    out[1] = m > 1 ? sqrt(ss / (m - 1)) : 0.0;
+    out[2] = s[0];
+    out[3] = quantile(s, m, 0.1);
+    out[4] = quantile(s, m, 0.5);
+    out[5] = quantile(s, m, 0.9);
+    out[6] = s[m - 1];
+    free(s);
+    return m;
+}
+
+void json_num(sbuf *b, double v)
+{
+    if (!isfinite(v)) sb_printf(b, "null");
+    else sb_printf(b, "%.9g", v);
+}
+
+void json_str(sbuf *b, const char *s)
+{
+    sb_printf(b, "\"");
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') sb_printf(b, "\\%c", c);
+        else if (c < 0x20) sb_printf(b, "\\u%04x", c);
+        else sb_printf(b, "%c", c);
+    }
+    sb_printf(b, "\"");
+}
+
+/* A flag's value in JSON: booleans as true/false, plain numbers as numbers, the rest as strings. */
+static void json_flag_value(sbuf *b, const cli_flag *f, const char *v)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (f->flag) sb_printf(b, "%s", strcmp(v, "true") == 0 ? "true" : "false");
+    else if (*v && !*end && isfinite(x) && strchr(v, ',') == NULL) sb_printf(b, "%s", v);
+    else json_str(b, v);
+}
+
+#define NMETRIC 8
+static const char *const metric_names[NMETRIC] = {"loss", "train_acc", "test_acc", "grad_l1", "grad_l2",
+                                                  "g_linf", "bits_up", "bits_down"};
+
+static double metric(const so_metrics_row *r, int k)
+{
+    switch (k) {
+    case 0: return r->loss;
+    case 1: return r->train_acc;
+    case 2: return r->test_acc;
+    case 3: return r->grad_l1;
+    case 4: return r->grad_l2;
+    case 5: return r->g_linf;
+    case 6: return (double)r->bits_up;
+    default: return (double)r->bits_down;
+    }
+}
+
+static void json_row(sbuf *b, const so_metrics_row *r, int nmetric)
+{
+    sb_printf(b, "{\"step\": %ld, \"epoch\": ", r->step);
+    json_num(b, r->epoch);
+    for (int k = 0; k < nmetric; k++) {
+        sb_printf(b, ", \"%s\": ", metric_names[k]);
+        json_num(b, metric(r, k));
+    }
+    sb_printf(b, "}");
+}
+
+static void netcost_json(sbuf *b, int n, size_t d, double bw, int down_bits)
+{
+    so_netcost c;
+    so_netcost_predict(&c, n, d, bw, 5e-5, down_bits);
+    sb_printf(b, "{\"bandwidth_bps\": %.9g, \"latency_s\": 5e-05, \"ps_1bit_s\": ", bw);
+    json_num(b, c.ps_1bit);
+    sb_printf(b, ", \"allgather_1bit_s\": ");
+    json_num(b, c.allgather_1bit);
+    sb_printf(b, ", \"ring_fp32_s\": ");
+    json_num(b, c.ring_fp32);
+    sb_printf(b, "}");
+}
+
+void summary_json(sbuf *b, const cli_options *o, const seed_result *res, int nres, int workers, size_t dim,
+                  size_t samples, const char *error)
+{
+    sb_printf(b, "{\n  \"signopt_version\": ");
+    json_str(b, so_version());
+    sb_printf(b, ",\n  \"command\": ");
+    json_str(b, o->cmd);
+    sb_printf(b, ",\n  \"config\": {");
+    for (int i = 0; i < cli_nflags; i++) {
+        sb_printf(b, "%s\n    ", i ? "," : "");
+        json_str(b, cli_flags[i].name);
+        sb_printf(b, ": ");
+        json_flag_value(b, &cli_flags[i], o->val[i]);
+    }
+    long steps = nres ? res[0].steps : o->steps;
+    sb_printf(b, "\n  },\n  \"resolved\": {\"algo\": ");
+    json_str(b, o->algo);
+    sb_printf(b, ", \"distributed\": %s, \"workers\": %d, \"dim\": %zu, \"samples\": %zu, \"steps\": %ld, "
+                 "\"eval_every\": %ld, \"threads\": %d, \"lr\": ",
+              o->dist ? "true" : "false", workers, dim, samples, steps, o->run.eval_every, o->threads);
+    json_num(b, nres ? res[0].lr : o->run.optim.lr);
+    sb_printf(b, ", \"beta\": ");
+    json_num(b, nres ? res[0].beta : o->run.optim.beta);
+    sb_printf(b, ", \"tau\": \"uniform in {1..T} by reservoir sampling over (seed, SO_STREAM_TAU)\"}");
+    if (error) {
+        sb_printf(b, ",\n  \"error\": ");
+        json_str(b, error);
+    }
+    sb_printf(b, ",\n  \"seeds\": [");
+    for (int s = 0; s < nres; s++) {
+        sb_printf(b, "%s\n    {\"seed\": %llu, \"stopped_early\": %s, \"final\": ", s ? "," : "",
+                  (unsigned long long)res[s].seed, res[s].res.stopped_early ? "true" : "false");
+        json_row(b, &res[s].res.final, NMETRIC);
+        sb_printf(b, ", \"tau\": ");
+        json_row(b, &res[s].res.tau, 5);
+        sb_printf(b, "}");
+    }
+    sb_printf(b, "\n  ],\n  \"final_stats\": {");
+    double *v = malloc((nres ? nres : 1) * sizeof *v), st[7];
+    for (int k = 0; v && k < NMETRIC; k++) {
+        for (int s = 0; s < nres; s++) v[s] = metric(&res[s].res.final, k);
+        stats7(v, nres, st);
+        sb_printf(b, "%s\n    \"%s\": {", k ? "," : "", metric_names[k]);
+        for (int j = 0; j < 7; j++) {
+            sb_printf(b, "%s\"%s\": ", j ? ", " : "", stat_names[j]);
+            json_num(b, st[j]);
+        }
+        sb_printf(b, "}");
+    }
+    sb_printf(b, "\n  },\n  \"tau_mean\": {");
+    for (int k = 0; v && k < 5; k++) {
+        for (int s = 0; s < nres; s++) v[s] = metric(&res[s].res.tau, k);
+        stats7(v, nres, st);
+        sb_printf(b, "%s\"%s\": ", k ? ", " : "", metric_names[k]);
+        json_num(b, st[0]);
+    }
+    free(v);
+    /* Measured from the counters: cumulative bits over rounds run (dropout makes it vary). */
+    double up = 0, down = 0;
+    if (nres && steps > 0) {
+        up = (double)res[0].res.final.bits_up / (double)res[0].res.final.step;
+        down = (double)res[0].res.final.bits_down / (double)res[0].res.final.step;
+    }
+    sb_printf(b, "},\n  \"bits_per_round\": {\"up\": ");
+    json_num(b, up);
+    sb_printf(b, ", \"down\": ");
+    json_num(b, down);
+    /* A zero-tie vote over an even number of workers needs the second downlink bit. */
+    int down_bits = o->run.cluster.ties == SO_TIES_ZERO && workers % 2 == 0 ? 2 : 1;
+    sb_printf(b, "},\n  \"netcost\": {\"workers\": %d, \"dim\": %zu, \"down_bits\": %d, \"1Gbps\": ", workers, dim,
+              down_bits);
+    netcost_json(b, workers, dim, 1e9, down_bits);
+    sb_printf(b, ", \"10Gbps\": ");
+    netcost_json(b, workers, dim, 1e10, down_bits);
+    sb_printf(b, "}\n}\n");
+}

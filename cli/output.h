@@ -1,0 +1,58 @@
+/* output.h — what `signopt train` writes: metrics.csv rows, summary.json, statistics across seeds, and the
+ * file plumbing (directories, atomic writes). */
+#ifndef SIGNOPT_CLI_OUTPUT_H
+#define SIGNOPT_CLI_OUTPUT_H
+
+#include <stddef.h>
+#include "args.h"
+
+/* A growing text buffer. */
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+    int failed;
+} sbuf;
+void sb_printf(sbuf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+void sb_free(sbuf *b);
+
+/* A growing list of metrics rows. */
+typedef struct row_list {
+    so_metrics_row *rows;
+    size_t n, cap;
+} row_list;
+void rows_push(const so_metrics_row *r, void *user); /* so_row_fn over a row_list */
+void rows_free(row_list *l);
+
+/* One seed's outcome. */
+typedef struct seed_result {
+    uint64_t seed;
+    so_run_result res;
+    double lr, beta; /* as used (theory presets resolve them per seed) */
+    long steps;
+    int status; /* so_run's return */
+} seed_result;
+
+/* mkdir -p; returns 0 or prints one line and returns 1. */
+int make_dirs(const char *cmd, const char *dir);
+/* Write a whole file atomically (temp file in the same directory, fflush, fsync, rename); 0 or 1 + message. */
+int write_file_atomic(const char *cmd, const char *path, const char *data, size_t len);
+
+extern const char metrics_header[];
+void metrics_row(sbuf *b, const so_metrics_row *r);
+/* Sample statistics of v[0..n) (NaNs skipped): mean, std (n-1 denominator; 0 for one value), min, q10, median,
+ * q90, max (linear interpolation between order statistics). Returns how many values were finite. */
+int stats7(const double *v, int n, double out[7]);
+extern const char *const stat_names[7];
+/* A JSON number, or null for NaN/Inf. */
+void json_num(sbuf *b, double v);
+void json_str(sbuf *b, const char *s);
+
+/* summary.json for a train run. */
+void summary_json(sbuf *b, const cli_options *o, const seed_result *res, int nres, int workers, size_t dim,
+                  size_t samples, const char *error);
+
+#endif

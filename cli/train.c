@@ -1,0 +1,337 @@
+/* train.c — `signopt train` and `signopt sweep`: build the problem per seed, run, write the results. */
+#include <math.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include "args.h"
+#include "commands.h"
+#include "output.h"
+#include "progress.h"
+
+/* The transport and the facts every seed shares. */
+typedef struct session {
+    so_transport *t;
+    int n;       /* workers */
+    int root;    /* this process writes files and prints */
+    int mpi;
+} session;
+
+static int session_open(session *S, cli_options *o, int *argc, char ***argv)
+{
+    memset(S, 0, sizeof *S);
+    S->n = o->prob.workers;
+    S->root = 1;
+    if (o->threads > 0) {
+#ifdef _OPENMP
+        omp_set_num_threads(o->threads);
+#endif
+    }
+    if (o->mpi) {
+        MPI_Init(argc, argv);
+        S->mpi = 1;
+        S->t = so_transport_mpi();
+        if (!S->t) {
+            cli_error(o->cmd, "--backend mpi: %s", so_errmsg());
+            return 1;
+        }
+        int n = so_transport_workers(S->t);
+        const char *w = cli_value(o, "workers");
+        if (strcmp(w, "1") != 0 && atoi(w) != n) {
+            if (so_transport_is_root(S->t))
+                cli_error(o->cmd, "--workers: %s given, but MPI runs %d ranks (one worker per rank)", w, n);
+            return 2;
+        }
+        S->n = n;
+        S->root = so_transport_is_root(S->t);
+        o->prob.workers = n;
+    } else if (o->dist) {
+        S->t = so_transport_local(S->n);
+        if (!S->t) {
+            cli_error(o->cmd, "--workers: %s", so_errmsg());
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void session_close(session *S)
+{
+    so_transport_destroy(S->t);
+    if (S->mpi) MPI_Finalize();
+}
+
+/* "PATH" for one seed, "PATH.SEED" when several seeds share the flag. */
+static const char *seed_path(char *buf, size_t n, const char *path, const cli_options *o, uint64_t seed)
+{
+    if (!path) return NULL;
+    if (o->seeds == 1) return path;
+    snprintf(buf, n, "%s.%llu", path, (unsigned long long)seed);
+    return buf;
+}
+
+/* Run one seed with the given lr and beta. Returns an exit code (0, 1 data/numeric/io, 2 bad value); *dim and
+ * *samples describe the problem. */
+static int run_seed(cli_options *o, const session *S, uint64_t seed, double lr, double beta, const char *label,
+                    row_list *rows, seed_result *out, size_t *dim, size_t *samples, char *err, size_t errn)
+{
+    so_problem_config pc = o->prob;
+    pc.seed = seed;
+    pc.workers = S->n;
+    so_problem *p = so_problem_create(&pc);
+    if (!p) {
+        snprintf(err, errn, "%s", so_errmsg());
+        return 1;
+    }
+    *dim = so_problem_dim(p);
+    *samples = so_problem_samples(p);
+    o->run.optim.lr = o->run.cluster.lr = lr;
+    o->run.optim.beta = o->run.cluster.beta = beta;
+    int code = cli_finish(o, p, S->n);
+    if (code) {
+        so_problem_destroy(p);
+        err[0] = '\0'; /* already printed */
+        return code;
+    }
+    so_run_config rc = o->run;
+    rc.seed = seed;
+    char ck[4200], rs[4200];
+    rc.checkpoint = seed_path(ck, sizeof ck, o->checkpoint, o, seed);
+    rc.resume = seed_path(rs, sizeof rs, o->resume, o, seed);
+    progress pr;
+    progress_start(&pr, !o->quiet && S->root, label);
+    memset(out, 0, sizeof *out);
+    out->seed = seed;
+    out->lr = rc.optim.lr;
+    out->beta = rc.optim.beta;
+    out->steps = rc.steps;
+    int status = so_run(&rc, p, S->t, rows_push, rows, progress_step, &pr, &out->res);
+    out->status = status;
+    progress_end(&pr);
+    so_problem_destroy(p);
+    if (status != SO_OK) {
+        snprintf(err, errn, "seed %llu: %s", (unsigned long long)seed, so_errmsg());
+        return status == SO_EINVAL ? 2 : 1;
+    }
+    return 0;
+}
+
+static void print_error(const session *S, const cli_options *o, const char *err)
+{
+    if (S->root && err[0]) cli_error(o->cmd, "%s", err);
+}
+
+/* Refuse to overwrite a finished run; create DIR. */
+static int prepare_out(const cli_options *o, const char *file)
+{
+    if (make_dirs(o->cmd, o->out)) return 1;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", o->out, file);
+    struct stat st;
+    if (!o->force && stat(path, &st) == 0) {
+        cli_error(o->cmd, "--out: '%s' already holds a run (%s); use --force to overwrite it", o->out, file);
+        return 2;
+    }
+    return 0;
+}
+
+static void fmt_acc(char *buf, size_t n, double v)
+{
+    if (isnan(v)) snprintf(buf, n, "-");
+    else snprintf(buf, n, "%.4f", v);
+}
+
+int cmd_train(int argc, char **argv)
+{
+    cli_options o;
+    int code = cli_parse(&o, "train", argc, argv);
+    if (code) {
+        cli_options_free(&o);
+        return code == 1 ? 0 : code;
+    }
+    session S;
+    code = session_open(&S, &o, &argc, &argv);
+    if (!code && S.root && o.out) code = prepare_out(&o, "metrics.csv");
+    row_list rows = {0};
+    seed_result *res = calloc((size_t)o.seeds, sizeof *res);
+    int nres = 0;
+    size_t dim = 0, samples = 0;
+    char err[1200] = "";
+    if (!res && !code) {
+        cli_error(o.cmd, "out of memory");
+        code = 1;
+    }
+    if (!code) progress_catch_interrupt();
+    for (int s = 0; !code && s < o.seeds && !progress_interrupted(); s++) {
+        uint64_t seed = o.seed + (uint64_t)s;
+        char label[96];
+        snprintf(label, sizeof label, "seed %llu (%d/%d)", (unsigned long long)seed, s + 1, o.seeds);
+        code = run_seed(&o, &S, seed, o.lrs[0], o.betas[0], label, &rows, &res[nres], &dim, &samples, err, sizeof err);
+        if (!code) nres++;
+    }
+    print_error(&S, &o, err);
+    if (S.root && o.out && (code == 0 || rows.n > 0) && dim > 0) {
+        sbuf m = {0}, j = {0};
+        sb_printf(&m, "%s", metrics_header);
+        for (size_t i = 0; i < rows.n; i++) metrics_row(&m, &rows.rows[i]);
+        summary_json(&j, &o, res, nres, S.n, dim, samples, err[0] ? err : NULL);
+        char path[4200];
+        int w = m.failed || j.failed;
+        if (w) cli_error(o.cmd, "out of memory formatting the results");
+        snprintf(path, sizeof path, "%s/summary.json", o.out);
+        if (!w) w = write_file_atomic(o.cmd, path, j.p, j.len);
+        snprintf(path, sizeof path, "%s/metrics.csv", o.out);
+        if (!w) w = write_file_atomic(o.cmd, path, m.p, m.len);
+        if (w && !code) code = 1;
+        sb_free(&m);
+        sb_free(&j);
+    }
+    if (S.root && nres > 0) {
+        printf("%-8s %14s %9s %14s %14s\n", "seed", "final_loss", "test_acc", "grad_l1", "bits_up");
+        for (int s = 0; s < nres; s++) {
+            const so_metrics_row *r = &res[s].res.final;
+            char acc[32];
+            fmt_acc(acc, sizeof acc, r->test_acc);
+            printf("%-8llu %14.6g %9s %14.6g %14llu\n", (unsigned long long)res[s].seed, r->loss, acc, r->grad_l1,
+                   (unsigned long long)r->bits_up);
+        }
+        if (nres > 1) {
+            double *v = malloc((size_t)nres * sizeof *v), st_loss[7], st_acc[7], st_l1[7];
+            if (v) {
+                for (int s = 0; s < nres; s++) v[s] = res[s].res.final.loss;
+                stats7(v, nres, st_loss);
+                for (int s = 0; s < nres; s++) v[s] = res[s].res.final.test_acc;
+                stats7(v, nres, st_acc);
+                for (int s = 0; s < nres; s++) v[s] = res[s].res.final.grad_l1;
+                stats7(v, nres, st_l1);
+                char acc[32];
+                fmt_acc(acc, sizeof acc, st_acc[0]);
+                printf("%-8s %14.6g %9s %14.6g\n", "mean", st_loss[0], acc, st_l1[0]);
+                fmt_acc(acc, sizeof acc, st_acc[1]);
+                printf("%-8s %14.6g %9s %14.6g\n", "std", st_loss[1], acc, st_l1[1]);
+                free(v);
+            }
+        }
+        fflush(stdout);
+    }
+    rows_free(&rows);
+    free(res);
+    session_close(&S);
+    cli_options_free(&o);
+    return code;
+}
+
+/* ---- sweep: lr x beta grid, seeds per cell, the best cell by mean final training loss ---- */
+
+int cmd_sweep(int argc, char **argv)
+{
+    cli_options o;
+    int code = cli_parse(&o, "sweep", argc, argv);
+    if (code) {
+        cli_options_free(&o);
+        return code == 1 ? 0 : code;
+    }
+    session S;
+    code = session_open(&S, &o, &argc, &argv);
+    if (!code && S.root && o.out) code = prepare_out(&o, "sweep.csv");
+    int ncell = o.nlr * o.nbeta;
+    double *loss = calloc((size_t)ncell * (size_t)o.seeds, sizeof *loss);
+    double *acc = calloc((size_t)ncell * (size_t)o.seeds, sizeof *acc);
+    double (*cell)[4] = calloc((size_t)ncell, sizeof *cell); /* loss mean, loss std, acc mean, diverged seeds */
+    if ((!loss || !acc || !cell) && !code) {
+        cli_error(o.cmd, "out of memory");
+        code = 1;
+    }
+    sbuf csv = {0};
+    sb_printf(&csv, "lr,beta,seed,final_loss,test_acc,grad_l1,diverged\n");
+    size_t dim = 0, samples = 0;
+    if (!code) progress_catch_interrupt();
+    for (int c = 0; !code && c < ncell && !progress_interrupted(); c++) {
+        double lr = o.lrs[c / o.nbeta], beta = o.betas[c % o.nbeta];
+        for (int s = 0; !code && s < o.seeds; s++) {
+            uint64_t seed = o.seed + (uint64_t)s;
+            char label[96], err[1200] = "";
+            snprintf(label, sizeof label, "lr %g beta %g seed %llu", lr, beta, (unsigned long long)seed);
+            row_list rows = {0};
+            seed_result r;
+            memset(&r, 0, sizeof r);
+            int rc = run_seed(&o, &S, seed, lr, beta, label, &rows, &r, &dim, &samples, err, sizeof err);
+            rows_free(&rows);
+            int diverged = r.status == SO_ENUMERIC;
+            if (rc && !diverged) {
+                print_error(&S, &o, err);
+                code = rc;
+                break;
+            }
+            /* A diverged run ranks last: its loss counts as +inf. */
+            loss[c * o.seeds + s] = diverged ? INFINITY : r.res.final.loss;
+            acc[c * o.seeds + s] = diverged ? NAN : r.res.final.test_acc;
+            cell[c][3] += diverged;
+            sb_printf(&csv, "%.9g,%.9g,%llu,%.9g,", r.lr, r.beta, (unsigned long long)seed, loss[c * o.seeds + s]);
+            if (!isnan(acc[c * o.seeds + s])) sb_printf(&csv, "%.9g", acc[c * o.seeds + s]);
+            sb_printf(&csv, ",%.9g,%d\n", diverged ? NAN : r.res.final.grad_l1, diverged);
+        }
+        if (code) break;
+        double st[7];
+        stats7(&loss[c * o.seeds], o.seeds, st);
+        cell[c][0] = cell[c][3] > 0 ? INFINITY : st[0];
+        cell[c][1] = st[1];
+        stats7(&acc[c * o.seeds], o.seeds, st);
+        cell[c][2] = st[0];
+    }
+    int best = -1;
+    for (int c = 0; !code && c < ncell; c++)
+        if (best < 0 || cell[c][0] < cell[best][0]) best = c;
+    if (!code && S.root) {
+        char acc_s[32];
+        printf("%-12s %-8s %14s %14s %9s %8s\n", "lr", "beta", "loss_mean", "loss_std", "test_acc", "diverged");
+        for (int c = 0; c < ncell; c++) {
+            fmt_acc(acc_s, sizeof acc_s, cell[c][2]);
+            printf("%-12g %-8g %14.6g %14.6g %9s %8.0f\n", o.lrs[c / o.nbeta], o.betas[c % o.nbeta], cell[c][0],
+                   cell[c][1], acc_s, cell[c][3]);
+        }
+        if (best >= 0)
+            printf("best: lr %g beta %g (mean final loss %.6g over %d seeds)\n", o.lrs[best / o.nbeta],
+                   o.betas[best % o.nbeta], cell[best][0], o.seeds);
+        if (o.out && best >= 0) {
+            sbuf j = {0};
+            sb_printf(&j, "{\n  \"command\": \"sweep\",\n  \"algo\": ");
+            json_str(&j, o.algo);
+            sb_printf(&j, ",\n  \"problem\": ");
+            json_str(&j, o.prob.id);
+            sb_printf(&j, ",\n  \"seeds\": %d,\n  \"cells\": [", o.seeds);
+            for (int c = 0; c < ncell; c++) {
+                sb_printf(&j, "%s\n    {\"lr\": %.9g, \"beta\": %.9g, \"loss_mean\": ", c ? "," : "",
+                          o.lrs[c / o.nbeta], o.betas[c % o.nbeta]);
+                json_num(&j, cell[c][0]);
+                sb_printf(&j, ", \"loss_std\": ");
+                json_num(&j, cell[c][1]);
+                sb_printf(&j, ", \"test_acc_mean\": ");
+                json_num(&j, cell[c][2]);
+                sb_printf(&j, ", \"diverged\": %.0f}", cell[c][3]);
+            }
+            sb_printf(&j, "\n  ],\n  \"best\": {\"lr\": %.9g, \"beta\": %.9g, \"loss_mean\": ", o.lrs[best / o.nbeta],
+                      o.betas[best % o.nbeta]);
+            json_num(&j, cell[best][0]);
+            sb_printf(&j, "}\n}\n");
+            char path[4200];
+            snprintf(path, sizeof path, "%s/summary.json", o.out);
+            code = write_file_atomic(o.cmd, path, j.p, j.len);
+            snprintf(path, sizeof path, "%s/sweep.csv", o.out);
+            if (!code) code = write_file_atomic(o.cmd, path, csv.p, csv.len);
+            sb_free(&j);
+        }
+        fflush(stdout);
+    }
+    sb_free(&csv);
+    free(loss);
+    free(acc);
+    free(cell);
+    session_close(&S);
+    cli_options_free(&o);
+    return code;
+}

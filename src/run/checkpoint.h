@@ -1,0 +1,43 @@
+/* checkpoint.h — the training driver's checkpoint file: what a run needs to continue exactly where it stopped.
+ *
+ * Layout (native byte order; a checkpoint is read back on the machine family that wrote it):
+ *   "SIGNOPTC" u32 version u32 0 | char algo[32] u64 d i64 step u64 seed          (header)
+ *   f64 g_linf f64 wall_s i64 tau_step u64 nrows | rows (12 x 8 bytes each)        (driver state)
+ *   f32 x[d] | f32 x_tau[d] if tau_step > 0 | u64 state_size, state bytes         (iterates, optimizer)
+ *   u32 CRC-32 (zlib) of every byte before it.
+ * Written atomically: a temporary file in the same directory, fflush, fsync, rename. */
+#ifndef SO_RUN_CHECKPOINT_H
+#define SO_RUN_CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "signopt/run.h"
+
+#define SO_CKPT_VERSION 1u
+
+typedef struct so_ckpt {
+    char algo[32];
+    uint64_t d;
+    long step;
+    uint64_t seed;
+    double g_linf;
+    double wall_s;
+    long tau_step;            /* 0: x_tau not drawn yet */
+    so_metrics_row *rows;     /* nrows rows, owned */
+    size_t nrows;
+    float *x;                 /* d floats, owned */
+    float *x_tau;             /* d floats when tau_step > 0, owned */
+    unsigned char *state;     /* optimizer or cluster state, owned */
+    size_t state_size;
+} so_ckpt;
+
+/* Write c to path atomically. The pointers in c are borrowed. */
+int so__ckpt_write(const char *path, const so_ckpt *c);
+/* Read and verify path (magic, version, sizes, CRC); on success c owns its buffers (so__ckpt_free). */
+int so__ckpt_read(const char *path, so_ckpt *c);
+void so__ckpt_free(so_ckpt *c);
+
+/* Write size bytes to path atomically (temp file in the same directory, fflush, fsync, rename). */
+int so__write_atomic(const char *path, const void *data, size_t size);
+
+#endif

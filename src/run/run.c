@@ -1,0 +1,299 @@
+/* run.c — the training driver: steps an optimizer (single-node ids) or a cluster (distributed ids) on a
+ * problem, evaluates the full objective at step 0, every eval_every steps and at the last step, keeps the
+ * random iterate x_tau, and saves/restores checkpoints so that a resumed run makes the same rows. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "signopt/run.h"
+#include "checkpoint.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Everything one run holds; single-node runs use o/ws/g/y, distributed runs use cl. */
+typedef struct driver {
+    const so_run_config *cfg;
+    so_problem *p;
+    so_transport *t;
+    int root;
+    size_t d;
+    float *x, *x_tau, *g, *y;
+    long tau_step;
+    so_optim *o;
+    so_workspace *ws;
+    so_cluster *cl;
+    double g_linf;      /* single-node: largest ||g||_inf seen */
+    double last_loss;   /* the last minibatch loss, for progress */
+    double wall0;       /* wall clock at the (virtual) start: a resumed run continues the saved clock */
+    so_metrics_row *rows;
+    size_t nrows, cap;
+} driver;
+
+static int is_dist(const driver *D) { return D->cl != NULL; }
+
+static int push_row(driver *D, const so_metrics_row *r)
+{
+    if (D->nrows == D->cap) {
+        size_t cap = D->cap ? 2 * D->cap : 64;
+        so_metrics_row *q = realloc(D->rows, cap * sizeof *q);
+        if (!q) return so_error(SO_ENOMEM, "run: out of memory for metrics rows");
+        D->rows = q;
+        D->cap = cap;
+    }
+    D->rows[D->nrows++] = *r;
+    return SO_OK;
+}
+
+static void counters(const driver *D, uint64_t *up, uint64_t *down, double *g_linf)
+{
+    if (is_dist(D)) {
+        so_cluster_bits(D->cl, up, down);
+        *g_linf = so_cluster_g_linf(D->cl);
+    } else {
+        /* One worker talks to no one. */
+        *up = *down = 0;
+        *g_linf = D->g_linf;
+    }
+}
+
+/* Evaluate the full objective at x after `step` steps into row r. */
+static int evaluate(driver *D, const float *x, long step, so_metrics_row *r)
+{
+    so_eval ev;
+    int rc = so_problem_eval(D->p, x, &ev);
+    if (rc != SO_OK) return rc;
+    if (!isfinite(ev.loss) || !isfinite(ev.grad_l1) || !isfinite(ev.grad_l2))
+        return so_error(SO_ENUMERIC, "step %ld: the objective diverged (loss %g, ||grad||_1 %g)", step, ev.loss,
+                        ev.grad_l1);
+    memset(r, 0, sizeof *r);
+    r->seed = D->cfg->seed;
+    r->step = step;
+    r->epoch = so_problem_epoch(D->p, step);
+    r->loss = ev.loss;
+    r->train_acc = ev.train_acc;
+    r->test_acc = ev.test_acc;
+    r->grad_l1 = ev.grad_l1;
+    r->grad_l2 = ev.grad_l2;
+    counters(D, &r->bits_up, &r->bits_down, &r->g_linf);
+    r->wall_s = now_s() - D->wall0;
+    return SO_OK;
+}
+
+static int save_checkpoint(driver *D, long step)
+{
+    size_t size = is_dist(D) ? so_cluster_state_size(D->cl) : so_optim_state_size(D->o);
+    unsigned char *state = malloc(size ? size : 1);
+    if (!state) return so_error(SO_ENOMEM, "run: out of memory for a checkpoint of %zu bytes", size);
+    /* With MPI the cluster save is collective (the root gathers): every rank calls it, the root writes. */
+    int rc = is_dist(D) ? so_cluster_save(D->cl, state, size) : so_optim_save(D->o, state, size);
+    if (rc == SO_OK && D->root) {
+        so_ckpt c;
+        memset(&c, 0, sizeof c);
+        snprintf(c.algo, sizeof c.algo, "%s", D->cfg->algo);
+        c.d = D->d;
+        c.step = step;
+        c.seed = D->cfg->seed;
+        c.g_linf = D->g_linf;
+        c.wall_s = now_s() - D->wall0;
+        c.tau_step = D->tau_step;
+        c.rows = D->rows;
+        c.nrows = D->nrows;
+        c.x = D->x;
+        c.x_tau = D->x_tau;
+        c.state = state;
+        c.state_size = size;
+        rc = so__ckpt_write(D->cfg->checkpoint, &c);
+    }
+    free(state);
+    return rc;
+}
+
+/* Load the checkpoint named by cfg->resume; returns the step it was taken at in *start. */
+static int resume(driver *D, long *start)
+{
+    so_ckpt c;
+    int rc = so__ckpt_read(D->cfg->resume, &c);
+    if (rc != SO_OK) return rc;
+    const char *path = D->cfg->resume;
+    if (strcmp(c.algo, D->cfg->algo) != 0)
+        rc = so_error(SO_EINVAL, "%s: checkpoint is for algorithm '%s', not '%s'", path, c.algo, D->cfg->algo);
+    else if (c.d != D->d)
+        rc = so_error(SO_EINVAL, "%s: checkpoint has dimension %llu, the problem has %zu", path,
+                      (unsigned long long)c.d, D->d);
+    else if (c.seed != D->cfg->seed)
+        rc = so_error(SO_EINVAL, "%s: checkpoint is for seed %llu, not %llu", path, (unsigned long long)c.seed,
+                      (unsigned long long)D->cfg->seed);
+    else if (c.step > D->cfg->steps)
+        rc = so_error(SO_EINVAL, "%s: checkpoint is at step %ld, beyond the run's %ld steps", path, c.step,
+                      D->cfg->steps);
+    if (rc == SO_OK)
+        rc = is_dist(D) ? so_cluster_load(D->cl, c.state, c.state_size) : so_optim_load(D->o, c.state, c.state_size);
+    for (size_t i = 0; rc == SO_OK && i < c.nrows; i++) rc = push_row(D, &c.rows[i]);
+    if (rc == SO_OK) {
+        memcpy(D->x, c.x, D->d * sizeof(float));
+        if (c.tau_step > 0) memcpy(D->x_tau, c.x_tau, D->d * sizeof(float));
+        D->tau_step = c.tau_step;
+        D->g_linf = c.g_linf;
+        D->wall0 = now_s() - c.wall_s;
+        *start = c.step;
+    }
+    so__ckpt_free(&c);
+    return rc;
+}
+
+static double linf_checked(const float *g, size_t d)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < d; i++) {
+        double a = fabs((double)g[i]);
+        if (!(a <= m)) m = a; /* also takes NaN, which the caller then rejects */
+    }
+    return m;
+}
+
+/* One single-node step t (0-based): gradient at the optimizer's chosen point, then the rule. */
+static int single_step(driver *D, long t)
+{
+    const float *at = D->x;
+    if (so_optim_grad_point(D->o, D->x, D->y) == 1) at = D->y;
+    double loss = 0.0;
+    int rc = so_problem_grad(D->p, D->ws, at, D->g, 0, t, &loss);
+    if (rc != SO_OK) return rc;
+    double m = linf_checked(D->g, D->d);
+    if (!isfinite(m) || !isfinite(loss))
+        return so_error(SO_ENUMERIC, "step %ld: the stochastic gradient or its loss is not finite", t + 1);
+    if (m > D->g_linf) D->g_linf = m;
+    D->last_loss = loss;
+    return so_optim_step(D->o, D->x, D->g);
+}
+
+static int dist_step(driver *D, long t)
+{
+    int rc = so_cluster_round(D->cl, D->x);
+    if (rc != SO_OK) return rc;
+    D->last_loss = so_cluster_last_loss(D->cl);
+    if (!isfinite(so_cluster_g_linf(D->cl)))
+        return so_error(SO_ENUMERIC, "step %ld: a stochastic gradient is not finite", t + 1);
+    return SO_OK;
+}
+
+/* Keep x_tau with tau uniform in {1..T} by reservoir sampling: after step s, x_s replaces the kept iterate with
+ * probability 1/s, drawn from (seed, 0, s, SO_STREAM_TAU). The kept tau is uniform on {1..T} whatever T is, and
+ * the choice made up to step s does not depend on T, so a run resumed with more steps keeps the same draws. */
+static void reservoir(driver *D, long s)
+{
+    so_rng r;
+    so_rng_init(&r, D->cfg->seed, 0, (uint32_t)s, SO_STREAM_TAU);
+    if (so_rng_below(&r, (uint64_t)s) == 0) {
+        memcpy(D->x_tau, D->x, D->d * sizeof(float));
+        D->tau_step = s;
+    }
+}
+
+static int setup(driver *D)
+{
+    const so_run_config *cfg = D->cfg;
+    D->d = so_problem_dim(D->p);
+    size_t d = D->d ? D->d : 1;
+    D->x = malloc(d * sizeof(float));
+    D->x_tau = malloc(d * sizeof(float));
+    if (!D->x || !D->x_tau) return so_error(SO_ENOMEM, "run: out of memory for %zu parameters", D->d);
+    int rc = so_problem_init(D->p, D->x);
+    if (rc != SO_OK) return rc;
+    if (so_optim_is_algo(cfg->algo)) {
+        so_optim_config oc = cfg->optim;
+        oc.algo = cfg->algo;
+        size_t nt = 0;
+        const so_tensor *tensors = so_problem_tensors(D->p, &nt);
+        D->o = so_optim_create(&oc, D->d, tensors, nt);
+        if (!D->o) return SO_EINVAL;
+        D->ws = so_problem_workspace_new(D->p);
+        D->g = malloc(d * sizeof(float));
+        D->y = malloc(d * sizeof(float));
+        if (!D->ws || !D->g || !D->y) return so_error(SO_ENOMEM, "run: out of memory for %zu parameters", D->d);
+        return SO_OK;
+    }
+    if (so_dist_is_algo(cfg->algo)) {
+        if (!D->t) return so_error(SO_EINVAL, "run: distributed algorithm '%s' needs a transport", cfg->algo);
+        so_cluster_config cc = cfg->cluster;
+        cc.algo = cfg->algo;
+        cc.seed = cfg->seed;
+        D->cl = so_cluster_create(&cc, D->p, D->t);
+        return D->cl ? SO_OK : SO_EINVAL;
+    }
+    return so_error(SO_EINVAL, "run: unknown algorithm '%s' (see 'signopt list algos')", cfg->algo);
+}
+
+static void teardown(driver *D)
+{
+    so_optim_destroy(D->o);
+    so_workspace_free(D->ws);
+    so_cluster_destroy(D->cl);
+    free(D->x);
+    free(D->x_tau);
+    free(D->g);
+    free(D->y);
+    free(D->rows);
+}
+
+/* Record an evaluation: keep the row, hand it on, save a checkpoint if asked. */
+static int record(driver *D, long step, so_row_fn row_fn, void *row_user)
+{
+    so_metrics_row r;
+    int rc = evaluate(D, D->x, step, &r);
+    if (rc == SO_OK) rc = push_row(D, &r);
+    if (rc == SO_OK && row_fn && D->root) row_fn(&r, row_user);
+    if (rc == SO_OK && D->cfg->checkpoint) rc = save_checkpoint(D, step);
+    return rc;
+}
+
+int so_run(const so_run_config *cfg, so_problem *p, so_transport *t, so_row_fn row_fn, void *row_user,
+           so_progress_fn progress, void *progress_user, so_run_result *result)
+{
+    if (!cfg || !p || !result || !cfg->algo) return so_error(SO_EINVAL, "run: missing config, problem or result");
+    if (cfg->steps < 1) return so_error(SO_EINVAL, "run: steps must be >= 1, got %ld", cfg->steps);
+    memset(result, 0, sizeof *result);
+    driver D;
+    memset(&D, 0, sizeof D);
+    D.cfg = cfg;
+    D.p = p;
+    D.t = t;
+    D.root = t ? so_transport_is_root(t) : 1;
+    D.wall0 = now_s();
+    long eval_every = cfg->eval_every > 0 ? cfg->eval_every : cfg->steps;
+    long start = 0;
+    int rc = setup(&D);
+    if (rc == SO_OK && cfg->resume) {
+        rc = resume(&D, &start);
+        if (rc == SO_OK && row_fn && D.root)
+            for (size_t i = 0; i < D.nrows; i++) row_fn(&D.rows[i], row_user);
+    } else if (rc == SO_OK) {
+        rc = record(&D, 0, row_fn, row_user);
+    }
+    long step = start;
+    while (rc == SO_OK && step < cfg->steps) {
+        rc = is_dist(&D) ? dist_step(&D, step) : single_step(&D, step);
+        if (rc != SO_OK) break;
+        step++;
+        reservoir(&D, step);
+        int stop = progress ? progress(step, cfg->steps, D.last_loss, progress_user) : 0;
+        if (step % eval_every == 0 || step == cfg->steps || stop) rc = record(&D, step, row_fn, row_user);
+        if (stop) {
+            result->stopped_early = 1;
+            break;
+        }
+    }
+    if (rc == SO_OK && D.nrows > 0) result->final = D.rows[D.nrows - 1];
+    if (rc == SO_OK && D.tau_step > 0) {
+        rc = evaluate(&D, D.x_tau, D.tau_step, &result->tau);
+        result->tau_step = D.tau_step;
+    }
+    teardown(&D);
+    return rc;
+}
