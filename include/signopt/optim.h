@@ -1,7 +1,7 @@
 /* signopt/optim.h — single-node optimizers, learning-rate schedules and theory presets.
  *
  * Ids (ALGORITHMS.md, "Single-node methods"): sgd sgdm adam adamw signsgd signum signum-nesterov ef-signsgd
- * scaled-signsgd lion. Each id maps to one function in src/optim/rules.c and one fused kernel in
+ * scaled-signsgd lion. Each id maps to one case of so_optim_step in src/optim/optim.c and one fused kernel in
  * src/optim/kernels.c. */
 #ifndef SIGNOPT_OPTIM_H
 #define SIGNOPT_OPTIM_H
@@ -39,7 +39,7 @@ typedef struct so_schedule {
     int n_milestones;
     long warmup;                              /* WARMUP */
     int then_cosine;                          /* WARMUP followed by cosine decay */
-    long total_steps;                         /* COSINE, WARMUP+cosine: T */
+    long total_steps;                         /* COSINE, WARMUP+cosine: T, set by the caller after parsing */
 } so_schedule;
 
 /* Parse "const", "step:E1,E2:F", "exp:F", "inv:C", "cosine", "warmup:W" or "warmup:W,cosine".
@@ -69,9 +69,10 @@ typedef struct so_optim_config {
     double beta;            /* weight of the OLD momentum value: sgdm mu, adam beta1, signum beta/theta, lion beta1 */
     double beta2;           /* adam/adamw beta2, lion beta2 */
     double eps;             /* adam/adamw epsilon */
-    double weight_decay;    /* decoupled (x <- x - eta*lambda*x before the update) except sgdm and adam: coupled */
+    double weight_decay;    /* decoupled (x <- x - eta*lambda*x before the update) except sgdm and adam: coupled;
+                               scaled-signsgd refuses it */
     int nesterov;           /* sgdm: Nesterov momentum (PyTorch convention) */
-    so_momentum_init momentum_init;
+    so_momentum_init momentum_init; /* signum, signum-nesterov; lion starts at zero only; sgdm is torch's b_1 = g_1 */
     double alpha;           /* signum-nesterov extrapolation y = x + alpha (x - x_prev); < 0 means beta/(1-beta) */
     so_schedule schedule;
     const float *lr_vec;    /* optional per-coordinate multipliers A = Diag(a_1..a_d) (001 sec. 2.2), length d,
@@ -101,7 +102,7 @@ long so_optim_step_count(const so_optim *o);
 double so_optim_lr(const so_optim *o);
 size_t so_optim_dim(const so_optim *o);
 const char *so_optim_algo(const so_optim *o);
-/* Bytes of state per parameter the rule keeps (momentum, second moment, error, x_prev), for the memory report. */
+/* Floats of state per parameter the rule keeps (momentum, second moment, error, x_prev), for the memory report. */
 size_t so_optim_state_floats_per_param(const char *algo);
 
 /* Save/restore the whole optimizer state (step counter, buffers) as an opaque byte block. Load checks the
