@@ -102,8 +102,9 @@ static void test_start_point_and_f_at_x0_by_hand(void)
         {"quadratic", 5, 5, 2.0, 1.0, 2.0, 55.0},
         /* 004 Example 1, alpha = 0.05: x0 = (0.025, 0.025), f = 2 * 0.025^2 = 0.00125; cfg.dim ignored. */
         {"signgd-counterexample", 100, 2, NAN, 1.0, 0.025, 0.00125},
-        /* 004 Example 4 from our x0 = 3: f = 9 + 3 sin^2(3) = 9.059744570024451. */
-        {"pl-toy", 100, 1, NAN, 1.0, 3.0, 9.059744570024451},
+        /* 004 Example 4 from our x0 = pi: f = pi^2 + 3 sin^2(pi) = pi^2 (the float pi adds 3e-8 relative). */
+        {"pl-toy", 100, 1, NAN, 1.0, 3.14159265358979323846, 9.869604401089358},
+        {"pl-toy", 1, 1, 3.0, 1.0, 3.0, 9.059744570024451}, /* 9 + 3 sin^2(3) */
         /* l0l1, a = 1, d = 3, x0 = 3: 3 (cosh 3 - 1) = 27.202985987333296. */
         {"l0l1", 3, 3, NAN, 1.0, 3.0, 27.202985987333296},
         /* l0l1, a = 2, d = 2, x0 = 0.5: 2 (cosh 1 - 1) / 4 = 0.27154031740762186. */

@@ -181,10 +181,12 @@ static int synthetic_configure(so_problem *p, synthetic *s)
         return start_value(p, 0.5 * c->alpha, &s->start);
     case PL_TOY:
         /* 004 Example 4: f = x^2 + 3 sin^2 x, d = 1. The paper starts from "an arbitrary initial state"; ours is
-         * x_0 = 3, which lies beyond the non-convex band x in (0.96, 2.19) where f'' = 2 + 6 cos 2x < 0, so a
-         * run crosses it on the way to the unique stationary point 0. cfg.dim is ignored. */
+         * x_0 = pi. It lies beyond the non-convex band x in (0.96, 2.19) where f'' = 2 + 6 cos 2x < 0, so a run
+         * crosses the band on the way to the unique stationary point 0 (2x + 3 sin 2x = 0 only at 0). It is
+         * irrational so that a sign method with a short decimal step never lands on 0 by coincidence: from 3,
+         * signGD with alpha = 0.05 would reach 3 - 60 alpha = 0. cfg.dim is ignored. */
         p->dim = 1;
-        return start_value(p, 3.0, &s->start);
+        return start_value(p, 3.14159265358979323846, &s->start);
     case L0L1:
         if (c->dim < 1) return so_error(SO_EINVAL, "l0l1: dim must be >= 1, got %zu", c->dim);
         if (!isfinite(c->a) || c->a <= 0.0) return so_error(SO_EINVAL, "l0l1: a must be finite and > 0, got %g", c->a);
