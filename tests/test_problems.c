@@ -63,7 +63,8 @@ static void mean_var(const float *v, size_t n, double *mean, double *var)
 }
 
 /* A measured fraction against its probability p: 5 binomial standard deviations. */
-#define CHECK_FRACTION(frac, p, n, what) CHECK_CLOSE((frac), (p), 0.0, 5.0 * sqrt((p) * (1.0 - (p)) / (double)(n)), (what))
+#define CHECK_FRACTION(frac, p, n, what) \
+    CHECK_CLOSE((frac), (p), 0.0, 5.0 * sqrt((p) * (1.0 - (p)) / (double)(n)), (what))
 
 static void test_quadratic_curvatures_by_hand(void)
 {

@@ -60,7 +60,8 @@ int so_noise_parse(so_noise *n, const char *text)
 {
     if (!text) return so_error(SO_EINVAL, "noise: no description given (expected %s)", noise_forms);
     char buf[128];
-    if (strlen(text) >= sizeof buf) return so_error(SO_EINVAL, "noise: description too long (expected %s)", noise_forms);
+    if (strlen(text) >= sizeof buf)
+        return so_error(SO_EINVAL, "noise: description too long (expected %s)", noise_forms);
     strcpy(buf, text);
     char *fields[4];
     int nfields = 0;

@@ -95,7 +95,8 @@ static int synthetic_grad(so_problem *p, so_workspace *w, const float *x, float 
 {
     (void)w;
     const synthetic *s = p->impl;
-    if (sub < 0 || sub > SUB_MAX) return so_error(SO_EINVAL, "%s: minibatch stream %d out of range [0, %d]", p->id, sub, SUB_MAX);
+    if (sub < 0 || sub > SUB_MAX)
+        return so_error(SO_EINVAL, "%s: minibatch stream %d out of range [0, %d]", p->id, sub, SUB_MAX);
     if (step < 0) return so_error(SO_EINVAL, "%s: step %ld is negative", p->id, step);
     uint32_t stream = (uint32_t)SO_STREAM_NOISE + ((uint32_t)sub << 16);
     /* Noise first into g, then the exact gradient is added in double. Steps past 2^32 wrap the counter word. */
