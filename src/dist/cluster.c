@@ -1,0 +1,399 @@
+/* cluster.c — n workers running one distributed algorithm: configuration, the round skeleton every algorithm
+ * shares (workers in parallel -> transport -> vote -> the same update everywhere), and the metrics.
+ * What each algorithm computes lives in algos.c; moving bytes in the transports. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include "cluster_impl.h"
+#include "../problems/problem_impl.h"
+
+void so_cluster_config_default(so_cluster_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->algo = "mv-signsgd";
+    c->lr = 1e-3;
+    c->beta = 0.9;
+    c->beta2 = 0.999;
+    c->eps = 1e-8;
+    c->momentum_init = SO_INIT_ZERO;
+    c->R = 1e-3;          /* 001 section 4.2 */
+    c->local_steps = 5;   /* 001 section 4.2, K = 5 */
+    c->local_lr = 1e-2;
+    c->ties = SO_TIES_ZERO;
+    c->pattern = SO_PATTERN_PS;
+    c->schedule.kind = SO_SCHED_CONST;
+    c->threads = 1;
+    c->seed = 1;
+}
+
+static int finite(double v) { return isfinite(v); }
+
+static int validate(const so_cluster_config *cfg, const so__dist_algo *a, const so_problem *p, int n)
+{
+    if (!a) return so_error(SO_EINVAL, "cluster: unknown algorithm '%s' (see 'signopt list algos')",
+                            cfg->algo ? cfg->algo : "(none)");
+    if (p->cfg.workers != n)
+        return so_error(SO_EINVAL, "cluster: the problem is split for %d workers but the transport has %d",
+                        p->cfg.workers, n);
+    if (!finite(cfg->lr) || cfg->lr < 0) return so_error(SO_EINVAL, "cluster: lr must be >= 0, got %g", cfg->lr);
+    int uses_beta = a->momentum || (a->optim_id && strcmp(a->optim_id, "sgd") != 0);
+    if (uses_beta && !(cfg->beta >= 0 && cfg->beta < 1))
+        return so_error(SO_EINVAL, "cluster: %s: beta must be in [0, 1), got %g", a->id, cfg->beta);
+    if (a->uplink == SO_UP_STOCHASTIC && !(cfg->R > 0 && finite(cfg->R)))
+        return so_error(SO_EINVAL, "cluster: %s: R must be > 0, got %g", a->id, cfg->R);
+    if (a->extrapolate && !(cfg->alpha >= 0 && finite(cfg->alpha)))
+        return so_error(SO_EINVAL, "cluster: %s: alpha must be >= 0, got %g", a->id, cfg->alpha);
+    if (a->local_steps && cfg->local_steps < 1)
+        return so_error(SO_EINVAL, "cluster: %s: local steps must be >= 1, got %d", a->id, cfg->local_steps);
+    if (a->local_steps && !(cfg->local_lr >= 0 && finite(cfg->local_lr)))
+        return so_error(SO_EINVAL, "cluster: %s: local lr must be >= 0, got %g", a->id, cfg->local_lr);
+    if (cfg->ties < SO_TIES_ZERO || cfg->ties > SO_TIES_RANDOM)
+        return so_error(SO_EINVAL, "cluster: unknown tie rule %d", (int)cfg->ties);
+    if (cfg->pattern != SO_PATTERN_PS && cfg->pattern != SO_PATTERN_ALLGATHER)
+        return so_error(SO_EINVAL, "cluster: unknown communication pattern %d", (int)cfg->pattern);
+    if (cfg->byzantine < 0 || cfg->byzantine > n)
+        return so_error(SO_EINVAL, "cluster: byzantine workers must be in [0, %d], got %d", n, cfg->byzantine);
+    if (!(cfg->dropout >= 0 && cfg->dropout <= 1))
+        return so_error(SO_EINVAL, "cluster: dropout must be in [0, 1], got %g", cfg->dropout);
+    if (cfg->threads < 0) return so_error(SO_EINVAL, "cluster: threads must be >= 0, got %d", cfg->threads);
+    if (cfg->momentum_init_set && cfg->momentum_init != SO_INIT_ZERO && cfg->momentum_init != SO_INIT_FIRST_GRAD)
+        return so_error(SO_EINVAL, "cluster: unknown momentum init %d", (int)cfg->momentum_init);
+    return SO_OK;
+}
+
+/* Every rank must run the same configuration, or the ranks silently compute different things: hash each field
+ * that changes the result (threads do not) and let the transport compare them with rank 0's. */
+static int check_ranks(const so_cluster_config *cfg, const so_problem *p, so_transport *t)
+{
+    enum { NF = 22 };
+    uint64_t h[NF];
+    const char *names[NF] = {
+        "algorithm", "lr", "beta", "beta2", "eps", "weight decay", "nesterov", "momentum init", "R", "alpha",
+        "local steps", "local lr", "ties", "byzantine", "dropout", "pattern", "lr schedule", "seed",
+        "problem", "dimension", "problem seed and batch", "noise",
+    };
+    const so_schedule *s = &cfg->schedule;
+    int k = 0;
+#define HASH(ptr, size) (h[k++] = so__hash_bytes(SO_HASH_INIT, (ptr), (size)))
+#define HASHV(v) HASH(&(v), sizeof(v))
+    const char *algo = cfg->algo ? cfg->algo : "";
+    HASH(algo, strlen(algo));
+    HASHV(cfg->lr); HASHV(cfg->beta); HASHV(cfg->beta2); HASHV(cfg->eps); HASHV(cfg->weight_decay);
+    HASHV(cfg->nesterov);
+    int init = cfg->momentum_init_set ? (int)cfg->momentum_init : -1;
+    HASHV(init);
+    HASHV(cfg->R); HASHV(cfg->alpha); HASHV(cfg->local_steps); HASHV(cfg->local_lr);
+    int ties = (int)cfg->ties, byz[2] = { cfg->byzantine, cfg->byzantine_random }, pattern = (int)cfg->pattern;
+    HASHV(ties); HASHV(byz); HASHV(cfg->dropout); HASHV(pattern);
+    uint64_t sh = SO_HASH_INIT;
+    int kind = (int)s->kind;
+    sh = so__hash_bytes(sh, &kind, sizeof kind);
+    sh = so__hash_bytes(sh, &s->factor, sizeof s->factor);
+    sh = so__hash_bytes(sh, &s->c, sizeof s->c);
+    sh = so__hash_bytes(sh, s->milestones, (size_t)(s->n_milestones > 0 ? s->n_milestones : 0) * sizeof(long));
+    sh = so__hash_bytes(sh, &s->warmup, sizeof s->warmup);
+    sh = so__hash_bytes(sh, &s->then_cosine, sizeof s->then_cosine);
+    sh = so__hash_bytes(sh, &s->total_steps, sizeof s->total_steps);
+    h[k++] = sh;
+    HASHV(cfg->seed);
+    HASH(p->id, strlen(p->id));
+    HASHV(p->dim);
+    uint64_t pb[2] = { p->cfg.seed, (uint64_t)p->cfg.batch };
+    HASHV(pb);
+    double noise[3] = { (double)p->cfg.noise.kind, p->cfg.noise.scale, p->cfg.noise.shape };
+    HASHV(noise);
+#undef HASH
+#undef HASHV
+    return so__transport_check_fields(t, h, names, k);
+}
+
+static void *alloc_zero(size_t count, size_t size, int *rc)
+{
+    if (*rc != SO_OK) return NULL;
+    if (count == 0) count = 1;
+    void *m = calloc(count, size);
+    if (!m) *rc = so_error(SO_ENOMEM, "cluster: out of memory for %zu x %zu bytes", count, size);
+    return m;
+}
+
+so_cluster *so_cluster_create(const so_cluster_config *cfg, so_problem *p, so_transport *t)
+{
+    if (!cfg || !p || !t) {
+        so_error(SO_EINVAL, "cluster: config, problem and transport are required");
+        return NULL;
+    }
+    /* The collective check comes first, so that ranks whose configurations differ fail together instead of
+     * some failing validation while the others wait for them. */
+    int rc = check_ranks(cfg, p, t);
+    if (rc != SO_OK) return NULL;
+    const so__dist_algo *a = so__dist_algo_find(cfg->algo);
+    if (validate(cfg, a, p, t->n) != SO_OK) return NULL;
+
+    so_cluster *c = calloc(1, sizeof *c);
+    if (!c) {
+        so_error(SO_ENOMEM, "cluster: out of memory");
+        return NULL;
+    }
+    c->cfg = *cfg;
+    snprintf(c->algo_id, sizeof c->algo_id, "%s", a->id);
+    c->cfg.algo = c->algo_id;
+    c->algo = a;
+    c->init = cfg->momentum_init_set ? cfg->momentum_init : a->init;
+    c->p = p;
+    c->t = t;
+    c->n = t->n;
+    c->first = t->first;
+    c->count = t->count;
+    c->d = so_problem_dim(p);
+    c->words = so_packed_words(c->d);
+    int threads = cfg->threads;
+#ifdef _OPENMP
+    if (threads == 0) threads = omp_get_max_threads();
+#endif
+    if (threads < 1) threads = 1;
+    if (threads > c->count) threads = c->count;
+    c->threads = threads;
+    c->last_loss = NAN;
+
+    size_t n = (size_t)c->n, d = c->d;
+    c->present = alloc_zero(n, 1, &rc);
+    c->stats = alloc_zero(n, sizeof *c->stats, &rc);
+    c->grad = alloc_zero((size_t)threads * d, sizeof *c->grad, &rc);
+    c->ws = alloc_zero((size_t)threads, sizeof *c->ws, &rc);
+    if (a->uplink == SO_UP_FP32) {
+        c->acc = alloc_zero(d, sizeof *c->acc, &rc);
+        c->vecs = alloc_zero((size_t)threads, sizeof *c->vecs, &rc);
+    } else {
+        c->msgs = alloc_zero(n * c->words, sizeof *c->msgs, &rc);
+        c->rows = alloc_zero(n, sizeof *c->rows, &rc);
+        c->down_words = 2 * c->words + 1;
+        c->down = alloc_zero(c->down_words, sizeof *c->down, &rc);
+    }
+    if (a->norm_channel) c->norms = alloc_zero(n, sizeof *c->norms, &rc);
+    if (a->momentum) {
+        c->mom = alloc_zero((size_t)c->count * d, sizeof *c->mom, &rc);
+        c->started = alloc_zero((size_t)c->count, 1, &rc);
+    }
+    if (a->local_steps) c->z = alloc_zero((size_t)threads * d, sizeof *c->z, &rc);
+    if (a->extrapolate && cfg->alpha != 0) {
+        c->x_prev = alloc_zero(d, sizeof *c->x_prev, &rc);
+        c->y = alloc_zero(d, sizeof *c->y, &rc);
+    }
+    for (int i = 0; rc == SO_OK && i < threads; i++) {
+        c->ws[i] = so_problem_workspace_new(p);
+        if (!c->ws[i]) rc = SO_ENOMEM; /* the problem left its message */
+    }
+    if (rc == SO_OK && a->optim_id) {
+        so_optim_config oc;
+        so_optim_config_default(&oc);
+        oc.algo = a->optim_id;
+        oc.lr = cfg->lr;
+        oc.beta = cfg->beta;
+        oc.beta2 = cfg->beta2;
+        oc.eps = cfg->eps;
+        oc.weight_decay = cfg->weight_decay;
+        oc.nesterov = cfg->nesterov;
+        if (cfg->momentum_init_set) oc.momentum_init = cfg->momentum_init;
+        oc.schedule = cfg->schedule;
+        size_t ntensors = 0;
+        const so_tensor *tensors = so_problem_tensors(p, &ntensors);
+        c->opt = so_optim_create(&oc, d, tensors, ntensors);
+        if (!c->opt) rc = SO_EINVAL;
+    }
+    if (rc != SO_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", so_errmsg());
+        so_cluster_destroy(c);
+        so_error(rc, "%s", msg);
+        return NULL;
+    }
+    return c;
+}
+
+void so_cluster_destroy(so_cluster *c)
+{
+    if (!c) return;
+    if (c->ws)
+        for (int i = 0; i < c->threads; i++) so_workspace_free(c->ws[i]);
+    so_optim_destroy(c->opt);
+    free(c->present); free(c->stats); free(c->grad); free(c->ws); free(c->acc); free(c->vecs);
+    free(c->msgs); free(c->rows); free(c->down); free(c->norms); free(c->mom); free(c->started);
+    free(c->z); free(c->x_prev); free(c->y);
+    free(c);
+}
+
+/* Worker j is absent from round t iff its draw (seed, j, t, SO_STREAM_DROPOUT) is below P: every rank computes
+ * the same set without a message. */
+static void mark_present(so_cluster *c, uint32_t step)
+{
+    c->n_present = 0;
+    for (int j = 0; j < c->n; j++) {
+        int here = c->cfg.dropout <= 0 ||
+                   !(so_rand_uniformf_at(c->cfg.seed, (uint32_t)j, step, SO_STREAM_DROPOUT, 0) < c->cfg.dropout);
+        c->present[j] = (unsigned char)here;
+        c->n_present += here;
+    }
+}
+
+static int thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* Run worker_round for the hosted workers [first + k0, first + k0 + nk) on the cluster's threads. Wave slot k
+ * uses gradient buffer k0-relative k when `per_slot` (fp32 waves keep each message), else the thread's. */
+static void run_workers(so_cluster *c, const float *point, uint32_t step, int k0, int nk, int per_slot)
+{
+    int failed = c->n;
+#pragma omp parallel num_threads(c->threads)
+    {
+        int tid = thread_id();
+        float *z = c->z ? c->z + (size_t)tid * c->d : NULL;
+#pragma omp for schedule(dynamic, 1)
+        for (int k = 0; k < nk; k++) {
+            int j = c->first + k0 + k;
+            float *g = c->grad + (size_t)(per_slot ? k : tid) * c->d;
+            memset(&c->stats[j], 0, sizeof c->stats[j]);
+            if (per_slot) c->vecs[k] = NULL;
+            if (!c->present[j]) continue;
+            int rc = so__worker_round(c, j, step, point, g, z, c->ws[tid]);
+            c->stats[j].rc = rc;
+            if (per_slot && rc == SO_OK) c->vecs[k] = g;
+            if (rc != SO_OK) {
+                /* The message is thread-local; keep the first failing worker's for the calling thread. */
+#pragma omp critical(so_cluster_error)
+                if (j < failed) {
+                    failed = j;
+                    snprintf(c->errmsg, sizeof c->errmsg, "%s", so_errmsg());
+                }
+            }
+        }
+    }
+}
+
+/* Every rank learns every worker's loss, ||g||_inf and status; a failure anywhere fails the round everywhere. */
+static int exchange_stats(so_cluster *c, uint32_t step)
+{
+    int rc = c->t->ops->gather(c->t, c->stats, c->stats + c->first, sizeof *c->stats, 1);
+    if (rc != SO_OK) return rc;
+    double loss = 0.0;
+    for (int j = 0; j < c->n; j++) {
+        if (!c->present[j]) continue;
+        if (c->stats[j].rc != SO_OK) {
+            if (j >= c->first && j < c->first + c->count) return so_error(c->stats[j].rc, "%s", c->errmsg);
+            return so_error(SO_ECOMM, "%s: worker %d failed in round %u (its rank has the reason)", c->algo_id, j,
+                            step);
+        }
+        loss += c->stats[j].loss;
+        if (c->stats[j].linf > c->g_linf) c->g_linf = c->stats[j].linf;
+    }
+    c->last_loss = loss / c->n_present;
+    return SO_OK;
+}
+
+/* Sign methods: 1-bit messages, the vote on the root (PS) or on every rank (allgather), the same step. */
+static int round_sign(so_cluster *c, float *x, const float *point, uint32_t step, double lr)
+{
+    so_transport *t = c->t;
+    int to_all = c->cfg.pattern == SO_PATTERN_ALLGATHER;
+    run_workers(c, point, step, 0, c->count, 0);
+    int rc = exchange_stats(c, step);
+    if (rc != SO_OK) return rc;
+    rc = t->ops->gather(t, c->msgs, c->msgs + (size_t)c->first * c->words, c->words * sizeof *c->msgs, to_all);
+    if (rc == SO_OK && c->norms) rc = t->ops->gather(t, c->norms, c->norms + c->first, sizeof *c->norms, to_all);
+    if (rc != SO_OK) return rc;
+    if (to_all || t->rank == 0) so__server_decide(c, step);
+    if (!to_all) rc = t->ops->bcast(t, c->down, c->down_words * sizeof *c->down);
+    if (rc != SO_OK) return rc;
+    float scale = (float)lr;
+    if (c->norms) {
+        float M;
+        memcpy(&M, &c->down[2 * c->words], sizeof M);
+        scale = (float)(lr * (double)M);
+    }
+    const uint64_t *zero = c->algo->server == SO_SERVER_MAJORITY && c->cfg.ties == SO_TIES_ZERO
+                               ? c->down + c->words : NULL;
+    if (c->x_prev) {
+        memcpy(c->x_prev, x, c->d * sizeof *x);
+        c->have_prev = 1;
+    }
+    so_vote_apply(x, c->down, zero, c->d, scale);
+    return SO_OK;
+}
+
+/* Uncompressed baselines: the fp32 gradients summed in worker order (in waves of `threads` hosted workers, so
+ * memory is per thread), divided by the present count, then one step of the single-node rule on every rank. */
+static int round_mean(so_cluster *c, float *x, const float *point, uint32_t step)
+{
+    int to_all = c->cfg.pattern == SO_PATTERN_ALLGATHER;
+    memset(c->acc, 0, c->d * sizeof *c->acc);
+    int rc = SO_OK;
+    for (int k0 = 0; k0 < c->count; k0 += c->threads) {
+        int nk = c->count - k0 < c->threads ? c->count - k0 : c->threads;
+        run_workers(c, point, step, k0, nk, 1);
+        /* Every rank takes part in the sum even after a failure; exchange_stats then fails them together. */
+        int src = c->t->ops->sum_ordered(c->t, c->acc, c->vecs, nk, c->d, to_all);
+        if (rc == SO_OK) rc = src;
+    }
+    int src = exchange_stats(c, step);
+    if (rc == SO_OK) rc = src;
+    if (rc != SO_OK) return rc;
+    float m = (float)c->n_present;
+    for (size_t i = 0; i < c->d; i++) c->acc[i] = c->acc[i] / m;
+    return so_optim_step(c->opt, x, c->acc);
+}
+
+int so_cluster_round(so_cluster *c, float *x)
+{
+    uint32_t step = (uint32_t)c->round;
+    double lr = so_schedule_lr(&c->cfg.schedule, c->cfg.lr, c->round);
+    mark_present(c, step);
+    const float *point = x;
+    if (c->x_prev && c->have_prev) {
+        /* 001 Alg 2, step 1: y^t = x^t + alpha (x^t - x^{t-1}); in round 0, x^{-1} = x^0. */
+        float a = (float)c->cfg.alpha;
+        for (size_t i = 0; i < c->d; i++) c->y[i] = x[i] + a * (x[i] - c->x_prev[i]);
+        point = c->y;
+    }
+    if (c->n_present == 0) {
+        /* Nobody voted: no step, nothing sent. */
+        if (c->x_prev) {
+            memcpy(c->x_prev, x, c->d * sizeof *x);
+            c->have_prev = 1;
+        }
+        c->last_loss = NAN;
+        c->round++;
+        return SO_OK;
+    }
+    int rc = c->algo->uplink == SO_UP_FP32 ? round_mean(c, x, point, step) : round_sign(c, x, point, step, lr);
+    if (rc != SO_OK) return rc;
+    uint64_t up, down;
+    so__round_bits(c, c->n_present, &up, &down);
+    c->up_total += up * (uint64_t)c->n_present;
+    c->down_total += down * (uint64_t)c->n_present;
+    c->round++;
+    return SO_OK;
+}
+
+void so_cluster_bits(const so_cluster *c, uint64_t *up, uint64_t *down)
+{
+    *up = c->up_total / (uint64_t)c->n;
+    *down = c->down_total / (uint64_t)c->n;
+}
+
+void so_cluster_bits_per_round(const so_cluster *c, uint64_t *up, uint64_t *down)
+{
+    so__round_bits(c, c->n, up, down);
+}
+
+double so_cluster_g_linf(const so_cluster *c) { return c->g_linf; }
+double so_cluster_last_loss(const so_cluster *c) { return c->last_loss; }
+long so_cluster_round_count(const so_cluster *c) { return c->round; }
