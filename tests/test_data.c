@@ -371,10 +371,10 @@ static void test_synth_epsilon_reproducible_and_planted(void)
     /* Flips ~ Binomial(4000, 0.2): sd 25.3; allow 5 sd. Classes balanced by symmetry: sd 31.6, allow 5 sd. */
     CHECK(labs((long)flipped - 800) <= 127, "noise 0.2: %zu of 4000 flipped, want 800 +- 127", flipped);
     CHECK(labs((long)ones - 2000) <= 158, "%zu of 4000 labelled 1, want 2000 +- 158", ones);
-    CHECK(so_synth_epsilon(&b, 0, D, 0.0, 7) == SO_EINVAL && so_synth_epsilon(&b, N, D, 1.5, 7) == SO_EINVAL,
-          "n = 0 and noise 1.5 refused");
     so_dataset_free(&a);
     so_dataset_free(&b);
+    CHECK(so_synth_epsilon(&b, 0, D, 0.0, 7) == SO_EINVAL && so_synth_epsilon(&b, N, D, 1.5, 7) == SO_EINVAL,
+          "n = 0 and noise 1.5 refused");
     so_dataset_free(&c);
     so_dataset_free(&noisy);
 }

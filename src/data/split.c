@@ -59,14 +59,21 @@ static double log_gamma_draw(so_rng *r, double alpha)
     return log(so_rng_gamma(r, alpha + 1.0)) + log(u) / alpha;
 }
 
-/* owner[i] = the worker that receives row i, per class by Dirichlet proportions. */
-static void dirichlet_owners(int *owner, const so_dataset *ds, int n, double alpha, uint64_t seed,
-                             uint32_t *members, double *logp)
+/* owner[i] = the worker that receives row i, per class by Dirichlet proportions. members (N entries) is scratch:
+ * the rows bucketed by class in ascending order, so the cost is O(N + classes * n). Returns 0, or -1 when out
+ * of memory. */
+static int dirichlet_owners(int *owner, const so_dataset *ds, int n, double alpha, uint64_t seed,
+                            uint32_t *members, double *logp)
 {
+    size_t *start = calloc((size_t)ds->classes + 1, sizeof *start);
+    if (!start) return -1;
+    for (size_t i = 0; i < ds->n; i++) start[ds->y[i] + 1]++;
+    for (int k = 0; k < ds->classes; k++) start[k + 1] += start[k];
+    for (size_t i = 0; i < ds->n; i++) members[start[ds->y[i]]++] = (uint32_t)i;
+    /* start[k] now holds the end of class k; class k is members[start[k] - nk .. start[k]). */
     for (int k = 0; k < ds->classes; k++) {
-        size_t nk = 0;
-        for (size_t i = 0; i < ds->n; i++)
-            if (ds->y[i] == k) members[nk++] = (uint32_t)i;
+        size_t end = start[k], nk = end - (k ? start[k - 1] : 0);
+        uint32_t *rows = members + (end - nk);
         if (!nk) continue;
         so_rng r;
         so_rng_init(&r, seed, 1, (uint32_t)k, SO_STREAM_SPLIT);
@@ -76,7 +83,7 @@ static void dirichlet_owners(int *owner, const so_dataset *ds, int n, double alp
             if (logp[j] > top) top = logp[j];
         }
         for (int j = 0; j < n; j++) sum += logp[j] = exp(logp[j] - top);
-        shuffle(members, nk, &r);
+        shuffle(rows, nk, &r);
         /* Cut the shuffled class at the rounded cumulative proportions, so the parts add up to nk exactly. */
         double cum = 0.0;
         size_t from = 0;
@@ -85,10 +92,12 @@ static void dirichlet_owners(int *owner, const so_dataset *ds, int n, double alp
             size_t to = j == n - 1 ? nk : (size_t)floor(cum * (double)nk + 0.5);
             if (to > nk) to = nk;
             if (to < from) to = from;
-            for (size_t m = from; m < to; m++) owner[members[m]] = j;
+            for (size_t m = from; m < to; m++) owner[rows[m]] = j;
             from = to;
         }
     }
+    free(start);
+    return 0;
 }
 
 /* Workers draw minibatches from their shard, so none may be empty. While one is, it takes a row chosen at random
@@ -161,7 +170,13 @@ int so_split_make(so_split *out, const so_dataset *ds, int n, const so_split_con
         return so_error(SO_ENOMEM, "split: out of memory for %zu rows", ds->n);
     }
     /* s.idx doubles as the scratch list of one class's rows; it is overwritten below. */
-    dirichlet_owners(owner, ds, n, cfg->alpha, seed, s.idx, logp);
+    if (dirichlet_owners(owner, ds, n, cfg->alpha, seed, s.idx, logp)) {
+        free(owner);
+        free(count);
+        free(logp);
+        so_split_free(&s);
+        return so_error(SO_ENOMEM, "split: out of memory for %d classes", ds->classes);
+    }
     for (size_t i = 0; i < ds->n; i++) count[owner[i]]++;
     fill_empty_shards(owner, count, ds->n, n, seed);
     s.off[0] = 0;
