@@ -22,14 +22,15 @@ BUILD   := build-san
 endif
 
 LIB_SRC  := $(shell find src -name '*.c' | sort)
-CLI_SRC  := $(sort $(wildcard cli/*.c))
+# The command: cli/ plus the benchmark suite behind `signopt bench` (bench/bench_*.c).
+CLI_SRC  := $(sort $(wildcard cli/*.c) $(wildcard bench/bench_*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 # The problem families register through the registry in src/problems/problem.c, so link every object.
 WHOLE_LIB := -Wl,--whole-archive $(BUILD)/libsignopt.a -Wl,--no-whole-archive
-HEADERS  := $(wildcard include/*.h include/signopt/*.h) $(shell find src cli tests -name '*.h')
+HEADERS  := $(wildcard include/*.h include/signopt/*.h) $(shell find src cli tests bench -name '*.h')
 
 .PHONY: all deps build test run install clean bench experiments
 all: deps
