@@ -322,7 +322,7 @@ int cli_parse(cli_options *o, const char *cmd, int argc, char **argv)
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        if (c == 'h') { cli_usage(stdout, cmd); return 1; }
+        if (c == 'h') { cli_usage(stdout, cmd); return -1; }
         if (c == '?') {
             const char *bad = argv[optind - 1];
             if (optopt) cli_error(cmd, "unknown flag '-%c' (see 'signopt %s --help')", optopt, cmd);

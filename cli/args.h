@@ -49,8 +49,8 @@ typedef struct cli_options {
     int nlr, nbeta;
 } cli_options;
 
-/* Parse argv (argv[0] is the subcommand) into o. Prints one line and returns 2 on a bad flag or value, returns
- * 1 when --help was printed (the caller exits 0), 0 on success. */
+/* Parse argv (argv[0] is the subcommand) into o. Returns 0 on success; -1 when --help was printed (the caller
+ * exits 0); 2 after one line on stderr for a bad flag or value; 1 for a missing or unreadable input file. */
 int cli_parse(cli_options *o, const char *cmd, int argc, char **argv);
 /* Steps (from --epochs), eval-every and the theory preset, once the problem for this seed exists; the workers
  * count n is final here (MPI size). Returns 0, or prints one line and returns 2. */

@@ -151,7 +151,7 @@ int cmd_train(int argc, char **argv)
     int code = cli_parse(&o, "train", argc, argv);
     if (code) {
         cli_options_free(&o);
-        return code == 1 ? 0 : code;
+        return code < 0 ? 0 : code;
     }
     session S;
     code = session_open(&S, &o, &argc, &argv);
@@ -233,7 +233,7 @@ int cmd_sweep(int argc, char **argv)
     int code = cli_parse(&o, "sweep", argc, argv);
     if (code) {
         cli_options_free(&o);
-        return code == 1 ? 0 : code;
+        return code < 0 ? 0 : code;
     }
     session S;
     code = session_open(&S, &o, &argc, &argv);

@@ -1,0 +1,171 @@
+#!/bin/sh
+# test_cli.sh — the signopt command against its contract (CLI.md) and against independent evidence:
+# ids from ALGORITHMS.md, the exact metrics.csv columns, exit codes and one-line messages for bad input,
+# --out protection, checkpoint/resume equality, a closed-form sgd trajectory on the quadratic, and thread-count
+# independence. Last line: "cli: N passed, M failed".
+S=${SIGNOPT:-${BUILD:-build}/signopt}
+T=$(mktemp -d /tmp/signopt-cli.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "  FAIL: $*" >&2; }
+check() { # check NAME CONDITION-COMMAND...
+    name=$1; shift
+    if "$@"; then ok; else bad "$name"; fi
+}
+if [ ! -x "$S" ]; then echo "cli: 0 passed, 1 failed"; echo "no binary at $S" >&2; exit 1; fi
+
+# ---- list: exactly the ids of ALGORITHMS.md, in its order ----
+want_algos="sgd sgdm adam adamw signsgd signum signum-nesterov ef-signsgd scaled-signsgd lion mv-signsgd mv-signum
+sto-signsgd mv-sto-signsgd-sim fed-mv-sto-signsgd-sim mvsm-v1 mvsm-v2 mv-scaled-signsgd dist-sgd dist-sgdm dist-adamw"
+got=$("$S" list algos | tr '\n' ' ' | sed 's/ $//')
+check "list algos equals ALGORITHMS.md ids" [ "$got" = "$(echo $want_algos)" ]
+probs=$("$S" list problems)
+for p in quadratic signgd-counterexample pl-toy l0l1 logreg mlp cnn; do
+    check "list problems has $p" sh -c "printf '%s\n' \"\$1\" | grep -qx '$p'" _ "$probs"
+done
+
+# ---- train: metrics.csv columns and rows, summary.json keys ----
+header='seed,step,epoch,loss,train_acc,test_acc,grad_l1,grad_l2,g_linf,bits_up,bits_down,wall_s'
+"$S" train --quiet --problem quadratic --algo sgd --lr 0.01 --dim 20 --noise gauss:1 --x0 0.5 --steps 25 \
+    --eval-every 10 --seeds 3 --out "$T/run" >"$T/stdout" 2>"$T/stderr"
+check "train exits 0" [ $? -eq 0 ]
+check "quiet train writes nothing on stderr" [ ! -s "$T/stderr" ]
+check "metrics.csv header exact" [ "$(head -n 1 "$T/run/metrics.csv" | cut -d, -f1-12)" = "$header" ]
+# eval points 0,10,20,25 for each of seeds 1,2,3
+check "one row per (seed, eval point)" [ "$(tail -n +2 "$T/run/metrics.csv" | cut -d, -f1,2 | tr '\n' ' ')" = \
+    "1,0 1,10 1,20 1,25 2,0 2,10 2,20 2,25 3,0 3,10 3,20 3,25 " ]
+check "accuracies empty for the quadratic" [ "$(sed -n 2p "$T/run/metrics.csv" | cut -d, -f5,6)" = "," ]
+check "stdout has the results table, one line per seed plus header, mean, std" [ "$(wc -l <"$T/stdout")" -eq 6 ]
+check "seeds differ under noise" [ "$(sed -n 5p "$T/run/metrics.csv" | cut -d, -f4)" != "$(sed -n 9p "$T/run/metrics.csv" | cut -d, -f4)" ]
+if [ -x /usr/bin/python3 ]; then
+    /usr/bin/python3 - "$T/run/summary.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+need = ["config", "resolved", "seeds", "final_stats", "tau_mean", "netcost", "bits_per_round"]
+assert all(k in d for k in need), [k for k in need if k not in d]
+assert d["config"]["lr"] == 0.01 and d["config"]["algo"] == "sgd" and d["config"]["beta"] == 0.9
+assert d["config"]["batch"] == 32 and d["config"]["force"] is False  # defaults included
+assert len(d["seeds"]) == 3 and [s["seed"] for s in d["seeds"]] == [1, 2, 3]
+losses = sorted(s["final"]["loss"] for s in d["seeds"])
+st = d["final_stats"]["loss"]
+assert abs(st["median"] - losses[1]) <= 1e-12 * abs(losses[1]) + 1e-300
+assert abs(st["mean"] - sum(losses) / 3) <= 1e-6 * abs(st["mean"])
+assert st["min"] == losses[0] and st["max"] == losses[2]
+for s in d["seeds"]:
+    assert 1 <= s["tau"]["step"] <= 25
+EOF
+    check "summary.json is valid JSON with config, per-seed, stats, tau, netcost" [ $? -eq 0 ]
+else
+    check "summary.json has the expected keys" grep -q '"final_stats"' "$T/run/summary.json"
+fi
+
+# ---- --out protection ----
+"$S" train --quiet --steps 5 --out "$T/run" >/dev/null 2>"$T/err"
+check "an existing run is refused (exit 2)" [ $? -eq 2 ]
+check "refusal is one line naming --out" sh -c "[ \$(wc -l <'$T/err') -eq 1 ] && grep -q -- '--out' '$T/err'"
+"$S" train --quiet --steps 5 --eval-every 5 --out "$T/run" --force >/dev/null 2>&1
+rc=$?
+check "--force overwrites" sh -c "[ $rc -eq 0 ] && [ \$(wc -l <'$T/run/metrics.csv') -eq 3 ]"
+
+# ---- bad flags and values: exit 2, one line on stderr naming the flag, nothing on stdout ----
+badcase() { # badcase FLAG-NAME ARGS...
+    name=$1; shift
+    "$S" train --quiet "$@" >"$T/o" 2>"$T/e"
+    rc=$?
+    if [ $rc -eq 2 ] && [ "$(wc -l <"$T/e")" -eq 1 ] && grep -q -e "$name" "$T/e" && [ ! -s "$T/o" ]; then ok
+    else bad "train $* -> exit $rc, stderr: $(cat "$T/e")"; fi
+}
+badcase "--bogus" --bogus
+badcase "--lr" --lr abc
+badcase "--lr" --lr -1
+badcase "--steps" --steps 0
+badcase "--algo" --algo nope
+badcase "--noise" --noise pareto:0.5:1
+badcase "--split" --algo mv-signsgd --workers 2 --split dirichlet:-1
+badcase "--ties" --ties maybe
+badcase "--workers" --workers 0
+badcase "--byzantine" --algo mv-signsgd --workers 4 --byzantine 9:flip
+badcase "--beta" --beta 1
+badcase "--dropout" --algo mv-signsgd --workers 4 --dropout 1.5
+badcase "--problem" --problem nope
+badcase "--lr-schedule" --lr-schedule wat
+badcase "--momentum-init" --momentum-init sometimes
+badcase "--workers" --algo adamw --workers 4
+badcase "--lr" --lr
+printf 'lr = 0.1\nbogus = 3\n' >"$T/bad.conf"
+badcase "bad.conf:2" --config "$T/bad.conf"
+"$S" train --quiet --problem logreg --data "$T/missing.svm" >/dev/null 2>"$T/e"
+rc=$?
+check "missing data file exits 1 with one line" sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$T/e') -eq 1 ]"
+"$S" train --help >"$T/help"
+check "train --help lists every flag with defaults" sh -c "grep -q -- '--lr X' '$T/help' && grep -q -- '--resume' '$T/help' && grep -q '\[0.001\]' '$T/help'"
+
+# ---- config file: values apply, command-line flags win ----
+printf '# a config\nsteps = 12\nlr = 0.2 # trailing comment\neval-every = 4\nalgo = sgd\n' >"$T/good.conf"
+"$S" train --quiet --config "$T/good.conf" --steps 8 --out "$T/conf" >/dev/null 2>&1
+check "config file applies and the command line wins" sh -c "[ \$(tail -n 1 '$T/conf/metrics.csv' | cut -d, -f2) = 8 ] && grep -q '\"lr\": 0.2' '$T/conf/summary.json' && grep -q '\"algo\": \"sgd\"' '$T/conf/summary.json'"
+
+# ---- --epochs: synthetic problems count one step per epoch ----
+"$S" train --quiet --epochs 7 --eval-every 100 --out "$T/ep" >/dev/null 2>&1
+check "--epochs 7 on a synthetic problem runs 7 steps" [ "$(tail -n 1 "$T/ep/metrics.csv" | cut -d, -f2)" = 7 ]
+
+# ---- closed form: sgd on f = 1/2 sum L_i x_i^2, L = (1,2,3,4), x0 = 1, lr 0.1: x_t,i = (1 - 0.1 L_i)^t ----
+"$S" train --quiet --problem quadratic --algo sgd --dim 4 --L-max 4 --x0 1 --lr 0.1 --steps 12 --eval-every 4 \
+    --out "$T/cf" >/dev/null 2>&1
+awk -F, 'NR > 1 {
+    t = $2; f = 0; l1 = 0; l2 = 0;
+    for (i = 1; i <= 4; i++) { x = (1 - 0.1 * i) ^ t; f += 0.5 * i * x * x; l1 += i * (x < 0 ? -x : x); l2 += i * i * x * x }
+    l2 = sqrt(l2);
+    if ((($4 - f) ^ 2) > (1e-5 * f) ^ 2 || (($7 - l1) ^ 2) > (1e-5 * l1) ^ 2 || (($8 - l2) ^ 2) > (1e-5 * l2) ^ 2) {
+        printf "step %d: loss %s want %.9g, l1 %s want %.9g, l2 %s want %.9g\n", t, $4, f, $7, l1, $8, l2 > "/dev/stderr"; bad = 1 }
+    n++ }
+    END { exit (bad || n != 4) }' "$T/cf/metrics.csv"
+check "sgd quadratic metrics match the closed form (rtol 1e-5) at steps 0,4,8,12" [ $? -eq 0 ]
+
+# ---- divergence is reported with its step, exit 1 ----
+"$S" train --quiet --algo sgd --lr 1 --L-max 10 --x0 1 --steps 200 >/dev/null 2>"$T/e"
+rc=$?
+check "a diverging run exits 1 naming the step" sh -c "[ $rc -eq 1 ] && grep -q 'step [0-9]' '$T/e'"
+
+# ---- checkpoint/resume: 20 steps + resume to 40 equals 40 straight (all but wall_s) ----
+common="--quiet --problem quadratic --algo mv-signum --workers 3 --dim 30 --x0 0.3 --noise gauss:1 --lr 0.01 --eval-every 10"
+"$S" train $common --steps 40 --checkpoint "$T/ck40" --out "$T/straight" >/dev/null 2>&1
+"$S" train $common --steps 20 --checkpoint "$T/ck20" --out "$T/half" >/dev/null 2>&1
+"$S" train $common --steps 40 --resume "$T/ck20" --out "$T/resumed" >/dev/null 2>&1
+cut -d, -f1-11 "$T/straight/metrics.csv" >"$T/a"; cut -d, -f1-11 "$T/resumed/metrics.csv" >"$T/b"
+check "resumed metrics equal the straight run's (5 rows)" sh -c "cmp -s '$T/a' '$T/b' && [ \$(wc -l <'$T/a') -eq 6 ]"
+check "the resumed run's x_tau equals the straight run's" [ "$(grep -o '"tau": {[^}]*' "$T/straight/summary.json")" = \
+    "$(grep -o '"tau": {[^}]*' "$T/resumed/summary.json")" ]
+check "checkpoint written atomically (no temp left)" [ "$(ls "$T" | grep -c '\.tmp\.')" -eq 0 ]
+cp "$T/ck20" "$T/corrupt"
+printf 'X' | dd of="$T/corrupt" bs=1 seek=200 conv=notrunc 2>/dev/null
+"$S" train $common --steps 40 --resume "$T/corrupt" >/dev/null 2>"$T/e"
+rc=$?
+check "a corrupted checkpoint is refused (CRC) with exit 1" sh -c "[ $rc -eq 1 ] && grep -qi 'corrupt' '$T/e'"
+"$S" train --quiet --algo sgd --dim 30 --steps 40 --resume "$T/ck20" >/dev/null 2>"$T/e"
+rc=$?
+check "resuming with another algorithm is refused" sh -c "[ $rc -ne 0 ] && grep -q 'mv-signum' '$T/e'"
+
+# ---- results do not depend on the thread count ----
+dist="--quiet --problem quadratic --algo mvsm-v2 --workers 5 --dim 200 --x0 0.2 --noise gauss:2 --lr 0.005 --steps 30 --eval-every 5"
+"$S" train $dist --threads 1 --out "$T/th1" >/dev/null 2>&1
+"$S" train $dist --threads 2 --out "$T/th2" >/dev/null 2>&1
+cut -d, -f1-11 "$T/th1/metrics.csv" >"$T/a"; cut -d, -f1-11 "$T/th2/metrics.csv" >"$T/b"
+check "--threads 1 and 2 give identical metrics" sh -c "cmp -s '$T/a' '$T/b' && [ \$(wc -l <'$T/a') -eq 8 ]"
+
+# ---- bits: mv-signsgd sends d bits up per round ----
+"$S" train --quiet --algo mv-signsgd --workers 3 --dim 100 --steps 10 --eval-every 5 --out "$T/bits" >/dev/null 2>&1
+check "mv-signsgd bits_up = d per round (1000 after 10 rounds of d = 100)" \
+    [ "$(tail -n 1 "$T/bits/metrics.csv" | cut -d, -f10)" = 1000 ]
+
+# ---- sweep and plan ----
+"$S" sweep --quiet --algo sgd --dim 4 --L-max 4 --x0 1 --lr 0.01,0.1 --beta 0.9 --steps 10 --seeds 2 >"$T/sw" 2>/dev/null
+check "sweep picks the larger rate on a well-conditioned quadratic" grep -q '^best: lr 0.1 beta 0.9' "$T/sw"
+"$S" plan --workers 1000 --dim 25000000 --bandwidth 1e9 --latency 5e-5 >"$T/plan"
+check "plan prints three patterns and the fastest" sh -c "grep -q ps-1bit '$T/plan' && grep -q allgather-1bit '$T/plan' && grep -q ring-fp32 '$T/plan' && grep -q '^fastest: ' '$T/plan'"
+"$S" plan --workers 0 >/dev/null 2>&1
+check "plan --workers 0 exits 2" [ $? -eq 2 ]
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
