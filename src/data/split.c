@@ -102,7 +102,8 @@ static int dirichlet_owners(int *owner, const so_dataset *ds, int n, double alph
 
 /* Workers draw minibatches from their shard, so none may be empty. While one is, it takes a row chosen at random
  * from the largest shard (lowest worker id on ties). With N >= n rows the largest shard holds >= 2 rows whenever
- * some shard is empty (pigeonhole), so each move fills one empty shard and empties none: at most n - 1 moves. */
+ * some shard is empty (pigeonhole), so each move fills one empty shard and empties none: at most n - 1 moves,
+ * each O(n + N). */
 static void fill_empty_shards(int *owner, size_t *count, size_t rows, int n, uint64_t seed)
 {
     so_rng r;
