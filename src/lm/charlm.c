@@ -1,0 +1,221 @@
+/* charlm.c — the `charlm` problem: next-character prediction with a tiny GPT (gpt.c) on a text corpus
+ * (corpus.c; default: the Debian `fortunes` package). It stands in for 000 §5.3's fine-tuning of GPT-2 / Qwen3
+ * on Alpaca (experiment E6).
+ *
+ * Objective. The loss of a window is the mean next-character cross-entropy (nats) over its T positions; a
+ * minibatch's loss is the mean over its B windows. The training objective f(x) that full() reports is that
+ * loss over a FIXED set of SO_LM_EVAL_WINDOWS windows spread evenly over the training text, not over the whole
+ * training text: the corpus (~2.3 MB of training characters) is far too big to run through the model at every
+ * evaluation point. full()'s gradient is the exact gradient of that fixed-subset objective. accuracy() gives the
+ * next-character (argmax) accuracy on those training windows and on SO_LM_EVAL_WINDOWS windows spread evenly
+ * over the held-out text (the last 10% of the corpus).
+ *
+ * Minibatches. Worker j owns the j-th of `workers` equal contiguous ranges of the training text. Its minibatch at
+ * step t holds B windows of T+1 characters whose starts are drawn uniformly (with replacement) from the starts
+ * that keep the window inside j's range, using the sequence (seed, j, t, SO_STREAM_BATCH). Stream `sub` > 0 (the
+ * federated local steps) reads the same sequence from draw number sub * 2^24 on, a region no other sub touches
+ * (sub < 1024, and B stays far below the 2^23 windows a region can hold). A sample is one window of T characters:
+ * samples = training characters / T, so an "epoch" is as many characters as the shard holds. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lm.h"
+
+#define SO_LM_EVAL_WINDOWS 128
+#define SO_LM_EVAL_CHUNK 32
+#define SO_LM_MAX_SUB 1024
+
+/* The default model: 2 blocks, width 64, 4 heads, context 64 (about 110k parameters on the fortunes corpus). */
+static const so__lm_shape default_shape = { .vocab = 0, .ctx = 64, .channels = 64, .heads = 4, .layers = 2 };
+
+typedef struct lm_impl {
+    so__lm_model model;
+    so__lm_corpus corpus;
+    size_t *shard;                          /* workers + 1 boundaries into the training text */
+    size_t eval_train[SO_LM_EVAL_WINDOWS];  /* window starts of the fixed training subset */
+    size_t eval_test[SO_LM_EVAL_WINDOWS];   /* window starts in the held-out text */
+} lm_impl;
+
+typedef struct lm_workspace {
+    struct so_workspace base;
+    so__lm_acts *acts;
+    size_t *starts;
+} lm_workspace;
+
+int so__lm_is(const char *id) { return id && strcmp(id, "charlm") == 0; }
+
+const so__lm_corpus *so__lm_corpus_of(const so_problem *p) { return &((const lm_impl *)p->impl)->corpus; }
+const so__lm_model *so__lm_model_of(const so_problem *p) { return &((const lm_impl *)p->impl)->model; }
+
+int so__lm_batch_starts(const so_problem *p, size_t *starts, int worker, long step, int sub)
+{
+    const lm_impl *m = p->impl;
+    if (sub < 0 || sub >= SO_LM_MAX_SUB)
+        return so_error(SO_EINVAL, "charlm: minibatch stream %d out of range [0, %d)", sub, SO_LM_MAX_SUB);
+    size_t lo = m->shard[worker], hi = m->shard[worker + 1];
+    size_t count = hi - lo - (size_t)m->model.s.ctx; /* starts lo .. hi-T-1 keep all T+1 characters inside */
+    so_rng r;
+    so_rng_init(&r, p->cfg.seed, (uint32_t)worker, (uint32_t)step, SO_STREAM_BATCH);
+    if (sub > 0) so_rng_seek(&r, (uint64_t)sub << 24);
+    for (int b = 0; b < p->cfg.batch; b++) starts[b] = lo + (size_t)so_rng_below(&r, count);
+    return SO_OK;
+}
+
+static int lm_grad(so_problem *p, so_workspace *w, const float *x, float *g, int worker, long step, int sub,
+                   double *loss)
+{
+    lm_impl *m = p->impl;
+    lm_workspace *ws = (lm_workspace *)w;
+    int B = p->cfg.batch, T = m->model.s.ctx;
+    int rc = so__lm_batch_starts(p, ws->starts, worker, step, sub);
+    if (rc != SO_OK) return rc;
+    so__lm_acts_load(ws->acts, &m->model, m->corpus.tokens, ws->starts, B);
+    double sum = so__lm_forward(ws->acts, &m->model, x, B, NULL);
+    memset(g, 0, p->dim * sizeof *g);
+    so__lm_backward(g, ws->acts, &m->model, x, B, (float)(1.0 / ((double)B * T)));
+    *loss = sum / ((double)B * T);
+    return SO_OK;
+}
+
+/* Run the model over a fixed window list in chunks; returns the mean loss, adds argmax hits to *correct, and
+ * when g is non-NULL writes the gradient of the mean loss. Scratch is allocated per call so evaluation is safe
+ * to run beside the workers' gradients. */
+static int eval_windows(const lm_impl *m, const float *x, const size_t *starts, int count, float *g,
+                        long *correct, double *mean_loss)
+{
+    int T = m->model.s.ctx;
+    so__lm_acts *acts = so__lm_acts_new(&m->model, SO_LM_EVAL_CHUNK);
+    if (!acts) return so_error(SO_ENOMEM, "charlm: out of memory for evaluation activations");
+    if (g) memset(g, 0, m->model.dim * sizeof *g);
+    double sum = 0.0;
+    float scale = (float)(1.0 / ((double)count * T));
+    for (int i = 0; i < count; i += SO_LM_EVAL_CHUNK) {
+        int B = count - i < SO_LM_EVAL_CHUNK ? count - i : SO_LM_EVAL_CHUNK;
+        so__lm_acts_load(acts, &m->model, m->corpus.tokens, starts + i, B);
+        sum += so__lm_forward(acts, &m->model, x, B, correct);
+        if (g) so__lm_backward(g, acts, &m->model, x, B, scale);
+    }
+    so__lm_acts_free(acts);
+    *mean_loss = sum / ((double)count * T);
+    return SO_OK;
+}
+
+static int lm_full(so_problem *p, const float *x, float *grad, double *f)
+{
+    const lm_impl *m = p->impl;
+    return eval_windows(m, x, m->eval_train, SO_LM_EVAL_WINDOWS, grad, NULL, f);
+}
+
+static int lm_accuracy(so_problem *p, const float *x, double *train, double *test)
+{
+    const lm_impl *m = p->impl;
+    double positions = (double)SO_LM_EVAL_WINDOWS * m->model.s.ctx, loss;
+    long hits = 0;
+    int rc = eval_windows(m, x, m->eval_train, SO_LM_EVAL_WINDOWS, NULL, &hits, &loss);
+    if (rc != SO_OK) return rc;
+    *train = hits / positions;
+    hits = 0;
+    rc = eval_windows(m, x, m->eval_test, SO_LM_EVAL_WINDOWS, NULL, &hits, &loss);
+    if (rc != SO_OK) return rc;
+    *test = hits / positions;
+    return SO_OK;
+}
+
+static int lm_init(const so_problem *p, float *x)
+{
+    const lm_impl *m = p->impl;
+    so__lm_init_params(x, &m->model, p->cfg.seed);
+    return SO_OK;
+}
+
+static void lm_workspace_free(so_workspace *w)
+{
+    lm_workspace *ws = (lm_workspace *)w;
+    if (!ws) return;
+    so__lm_acts_free(ws->acts);
+    free(ws->starts);
+    free(ws);
+}
+
+static so_workspace *lm_workspace_new(const so_problem *p)
+{
+    const lm_impl *m = p->impl;
+    lm_workspace *ws = calloc(1, sizeof *ws);
+    if (!ws) { so_error(SO_ENOMEM, "charlm: out of memory for a workspace"); return NULL; }
+    ws->base.free = lm_workspace_free;
+    ws->acts = so__lm_acts_new(&m->model, p->cfg.batch);
+    ws->starts = malloc((size_t)p->cfg.batch * sizeof *ws->starts);
+    if (!ws->acts || !ws->starts) {
+        lm_workspace_free(&ws->base);
+        so_error(SO_ENOMEM, "charlm: out of memory for activations of %d windows", p->cfg.batch);
+        return NULL;
+    }
+    return &ws->base;
+}
+
+static void lm_destroy(so_problem *p)
+{
+    lm_impl *m = p->impl;
+    if (!m) return;
+    so__lm_model_free(&m->model);
+    so__lm_corpus_free(&m->corpus);
+    free(m->shard);
+    free(m);
+    p->impl = NULL;
+}
+
+static const so_problem_ops lm_ops = {
+    .full = lm_full,
+    .grad = lm_grad,
+    .accuracy = lm_accuracy,
+    .init = lm_init,
+    .workspace_new = lm_workspace_new,
+    .destroy = lm_destroy,
+};
+
+/* count window starts spread evenly (first and last included) over text [lo, lo + len), len >= T + 1 */
+static void spread_windows(size_t *starts, int count, size_t lo, size_t len, int T)
+{
+    size_t span = len - (size_t)T - 1;
+    for (int i = 0; i < count; i++) starts[i] = lo + (size_t)((double)span * i / (count - 1));
+}
+
+int so__lm_create_shape(so_problem *p, const so__lm_shape *shape)
+{
+    lm_impl *m = calloc(1, sizeof *m);
+    if (!m) return so_error(SO_ENOMEM, "charlm: out of memory");
+    p->impl = m;
+    p->ops = &lm_ops;
+    const char *path = p->cfg.data ? p->cfg.data : SO_LM_FORTUNES_DIR;
+    int rc = so__lm_corpus_load(&m->corpus, p->cfg.data, p->cfg.train_limit);
+    if (rc != SO_OK) return rc;
+    so__lm_shape s = *shape;
+    s.vocab = m->corpus.vocab;
+    if (s.vocab < 2)
+        return so_error(SO_EFORMAT, "charlm: '%s' uses %d distinct character(s); need at least 2", path, s.vocab);
+    if ((rc = so__lm_model_init(&m->model, &s)) != SO_OK) return rc;
+    size_t T = (size_t)s.ctx, n_test = m->corpus.n - m->corpus.test_start, n_train = m->corpus.n_train;
+    if (n_test < T + 1)
+        return so_error(SO_EFORMAT, "charlm: '%s' is too short: %zu characters, its held-out 10%% must hold a "
+                        "window of %zu", path, m->corpus.n, T + 1);
+    int n = p->cfg.workers;
+    m->shard = malloc(((size_t)n + 1) * sizeof *m->shard);
+    if (!m->shard) return so_error(SO_ENOMEM, "charlm: out of memory");
+    size_t min_len = n_train;
+    for (int j = 0; j <= n; j++) m->shard[j] = (size_t)((double)n_train * j / n);
+    for (int j = 0; j < n; j++)
+        if (m->shard[j + 1] - m->shard[j] < min_len) min_len = m->shard[j + 1] - m->shard[j];
+    if (min_len < T + 1)
+        return so_error(SO_EINVAL, "charlm: %zu training characters over %d workers leave a shard of %zu, shorter "
+                        "than one window (T+1 = %zu)", n_train, n, min_len, T + 1);
+    spread_windows(m->eval_train, SO_LM_EVAL_WINDOWS, 0, n_train, s.ctx);
+    spread_windows(m->eval_test, SO_LM_EVAL_WINDOWS, m->corpus.test_start, n_test, s.ctx);
+    p->dim = m->model.dim;
+    p->tensors = m->model.tensors;
+    p->ntensors = m->model.ntensors;
+    p->samples = n_train / T;
+    p->min_shard = min_len / T;
+    return SO_OK;
+}
+
+int so__lm_create(so_problem *p) { return so__lm_create_shape(p, &default_shape); }
