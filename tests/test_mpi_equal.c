@@ -1,0 +1,300 @@
+/* test_mpi_equal.c — the MPI transport equals the in-process one bit for bit.
+ *
+ * Run plainly, the binary relaunches itself as `mpirun -np 4 --oversubscribe <self> --child DIR`; each rank runs
+ * every case with one worker per rank and writes its final x to DIR; the parent runs the same cases with 4
+ * in-process workers and compares the bytes. Cases: mv-signsgd, mvsm-v2, mv-sto-signsgd-sim,
+ * mv-scaled-signsgd, dist-sgdm, for both patterns (parameter server and allgather), 20 rounds on the noisy
+ * quadratic; one with dropout and a random-sign Byzantine worker; a checkpoint written in-process and resumed
+ * under MPI; and a configuration that differs on rank 2, which every rank must refuse. */
+#include <mpi.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "signopt.h"
+#include "test.h"
+
+enum { NRANKS = 4, D = 200, ROUNDS = 20, HALF = 10 };
+
+typedef struct mpi_case {
+    const char *name;
+    const char *algo;
+    so_pattern pattern;
+    double dropout;
+    int byzantine;
+} mpi_case;
+
+static const mpi_case cases[] = {
+    { "mv-signsgd-ps", "mv-signsgd", SO_PATTERN_PS, 0, 0 },
+    { "mv-signsgd-ag", "mv-signsgd", SO_PATTERN_ALLGATHER, 0, 0 },
+    { "mvsm-v2-ps", "mvsm-v2", SO_PATTERN_PS, 0, 0 },
+    { "mvsm-v2-ag", "mvsm-v2", SO_PATTERN_ALLGATHER, 0, 0 },
+    { "sim-ps", "mv-sto-signsgd-sim", SO_PATTERN_PS, 0, 0 },
+    { "sim-ag", "mv-sto-signsgd-sim", SO_PATTERN_ALLGATHER, 0, 0 },
+    { "scaled-ps", "mv-scaled-signsgd", SO_PATTERN_PS, 0, 0 },
+    { "scaled-ag", "mv-scaled-signsgd", SO_PATTERN_ALLGATHER, 0, 0 },
+    { "sgdm-ps", "dist-sgdm", SO_PATTERN_PS, 0, 0 },
+    { "sgdm-ag", "dist-sgdm", SO_PATTERN_ALLGATHER, 0, 0 },
+    { "signum-faults-ps", "mv-signum", SO_PATTERN_PS, 0.3, 1 },
+    { "sgdm-faults-ag", "dist-sgdm", SO_PATTERN_ALLGATHER, 0.3, 1 },
+};
+#define NCASES (int)(sizeof cases / sizeof cases[0])
+
+static so_problem *make_problem(void)
+{
+    so_problem_config pc;
+    so_problem_config_default(&pc);
+    pc.id = "quadratic";
+    pc.dim = D;
+    pc.x0 = 1.0;
+    pc.workers = NRANKS;
+    pc.seed = 21;
+    pc.noise.kind = SO_NOISE_GAUSS;
+    pc.noise.scale = 2.0;
+    return so_problem_create(&pc);
+}
+
+static void make_config(so_cluster_config *cfg, const mpi_case *k)
+{
+    so_cluster_config_default(cfg);
+    cfg->algo = k->algo;
+    cfg->pattern = k->pattern;
+    cfg->lr = 0.01;
+    cfg->R = 2.0;
+    cfg->alpha = 0.5;
+    cfg->dropout = k->dropout;
+    cfg->byzantine = k->byzantine;
+    cfg->byzantine_random = 1;
+    cfg->threads = 2;
+    cfg->seed = 8;
+}
+
+/* Rounds [from, to) of case k on transport t, from x (x0 when from = 0); state in/out optional. */
+static int run_case(so_transport *t, const mpi_case *k, float *x, int from, int to, const void *state_in,
+                    size_t state_in_size, void **state_out, size_t *state_out_size)
+{
+    so_problem *p = make_problem();
+    so_cluster_config cfg;
+    make_config(&cfg, k);
+    so_cluster *c = p ? so_cluster_create(&cfg, p, t) : NULL;
+    if (!c) {
+        so_problem_destroy(p);
+        return -1;
+    }
+    int rc = SO_OK;
+    if (from == 0) so_problem_init(p, x);
+    else rc = so_cluster_load(c, state_in, state_in_size);
+    for (int r = from; r < to && rc == SO_OK; r++) rc = so_cluster_round(c, x);
+    if (rc == SO_OK && state_out) {
+        *state_out_size = so_cluster_state_size(c);
+        *state_out = malloc(*state_out_size);
+        rc = so_cluster_save(c, *state_out, *state_out_size);
+    }
+    so_cluster_destroy(c);
+    so_problem_destroy(p);
+    return rc;
+}
+
+static int write_file(const char *path, const void *data, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    size_t w = fwrite(data, 1, size, f);
+    return (fclose(f) == 0 && w == size) ? 0 : -1;
+}
+
+static void *read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    void *b = malloc(n > 0 ? (size_t)n : 1);
+    *size = fread(b, 1, (size_t)n, f);
+    fclose(f);
+    return b;
+}
+
+/* ---- The MPI side: every rank runs every case and writes what it ends with ---- */
+
+static int child(const char *dir)
+{
+    MPI_Init(NULL, NULL);
+    so_transport *t = so_transport_mpi();
+    int rank = t ? so_transport_rank(t) : 0;
+    char path[512];
+    for (int i = 0; t && i < NCASES; i++) {
+        float x[D];
+        int rc = run_case(t, &cases[i], x, 0, ROUNDS, NULL, 0, NULL, NULL);
+        snprintf(path, sizeof path, "%s/%s.r%d", dir, cases[i].name, rank);
+        if (rc == SO_OK) write_file(path, x, sizeof x);
+        else fprintf(stderr, "rank %d: %s: %s\n", rank, cases[i].name, so_errmsg());
+    }
+    /* Resume under MPI from the in-process checkpoint the parent wrote (x and the cluster state). */
+    if (t) {
+        size_t xs = 0, ss = 0;
+        snprintf(path, sizeof path, "%s/resume.x", dir);
+        float *x = read_file(path, &xs);
+        snprintf(path, sizeof path, "%s/resume.state", dir);
+        void *state = rank == 0 ? read_file(path, &ss) : NULL;
+        int rc = x && xs == D * sizeof(float) ? run_case(t, &cases[4], x, HALF, ROUNDS, state, ss, NULL, NULL) : -1;
+        snprintf(path, sizeof path, "%s/resume.r%d", dir, rank);
+        if (rc == SO_OK) write_file(path, x, D * sizeof(float));
+        else fprintf(stderr, "rank %d: resume: %s\n", rank, so_errmsg());
+        free(x);
+        free(state);
+    }
+    /* A configuration that differs on rank 2 only. */
+    if (t) {
+        so_problem *p = make_problem();
+        so_cluster_config cfg;
+        make_config(&cfg, &cases[0]);
+        if (rank == 2) cfg.lr = 0.02;
+        so_cluster *c = so_cluster_create(&cfg, p, t);
+        char line[600];
+        snprintf(line, sizeof line, "%d %s", c ? 0 : SO_ECOMM, c ? "created" : so_errmsg());
+        snprintf(path, sizeof path, "%s/mismatch.r%d", dir, rank);
+        write_file(path, line, strlen(line));
+        so_cluster_destroy(c);
+        so_problem_destroy(p);
+    }
+    so_transport_destroy(t);
+    MPI_Finalize();
+    return 0;
+}
+
+/* ---- The parent: launch the ranks, run the same cases in-process, compare ---- */
+
+static char dir[256];
+static int launched;
+
+static void test_mpi_run_completes(void)
+{
+    CHECK(launched == 0, "mpirun exited with status %d (log in %s/log)", launched, dir);
+}
+
+static void compare_case(const mpi_case *k)
+{
+    so_transport *t = so_transport_local(NRANKS);
+    float x[D];
+    int rc = run_case(t, k, x, 0, ROUNDS, NULL, 0, NULL, NULL);
+    CHECK(rc == SO_OK, "%s in-process: %s", k->name, so_errmsg());
+    int moved = 0;
+    for (int i = 0; i < D; i++) moved += x[i] != 1.0f;
+    CHECK(moved > D / 2, "%s: x barely moved (%d coordinates), the comparison would be weak", k->name, moved);
+    for (int r = 0; r < NRANKS; r++) {
+        char path[512];
+        size_t size = 0;
+        snprintf(path, sizeof path, "%s/%s.r%d", dir, k->name, r);
+        float *xm = read_file(path, &size);
+        CHECK(xm && size == sizeof x, "%s: rank %d wrote no result", k->name, r);
+        if (xm && size == sizeof x) {
+            int differ = 0;
+            for (int i = 0; i < D; i++) differ += memcmp(&xm[i], &x[i], sizeof x[i]) != 0;
+            CHECK(differ == 0, "%s: rank %d differs from in-process in %d of %d coordinates", k->name, r, differ, D);
+        }
+        free(xm);
+    }
+    so_transport_destroy(t);
+}
+
+static void test_mpi_equals_in_process_bitwise(void)
+{
+    for (int i = 0; i < NCASES; i++) compare_case(&cases[i]);
+}
+
+static void test_mpi_resumes_an_in_process_checkpoint(void)
+{
+    so_transport *t = so_transport_local(NRANKS);
+    float x[D];
+    CHECK(run_case(t, &cases[4], x, 0, ROUNDS, NULL, 0, NULL, NULL) == SO_OK, "in-process: %s", so_errmsg());
+    for (int r = 0; r < NRANKS; r++) {
+        char path[512];
+        size_t size = 0;
+        snprintf(path, sizeof path, "%s/resume.r%d", dir, r);
+        float *xm = read_file(path, &size);
+        CHECK(xm && size == sizeof x && memcmp(xm, x, sizeof x) == 0,
+              "rank %d: 10 in-process rounds + 10 MPI rounds differ from 20 in-process rounds", r);
+        free(xm);
+    }
+    so_transport_destroy(t);
+}
+
+static void test_mpi_refuses_a_differing_rank(void)
+{
+    for (int r = 0; r < NRANKS; r++) {
+        char path[512];
+        size_t size = 0;
+        snprintf(path, sizeof path, "%s/mismatch.r%d", dir, r);
+        char *line = read_file(path, &size);
+        CHECK(line != NULL, "rank %d wrote no verdict", r);
+        if (!line) continue;
+        line = realloc(line, size + 1);
+        line[size] = 0;
+        char want[128];
+        snprintf(want, sizeof want, "%d rank 2: configuration differs from rank 0 (lr)", SO_ECOMM);
+        CHECK(strcmp(line, want) == 0, "rank %d: got '%s', want '%s'", r, line, want);
+        free(line);
+    }
+}
+
+static int parent(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/signopt-mpi-XXXXXX");
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        printf("mpi: 0 passed, 1 failed\n");
+        return 1;
+    }
+    /* The checkpoint the ranks resume from: 10 in-process rounds of mv-sto-signsgd-sim (x_prev, momentum). */
+    {
+        so_transport *t = so_transport_local(NRANKS);
+        float x[D];
+        void *state = NULL;
+        size_t size = 0;
+        char path[512];
+        if (run_case(t, &cases[4], x, 0, HALF, NULL, 0, &state, &size) == SO_OK) {
+            snprintf(path, sizeof path, "%s/resume.x", dir);
+            write_file(path, x, sizeof x);
+            snprintf(path, sizeof path, "%s/resume.state", dir);
+            write_file(path, state, size);
+        }
+        free(state);
+        so_transport_destroy(t);
+    }
+    char self[512];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0) {
+        printf("mpi: 0 passed, 1 failed\n");
+        return 1;
+    }
+    self[len] = 0;
+    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "timeout 120 mpirun -np %d --oversubscribe '%s' --child '%s' >'%s/log' 2>&1", NRANKS,
+             self, dir, dir);
+    launched = system(cmd);
+
+    RUN(test_mpi_run_completes);
+    RUN(test_mpi_equals_in_process_bitwise);
+    RUN(test_mpi_resumes_an_in_process_checkpoint);
+    RUN(test_mpi_refuses_a_differing_rank);
+    if (tests_failed) {
+        char log[600];
+        snprintf(log, sizeof log, "%s/log", dir);
+        size_t size = 0;
+        char *text = read_file(log, &size);
+        if (text) fprintf(stderr, "mpirun log:\n%.*s\n", (int)size, text);
+        free(text);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    return test_report("mpi");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--child") == 0) return child(argv[2]);
+    return parent();
+}
