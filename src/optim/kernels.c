@@ -9,6 +9,19 @@
 
 #define SO_ALWAYS_INLINE static inline __attribute__((always_inline))
 
+/* c + a*b rounded the way torch's CPU kernels round `add(c, b, alpha=a)` (Vectorized fmadd: one rounding) when
+ * the target has a fast fused multiply-add, so sgd, sgdm, adam and adamw follow torch.optim bit for bit there;
+ * elsewhere two roundings (at most half an ulp apart per step). Written out, not left to the compiler, which
+ * -ffp-contract=off keeps from fusing anything else. */
+static inline float torch_fmadd(float a, float b, float c)
+{
+#ifdef FP_FAST_FMAF
+    return fmaf(a, b, c);
+#else
+    return a * b + c;
+#endif
+}
+
 /* ---- Reductions with a fixed summation order ---- */
 
 /* Chunk length for a fixed SO_REDUCE_CHUNKS split of n, rounded up to a multiple of 8 lanes. */
@@ -56,7 +69,7 @@ SO_ALWAYS_INLINE void sgd_body(float *restrict x, const float *restrict g, const
     for (size_t i = 0; i < n; i++) {
         const float lri = lrv ? lr0 * lrv[i] : lr0;
         const float keep = lrv ? 1.0f - lri * wd0 : keep0;
-        x[i] = x[i] * keep - lri * g[i];
+        x[i] = torch_fmadd(-lri, g[i], x[i] * keep); /* torch: param.add_(g, alpha=-lr) */
     }
 }
 
@@ -78,11 +91,11 @@ SO_ALWAYS_INLINE void sgdm_body(float *restrict x, float *restrict b, const floa
 #pragma omp parallel for simd if (parallel : n >= SO_OMP_MIN)
     for (size_t i = 0; i < n; i++) {
         const float lri = lrv ? lr0 * lrv[i] : lr0;
-        const float gi = g[i] + wd0 * x[i];
-        const float bi = first ? gi : mu0 * b[i] + gi;
+        const float gi = torch_fmadd(wd0, x[i], g[i]); /* g.add(param, alpha=wd) */
+        const float bi = first ? gi : mu0 * b[i] + gi;  /* buf.mul_(mu).add_(g) */
         b[i] = bi;
-        const float di = nesterov ? gi + mu0 * bi : bi;
-        x[i] = x[i] - lri * di;
+        const float di = nesterov ? torch_fmadd(mu0, bi, gi) : bi; /* g.add(buf, alpha=mu) */
+        x[i] = torch_fmadd(-lri, di, x[i]);              /* param.add_(d, alpha=-lr) */
     }
 }
 
@@ -108,9 +121,9 @@ SO_ALWAYS_INLINE void adam_body(float *restrict x, float *restrict m, float *res
     for (size_t i = 0; i < n; i++) {
         const float keep = lrv ? 1.0f - lr0 * lrv[i] * wdd : keep0;
         const float ssi = lrv ? ss0 * lrv[i] : ss0;
-        const float gi = g[i] + wdc * x[i];
-        const float mi = b1 * m[i] + c1 * gi;
-        const float vi = b2 * v[i] + c2 * gi * gi;
+        const float gi = torch_fmadd(wdc, x[i], g[i]); /* grad.add(param, alpha=wd) */
+        const float mi = torch_fmadd(c1, gi, b1 * m[i]); /* exp_avg.mul_(b1).add_(grad, alpha=1-b1) */
+        const float vi = torch_fmadd(c2 * gi, gi, b2 * v[i]); /* exp_avg_sq.mul_(b2).addcmul_(grad, grad, value=1-b2) */
         m[i] = mi;
         v[i] = vi;
         const float denom = sqrtf(vi) / bc2 + eps0;
