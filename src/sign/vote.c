@@ -14,7 +14,9 @@
 #include "signopt/sign.h"
 #include "philox_lanes.h"
 
+#ifndef TILE
 #define TILE 256 /* words per tile: 16384 coordinates, 2 KiB of each row */
+#endif
 
 /* Carry-save adder: hi:lo = a + b + c, bit by bit. */
 #define CSA(hi, lo, a, b, c)                     \
@@ -89,6 +91,68 @@ static void add16(uint64_t (*restrict planes)[TILE], uint64_t *restrict carry, c
     ripple(planes, carry, 4, P, nw);
 }
 
+/* Add the < 16 rows left after the groups of 16: 8, 4, 2 and 1 at a time, each with its own adder tree
+ * (the same tree as add16, cut short), so a vote of 8 rows costs one pass over the planes, not eight.
+ * Each needs P > log2(rows added), true since those rows are present. */
+static void add_rest(uint64_t (*restrict planes)[TILE], uint64_t *restrict carry, const uint64_t *const *g,
+                     int r, int P, size_t nw)
+{
+    uint64_t *restrict p1 = planes[0], *restrict p2 = P > 1 ? planes[1] : carry;
+    uint64_t *restrict p4 = P > 2 ? planes[2] : carry;
+    if (r >= 8) {
+        const uint64_t *restrict r0 = g[0], *restrict r1 = g[1], *restrict r2 = g[2], *restrict r3 = g[3];
+        const uint64_t *restrict r4 = g[4], *restrict r5 = g[5], *restrict r6 = g[6], *restrict r7 = g[7];
+        for (size_t w = 0; w < nw; w++) {
+            uint64_t ones = p1[w], twos = p2[w], fours = p4[w], twosA, twosB, foursA, foursB, eights;
+            CSA(twosA, ones, ones, r0[w], r1[w]);
+            CSA(twosB, ones, ones, r2[w], r3[w]);
+            CSA(foursA, twos, twos, twosA, twosB);
+            CSA(twosA, ones, ones, r4[w], r5[w]);
+            CSA(twosB, ones, ones, r6[w], r7[w]);
+            CSA(foursB, twos, twos, twosA, twosB);
+            CSA(eights, fours, fours, foursA, foursB);
+            p1[w] = ones;
+            p2[w] = twos;
+            p4[w] = fours;
+            carry[w] = eights;
+        }
+        ripple(planes, carry, 3, P, nw);
+        g += 8;
+        r -= 8;
+    }
+    if (r >= 4) {
+        const uint64_t *restrict r0 = g[0], *restrict r1 = g[1], *restrict r2 = g[2], *restrict r3 = g[3];
+        for (size_t w = 0; w < nw; w++) {
+            uint64_t ones = p1[w], twos = p2[w], twosA, twosB, fours;
+            CSA(twosA, ones, ones, r0[w], r1[w]);
+            CSA(twosB, ones, ones, r2[w], r3[w]);
+            CSA(fours, twos, twos, twosA, twosB);
+            p1[w] = ones;
+            p2[w] = twos;
+            carry[w] = fours;
+        }
+        ripple(planes, carry, 2, P, nw);
+        g += 4;
+        r -= 4;
+    }
+    if (r >= 2) {
+        const uint64_t *restrict r0 = g[0], *restrict r1 = g[1];
+        for (size_t w = 0; w < nw; w++) {
+            uint64_t ones = p1[w], twos;
+            CSA(twos, ones, ones, r0[w], r1[w]);
+            p1[w] = ones;
+            carry[w] = twos;
+        }
+        ripple(planes, carry, 1, P, nw);
+        g += 2;
+        r -= 2;
+    }
+    if (r == 1) {
+        memcpy(carry, g[0], nw * sizeof(uint64_t));
+        ripple(planes, carry, 0, P, nw);
+    }
+}
+
 /* planes[0..P)[0..nw) <- bit-sliced counts of +1 votes of the present rows over words [w0, w0 + nw). */
 static void count_tile(uint64_t (*restrict planes)[TILE], uint64_t *restrict carry, int P,
                        const uint64_t *const *rows, size_t n, size_t w0, size_t nw)
@@ -104,10 +168,7 @@ static void count_tile(uint64_t (*restrict planes)[TILE], uint64_t *restrict car
             g = 0;
         }
     }
-    for (int i = 0; i < g; i++) {
-        memcpy(carry, group[i], nw * sizeof(uint64_t));
-        ripple(planes, carry, 0, P, nw);
-    }
+    add_rest(planes, carry, group, g, P, nw);
 }
 
 /* Bit-sliced comparison of the counts with h, from the top plane down: gt_i = c_i > h, eq_i = c_i == h. */
