@@ -154,6 +154,16 @@ dist="--quiet --problem quadratic --algo mvsm-v2 --workers 5 --dim 200 --x0 0.2 
 cut -d, -f1-11 "$T/th1/metrics.csv" >"$T/a"; cut -d, -f1-11 "$T/th2/metrics.csv" >"$T/b"
 check "--threads 1 and 2 give identical metrics" sh -c "cmp -s '$T/a' '$T/b' && [ \$(wc -l <'$T/a') -eq 8 ]"
 
+# ---- MPI: one worker per rank gives the same rows as in-process workers (when mpirun exists) ----
+if command -v mpirun >/dev/null 2>&1; then
+    mpi="--quiet --algo mv-signum --dim 30 --x0 0.3 --noise gauss:1 --steps 20 --eval-every 5"
+    timeout 120 mpirun --allow-run-as-root --oversubscribe -np 3 "$S" train --backend mpi $mpi --out "$T/mpi" \
+        >/dev/null 2>"$T/e"
+    "$S" train --workers 3 $mpi --out "$T/local3" >/dev/null 2>&1
+    cut -d, -f1-11 "$T/mpi/metrics.csv" >"$T/a" 2>/dev/null; cut -d, -f1-11 "$T/local3/metrics.csv" >"$T/b"
+    check "--backend mpi with 3 ranks equals 3 in-process workers" sh -c "cmp -s '$T/a' '$T/b' && [ \$(wc -l <'$T/a') -eq 6 ]"
+fi
+
 # ---- bits: mv-signsgd sends d bits up per round ----
 "$S" train --quiet --algo mv-signsgd --workers 3 --dim 100 --steps 10 --eval-every 5 --out "$T/bits" >/dev/null 2>&1
 check "mv-signsgd bits_up = d per round (1000 after 10 rounds of d = 100)" \
