@@ -28,25 +28,30 @@ static so_problem *quadratic(int n, double noise, uint64_t seed)
     return p;
 }
 
+/* In-process transports by worker count, shared by the tests and freed at the end of main. */
+static so_transport *transports[16];
+
+static so_transport *local(int n)
+{
+    if (!transports[n]) transports[n] = so_transport_local(n);
+    return transports[n];
+}
+
 /* Run `rounds` rounds of cfg on p with n in-process workers from x0 = 1; x gets the final iterate. */
 static int run_cluster(const so_cluster_config *cfg, so_problem *p, int n, float *x, int rounds, so_cluster **keep)
 {
-    so_transport *t = so_transport_local(n);
+    so_transport *t = local(n);
     so_cluster *c = so_cluster_create(cfg, p, t);
     if (!c) {
         fprintf(stderr, "  cluster: %s\n", so_errmsg());
-        so_transport_destroy(t);
         return -1;
     }
     so_problem_init(p, x);
     int rc = SO_OK;
     for (int r = 0; r < rounds && rc == SO_OK; r++) rc = so_cluster_round(c, x);
     if (rc != SO_OK) fprintf(stderr, "  round: %s\n", so_errmsg());
-    if (keep) *keep = c; /* the caller destroys it and leaks the small transport */
-    else {
-        so_cluster_destroy(c);
-        so_transport_destroy(t);
-    }
+    if (keep) *keep = c; /* the caller destroys it */
+    else so_cluster_destroy(c);
     return rc;
 }
 
@@ -660,5 +665,6 @@ int main(void)
     RUN(test_config_is_validated);
     RUN(test_checkpoint_resumes_exactly);
     RUN(test_nonfinite_gradients_fail_the_round);
+    for (int n = 0; n < 16; n++) so_transport_destroy(transports[n]);
     return test_report("dist");
 }
