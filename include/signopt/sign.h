@@ -31,7 +31,8 @@ void so_sign_stochastic_pack(uint64_t *restrict bits, const float *restrict v, s
 typedef enum so_ties {
     SO_TIES_ZERO = 0,     /* no step on that coordinate; the downlink carries a second "zero" bit */
     SO_TIES_POSITIVE = 1, /* +1 */
-    SO_TIES_RANDOM = 2    /* +1 or -1 with probability 1/2, from (seed, 0, step, SO_STREAM_TIES) */
+    SO_TIES_RANDOM = 2    /* +1 or -1 with probability 1/2, from (seed, 0, step, SO_STREAM_TIES): coordinate i
+                             takes bit i % 32 of the 32-bit draw i / 32 of that sequence (so_rng_u32 order) */
 } so_ties;
 
 /* Per-coordinate count of +1 votes among n packed vectors. rows[j] points at worker j's words (NULL rows are
@@ -41,7 +42,8 @@ void so_vote_count(uint32_t *restrict counts, const uint64_t *const *rows, size_
 /* Majority vote on packed vectors, counted on the packed words (bit-sliced counters), never unpacked:
  * with c_i the number of present rows voting +1 and m the number present,
  *   sign_bits_i = c_i > m/2, and for c_i == m/2 (m even) the tie rule decides;
- *   zero_bits_i = 1 exactly where the tie rule is ZERO and c_i == m/2 (NULL allowed when ties != ZERO).
+ *   zero_bits_i = 1 exactly where the tie rule is ZERO and c_i == m/2, its sign bit then 0 (NULL allowed when
+ *   ties != ZERO; all 0 when given with another rule).
  * Returns the number of present rows m (0 gives all-zero output). */
 size_t so_vote_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bits,
                         const uint64_t *const *rows, size_t n, size_t d,
@@ -52,7 +54,8 @@ void so_vote_apply(float *restrict x, const uint64_t *restrict sign_bits, const 
                    size_t d, float scale);
 
 /* The unbiased downlink of mvsm-v2 (000 Alg 2 v2): S_1 of the mean of m present +-1 votes, i.e.
- * bit_i = 1 with probability c_i / m, drawn from (seed, 0, step, SO_STREAM_DOWN). */
+ * bit_i = 1 with probability c_i / m, drawn from (seed, 0, step, SO_STREAM_DOWN): bit_i = (u_i * m < c_i), with
+ * u_i = so_rand_uniformf_at(seed, 0, step, SO_STREAM_DOWN, i), compared exactly. Returns m (0: all-zero output). */
 size_t so_vote_stochastic(uint64_t *restrict sign_bits, const uint64_t *const *rows, size_t n, size_t d,
                           uint64_t seed, uint32_t step);
 
