@@ -1,0 +1,88 @@
+/* bench.h — `signopt bench`: throughput of the fused step kernels, the sign operators, the packed vote and
+ * one in-process distributed round, next to the machine's memory bandwidth measured in the same run
+ * (STREAM-style copy and triad). See BENCHMARKS.md for the method and the byte counts.
+ *
+ * Every figure is the median over repetitions of the seconds one call takes; a repetition times enough calls
+ * back to back to last a few milliseconds, so cache-resident sizes are not lost in timer resolution. */
+#ifndef SO_BENCH_H
+#define SO_BENCH_H
+
+#include <stddef.h>
+
+/* The entry point: signopt bench [--json] [--quick] [...]; argv[0] is "bench". Returns the exit code. */
+int so_bench_cmd(int argc, char **argv);
+
+#define SO_BENCH_MAX_SIZES 8
+#define SO_BENCH_MAX_THREADS 4
+
+typedef struct so_bench_opts {
+    size_t sizes[SO_BENCH_MAX_SIZES];
+    int nsizes;
+    int threads[SO_BENCH_MAX_THREADS];
+    int nthreads;
+    int reps;          /* timed repetitions after one warm-up call (median reported) */
+    double rep_s;      /* a repetition lasts at least this long */
+    const char *only;  /* run only the cases whose name starts with this (NULL: all) */
+} so_bench_opts;
+
+typedef struct so_bench_result {
+    char name[64];
+    size_t d;
+    int threads;
+    double seconds;         /* median seconds per call */
+    double bytes;           /* bytes one call moves, each array read or written counted once */
+    double params_per_s;
+    double bytes_per_s;
+    double roofline;        /* bytes_per_s / the same-run triad bandwidth at this thread count; 0 if unknown */
+    double state_bytes;     /* step kernels: optimizer state bytes per parameter; < 0: not applicable */
+    char peer[16];          /* "" where no peer was measured */
+    double peer_params_per_s;
+} so_bench_result;
+
+/* The results of one run, in the order measured. */
+typedef struct so_bench_log {
+    so_bench_result *items;
+    size_t count, cap;
+    int failed;             /* an allocation or a library call failed; the message went to stderr */
+} so_bench_log;
+
+typedef void (*so_bench_fn)(void *ctx);
+
+/* Whether the case `name` runs under --only PREFIX (PREFIX a prefix of name). */
+static inline int so_bench_wanted(const so_bench_opts *o, const char *name)
+{
+    size_t k = 0;
+    if (!o->only) return 1;
+    while (o->only[k] && o->only[k] == name[k]) k++;
+    return o->only[k] == '\0';
+}
+
+/* Whether some case of the group `prefix` ("vote/") may run under --only (either is a prefix of the other). */
+static inline int so_bench_group(const so_bench_opts *o, const char *prefix)
+{
+    size_t k = 0;
+    if (!o->only) return 1;
+    while (o->only[k] && o->only[k] == prefix[k]) k++;
+    return o->only[k] == '\0' || prefix[k] == '\0';
+}
+
+/* Wall-clock seconds (monotonic). */
+double so_bench_now(void);
+/* Median seconds per call of fn(ctx): one warm-up call, then opts->reps repetitions. */
+double so_bench_time(const so_bench_opts *opts, so_bench_fn fn, void *ctx);
+/* Append a result; params per call = d. state_bytes < 0 where it does not apply. */
+void so_bench_add(so_bench_log *log, const char *name, size_t d, int threads, double seconds, double bytes,
+                  double state_bytes);
+/* A 64-byte aligned buffer of n bytes (contents undefined), or NULL (the log is marked failed, a line on
+ * stderr). Free with free(). */
+void *so_bench_alloc(so_bench_log *log, size_t n);
+/* x[i] <- uniform in [lo, hi), keyed by (stream, i): the same values whatever the thread count. */
+void so_bench_fill(float *x, size_t n, float lo, float hi, unsigned stream);
+
+/* The suites, each appending its results (bench_stream.c, bench_kernels.c, bench_sign.c, bench_dist.c). */
+void so_bench_stream(so_bench_log *log, const so_bench_opts *opts, size_t n, int threads);
+void so_bench_steps(so_bench_log *log, const so_bench_opts *opts, size_t d, int threads);
+void so_bench_sign(so_bench_log *log, const so_bench_opts *opts, size_t d, int threads);
+void so_bench_dist(so_bench_log *log, const so_bench_opts *opts, size_t d, int threads);
+
+#endif

@@ -1,0 +1,315 @@
+/* bench_main.c — `signopt bench`: flags, the timing loop, the result log, the peer file (PyTorch's figures
+ * from tools/bench_torch_optim.py) and the table or JSON output. */
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "bench.h"
+#include "signopt.h"
+
+double so_bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double so_bench_time(const so_bench_opts *opts, so_bench_fn fn, void *ctx)
+{
+    /* The warm-up call faults the pages in and sizes a repetition: enough calls to last rep_s. */
+    double t0 = so_bench_now();
+    fn(ctx);
+    double first = so_bench_now() - t0;
+    long calls = first > 0.0 ? (long)ceil(opts->rep_s / first) : 1000;
+    if (calls < 1) calls = 1;
+    double per_call[64];
+    int reps = opts->reps < 64 ? opts->reps : 64;
+    for (int r = 0; r < reps; r++) {
+        t0 = so_bench_now();
+        for (long k = 0; k < calls; k++) fn(ctx);
+        per_call[r] = (so_bench_now() - t0) / (double)calls;
+    }
+    qsort(per_call, (size_t)reps, sizeof per_call[0], cmp_double);
+    return reps % 2 ? per_call[reps / 2] : 0.5 * (per_call[reps / 2 - 1] + per_call[reps / 2]);
+}
+
+void so_bench_add(so_bench_log *log, const char *name, size_t d, int threads, double seconds, double bytes,
+                  double state_bytes)
+{
+    if (log->count == log->cap) {
+        size_t cap = log->cap ? 2 * log->cap : 64;
+        so_bench_result *items = realloc(log->items, cap * sizeof *items);
+        if (!items) {
+            fprintf(stderr, "signopt bench: out of memory for results\n");
+            log->failed = 1;
+            return;
+        }
+        log->items = items;
+        log->cap = cap;
+    }
+    so_bench_result *r = &log->items[log->count++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->name, sizeof r->name, "%s", name);
+    r->d = d;
+    r->threads = threads;
+    r->seconds = seconds;
+    r->bytes = bytes;
+    r->params_per_s = (double)d / seconds;
+    r->bytes_per_s = bytes / seconds;
+    r->state_bytes = state_bytes;
+}
+
+void *so_bench_alloc(so_bench_log *log, size_t n)
+{
+    size_t rounded = (n + 63) & ~(size_t)63;
+    void *p = aligned_alloc(64, rounded ? rounded : 64);
+    if (!p) {
+        fprintf(stderr, "signopt bench: out of memory for %zu bytes\n", n);
+        log->failed = 1;
+    }
+    return p;
+}
+
+void so_bench_fill(float *x, size_t n, float lo, float hi, unsigned stream)
+{
+    /* Blocks of 64K draws, each from its own seek point, so threads split the work without changing values;
+     * the parallel first touch also places pages as the timed loops will use them. */
+    const size_t block = (size_t)1 << 16;
+    const long nblocks = (long)((n + block - 1) / block);
+#pragma omp parallel for schedule(static)
+    for (long b = 0; b < nblocks; b++) {
+        so_rng r;
+        so_rng_init(&r, 12345, 0, 0, SO_STREAM_USER + stream);
+        so_rng_seek(&r, (uint64_t)b * block);
+        size_t hi_i = ((size_t)b + 1) * block < n ? ((size_t)b + 1) * block : n;
+        for (size_t i = (size_t)b * block; i < hi_i; i++) x[i] = lo + (hi - lo) * so_rng_uniformf(&r);
+    }
+}
+
+/* ---- Flags ---- */
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: signopt bench [flags]\n"
+               "Throughput of every fused step kernel, sign packing, S_R, the packed vote (n = 8, 32, 128) and\n"
+               "one in-process distributed round, beside the memory bandwidth measured in the same run (STREAM\n"
+               "copy and triad). Median of the repetitions; see BENCHMARKS.md for the bytes counted.\n\n"
+               "flags (default in brackets):\n"
+               "  --json            print one JSON array of result objects instead of a table\n"
+               "  --quick           small sizes (4096, 65536), 3 repetitions: a smoke run of a few seconds\n"
+               "  --sizes LIST      comma list of parameter counts [4096,262144,4194304,16777216,67108864]\n"
+               "  --threads LIST    comma list of OpenMP thread counts [1,2]\n"
+               "  --reps N          timed repetitions, >= 1 [5]\n"
+               "  --only PREFIX     run only the cases whose name starts with PREFIX (stream always runs)\n"
+               "  --peer FILE       figures of a peer (tools/bench_torch_optim.py --out FILE) to set beside ours\n"
+               "  --help            this text\n");
+}
+
+static int parse_list(const char *flag, const char *text, double *out, int max, double min, double maxv)
+{
+    int n = 0;
+    const char *s = text;
+    while (*s) {
+        if (n == max) {
+            fprintf(stderr, "signopt bench: %s: at most %d values\n", flag, max);
+            return -1;
+        }
+        char *end;
+        errno = 0;
+        double v = strtod(s, &end);
+        if (end == s || errno || !(v >= min && v <= maxv) || v != floor(v) || (*end && *end != ',')) {
+            fprintf(stderr, "signopt bench: %s: bad value in '%s' (integers in [%g, %g])\n", flag, text, min, maxv);
+            return -1;
+        }
+        out[n++] = v;
+        s = *end ? end + 1 : end;
+    }
+    if (n == 0) fprintf(stderr, "signopt bench: %s: empty list\n", flag);
+    return n ? n : -1;
+}
+
+/* ---- Peer figures: one JSON object per line with "name", "d", "threads", "params_per_s" ---- */
+
+static const char *json_field(const char *line, const char *key)
+{
+    char pat[32];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(line, pat);
+    if (!p) return NULL;
+    p += strlen(pat);
+    while (*p == ' ') p++;
+    return p;
+}
+
+static int read_peer(so_bench_log *log, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "signopt bench: --peer %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char line[1024];
+    while (fgets(line, sizeof line, f)) {
+        const char *nm = json_field(line, "name"), *dd = json_field(line, "d");
+        const char *th = json_field(line, "threads"), *ps = json_field(line, "params_per_s");
+        const char *peer = json_field(line, "peer_name");
+        if (!nm || !dd || !th || !ps || *nm != '"') continue;
+        char name[64] = "", who[16] = "torch";
+        sscanf(nm + 1, "%63[^\"]", name);
+        if (peer && *peer == '"') sscanf(peer + 1, "%15[^\"]", who);
+        size_t d = (size_t)strtoull(dd, NULL, 10);
+        int threads = atoi(th);
+        double pps = strtod(ps, NULL);
+        for (size_t k = 0; k < log->count; k++) {
+            so_bench_result *r = &log->items[k];
+            if (r->d == d && r->threads == threads && strcmp(r->name, name) == 0 && pps > 0) {
+                snprintf(r->peer, sizeof r->peer, "%s", who);
+                r->peer_params_per_s = pps;
+            }
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
+/* ---- Output ---- */
+
+/* Roofline: the better of the same-run copy and triad bandwidths at the same thread count (the largest size
+ * measured), so a fraction of 1 means "as fast as the best plain streaming loop on this machine". */
+static void set_roofline(so_bench_log *log)
+{
+    for (size_t k = 0; k < log->count; k++) {
+        so_bench_result *r = &log->items[k];
+        double best = 0.0;
+        for (size_t j = 0; j < log->count; j++) {
+            const so_bench_result *s = &log->items[j];
+            if (s->threads == r->threads && strncmp(s->name, "stream/", 7) == 0 && s->bytes_per_s > best)
+                best = s->bytes_per_s;
+        }
+        r->roofline = best > 0.0 ? r->bytes_per_s / best : 0.0;
+    }
+}
+
+static void print_json(const so_bench_log *log)
+{
+    printf("[\n");
+    for (size_t k = 0; k < log->count; k++) {
+        const so_bench_result *r = &log->items[k];
+        printf("  {\"name\": \"%s\", \"d\": %zu, \"threads\": %d, \"seconds\": %.6g, \"params_per_s\": %.6g, "
+               "\"bytes_per_s\": %.6g, \"bytes_per_call\": %.6g, \"roofline_fraction\": %.4f",
+               r->name, r->d, r->threads, r->seconds, r->params_per_s, r->bytes_per_s, r->bytes, r->roofline);
+        if (r->state_bytes >= 0) printf(", \"state_bytes_per_param\": %g", r->state_bytes);
+        if (r->peer[0])
+            printf(", \"peer\": \"%s\", \"peer_params_per_s\": %.6g, \"peer_ratio\": %.4f", r->peer,
+                   r->peer_params_per_s, r->params_per_s / r->peer_params_per_s);
+        printf("}%s\n", k + 1 < log->count ? "," : "");
+    }
+    printf("]\n");
+}
+
+static void print_table(const so_bench_log *log)
+{
+    printf("%-34s %10s %3s %11s %10s %8s %9s %7s %11s\n", "name", "d", "thr", "median_s", "Mparam/s", "GB/s",
+           "roofline", "state", "peer_ratio");
+    for (size_t k = 0; k < log->count; k++) {
+        const so_bench_result *r = &log->items[k];
+        char state[16] = "-", ratio[32] = "-";
+        if (r->state_bytes >= 0) snprintf(state, sizeof state, "%gB", r->state_bytes);
+        if (r->peer[0]) snprintf(ratio, sizeof ratio, "%.2fx %s", r->params_per_s / r->peer_params_per_s, r->peer);
+        printf("%-34s %10zu %3d %11.4g %10.1f %8.2f %9.3f %7s %11s\n", r->name, r->d, r->threads, r->seconds,
+               r->params_per_s * 1e-6, r->bytes_per_s * 1e-9, r->roofline, state, ratio);
+    }
+}
+
+int so_bench_cmd(int argc, char **argv)
+{
+    static const size_t full_sizes[] = {4096, 262144, 4194304, 16777216, 67108864};
+    so_bench_opts o = {.nsizes = 5, .threads = {1, 2}, .nthreads = 2, .reps = 5, .rep_s = 0.02, .only = NULL};
+    memcpy(o.sizes, full_sizes, sizeof full_sizes);
+    int json = 0, quick = 0, sizes_set = 0, reps_set = 0;
+    const char *peer = NULL;
+    double vals[SO_BENCH_MAX_SIZES];
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = strcmp(a, "--sizes") == 0 || strcmp(a, "--threads") == 0 || strcmp(a, "--reps") == 0 ||
+                    strcmp(a, "--only") == 0 || strcmp(a, "--peer") == 0;
+        if (takes && !v) {
+            fprintf(stderr, "signopt bench: %s needs a value\n", a);
+            return 2;
+        }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--json") == 0) {
+            json = 1;
+        } else if (strcmp(a, "--quick") == 0) {
+            quick = 1;
+        } else if (strcmp(a, "--sizes") == 0) {
+            int n = parse_list(a, v, vals, SO_BENCH_MAX_SIZES, 64, 1 << 30);
+            if (n < 0) return 2;
+            for (int k = 0; k < n; k++) o.sizes[k] = (size_t)vals[k];
+            o.nsizes = n;
+            sizes_set = 1;
+        } else if (strcmp(a, "--threads") == 0) {
+            int n = parse_list(a, v, vals, SO_BENCH_MAX_THREADS, 1, 1024);
+            if (n < 0) return 2;
+            for (int k = 0; k < n; k++) o.threads[k] = (int)vals[k];
+            o.nthreads = n;
+        } else if (strcmp(a, "--reps") == 0) {
+            if (parse_list(a, v, vals, 1, 1, 64) < 0) return 2;
+            o.reps = (int)vals[0];
+            reps_set = 1;
+        } else if (strcmp(a, "--only") == 0) {
+            o.only = v;
+        } else if (strcmp(a, "--peer") == 0) {
+            peer = v;
+        } else {
+            fprintf(stderr, "signopt bench: unknown flag '%s' (signopt bench --help)\n", a);
+            return 2;
+        }
+        if (takes) i++;
+    }
+    if (quick) {
+        if (!sizes_set) {
+            o.sizes[0] = 4096;
+            o.sizes[1] = 65536;
+            o.nsizes = 2;
+        }
+        if (!reps_set) o.reps = 3;
+        o.rep_s = 0.002;
+    }
+    /* STREAM on arrays well beyond the 32 MiB last-level caches of current servers, whatever sizes are timed. */
+    size_t stream_n = (size_t)1 << 23;
+    for (int k = 0; k < o.nsizes; k++)
+        if (o.sizes[k] > stream_n) stream_n = o.sizes[k];
+
+    so_bench_log log = {0};
+    for (int t = 0; t < o.nthreads; t++) {
+        omp_set_num_threads(o.threads[t]);
+        so_bench_stream(&log, &o, stream_n, o.threads[t]);
+    }
+    for (int s = 0; s < o.nsizes && !log.failed; s++)
+        for (int t = 0; t < o.nthreads && !log.failed; t++) {
+            omp_set_num_threads(o.threads[t]);
+            so_bench_steps(&log, &o, o.sizes[s], o.threads[t]);
+            so_bench_sign(&log, &o, o.sizes[s], o.threads[t]);
+            so_bench_dist(&log, &o, o.sizes[s], o.threads[t]);
+            if (!json) fprintf(stderr, "signopt bench: d = %zu, %d thread(s) done\n", o.sizes[s], o.threads[t]);
+        }
+    if (peer && read_peer(&log, peer) < 0) log.failed = 1;
+    set_roofline(&log);
+    if (json) print_json(&log);
+    else print_table(&log);
+    int rc = log.failed ? 1 : 0;
+    free(log.items);
+    return rc;
+}

@@ -1,0 +1,118 @@
+#!/bin/sh
+# test_bench.sh — `signopt bench` smoke test: --quick --json runs and prints one valid JSON array whose objects
+# carry the required fields, every case of the suite is there, and the derived figures agree with the byte
+# counts stated in BENCHMARKS.md (hand values, not read from the code), the roofline definition and a peer file.
+# No timing assertions: only relations that hold whatever the machine's speed. Last line: "bench: N passed, M failed".
+S=${SIGNOPT:-${BUILD:-build}/signopt}
+T=$(mktemp -d /tmp/signopt-bench.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "  FAIL: $*" >&2; }
+check() { # check NAME CONDITION-COMMAND...
+    name=$1; shift
+    if "$@"; then ok; else bad "$name"; fi
+}
+if [ ! -x "$S" ]; then echo "bench: 0 passed, 1 failed"; echo "no binary at $S" >&2; exit 1; fi
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+
+# ---- the smoke run ----
+"$S" bench --quick --json >"$T/out.json" 2>"$T/err"; rc=$?
+check "bench --quick --json exits 0" [ "$rc" -eq 0 ]
+[ "$rc" -eq 0 ] || cat "$T/err" >&2
+
+# The JSON checks, in Python: each prints "ok NAME" or "FAIL NAME: why".
+cat >"$T/check.py" <<'EOF'
+import json, math, sys
+res = []
+def check(name, cond, why=""):
+    res.append(("ok " if cond else "FAIL ") + name + ("" if cond else ": " + why))
+try:
+    rows = json.load(open(sys.argv[1]))
+except Exception as e:
+    print("FAIL output is JSON: %s" % e); sys.exit(0)
+check("output is a JSON array of objects", isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows))
+need = ["name", "d", "threads", "params_per_s", "bytes_per_s", "roofline_fraction"]
+missing = [(r.get("name"), k) for r in rows for k in need if k not in r]
+check("every object has the required fields", not missing, str(missing[:3]))
+finite = all(isinstance(r[k], (int, float)) and math.isfinite(r[k]) and r[k] > 0
+             for r in rows for k in ("params_per_s", "bytes_per_s", "roofline_fraction") if k in r)
+check("rates and roofline fractions are finite and positive", finite)
+# Bytes per parameter of each step, each array read or written once (BENCHMARKS.md table), and the optimizer
+# state in bytes per parameter (ALGORITHMS.md: momentum, second moment, error or x_prev, 4 bytes each).
+step_bytes = {"sgd": 12, "sgdm": 20, "adam": 28, "adamw": 28, "signsgd": 12, "signum": 20,
+              "signum-nesterov": 24, "ef-signsgd": 28, "scaled-signsgd": 16, "lion": 20}
+state = {"sgd": 0, "sgdm": 4, "adam": 8, "adamw": 8, "signsgd": 0, "signum": 4, "signum-nesterov": 8,
+         "ef-signsgd": 4, "scaled-signsgd": 0, "lion": 4}
+cases = {(r["name"], r["d"], r["threads"]): r for r in rows if "name" in r}
+for t in (1, 2):
+    for d in (4096, 65536):
+        names = ["step/" + a for a in step_bytes] + ["sign/pack", "sign/stochastic"] + \
+                ["vote/%s/n%d" % (k, n) for k in ("count", "majority") for n in (8, 32, 128)] + \
+                ["dist/mv-signsgd/n8/round", "dist/mv-signsgd/n8/grads"]
+        absent = [n for n in names if (n, d, t) not in cases]
+        check("all cases at d=%d threads=%d" % (d, t), not absent, str(absent))
+    streams = [r for r in rows if r.get("threads") == t and r["name"] in ("stream/copy", "stream/triad")]
+    check("stream copy and triad at threads=%d" % t, len(streams) == 2)
+    best = max([r["bytes_per_s"] for r in streams] or [float("nan")])
+    off = [r["name"] for r in rows if r.get("threads") == t and
+           not abs(r["roofline_fraction"] - r["bytes_per_s"] / best) <= 1e-3 * r["roofline_fraction"] + 1e-4]
+    check("roofline = bytes/s over the better same-run stream at threads=%d" % t, not off, str(off[:3]))
+wrong = []
+for (name, d, t), r in cases.items():
+    if name.startswith("step/"):
+        a = name[5:]
+        if abs(r["bytes_per_s"] / r["params_per_s"] - step_bytes[a]) > 1e-3 * step_bytes[a]:
+            wrong.append((name, r["bytes_per_s"] / r["params_per_s"]))
+        if r.get("state_bytes_per_param") != state[a]:
+            wrong.append((name, "state", r.get("state_bytes_per_param")))
+    if name.startswith("vote/count/n"):
+        n = int(name.rsplit("n", 1)[1])
+        if abs(r["bytes_per_s"] / r["params_per_s"] - (n / 8 + 4)) > 1e-3 * (n / 8 + 4):
+            wrong.append(name)
+check("bytes per parameter and state bytes match the hand table", not wrong, str(wrong[:4]))
+check("no peer fields without a peer file", not any("peer" in r or "peer_ratio" in r for r in rows))
+for line in res:
+    print(line)
+EOF
+"$PY" "$T/check.py" "$T/out.json" >"$T/res"
+while IFS= read -r line; do
+    case "$line" in ok*) ok;; *) bad "${line#FAIL }";; esac
+done <"$T/res"
+
+# ---- a peer file: its figures land beside ours, and the ratio is ours over theirs ----
+cat >"$T/peer.json" <<'EOF'
+[
+{"name": "step/sgd", "d": 4096, "threads": 1, "params_per_s": 1000.0, "peer_name": "torch"},
+{"name": "step/lion", "d": 99, "threads": 1, "params_per_s": 1000.0, "peer_name": "torch"}
+]
+EOF
+"$S" bench --quick --json --threads 1 --sizes 4096 --only step/ --peer "$T/peer.json" >"$T/peer_out.json" 2>"$T/err"
+check "bench with --peer exits 0" [ $? -eq 0 ]
+"$PY" - "$T/peer_out.json" <<'EOF' >"$T/res"
+import json, sys
+rows = json.load(open(sys.argv[1]))
+names = {r["name"] for r in rows}
+print("ok" if names <= {"stream/copy", "stream/triad"} | {"step/" + a for a in ("sgd", "sgdm", "adam", "adamw",
+      "signsgd", "signum", "signum-nesterov", "ef-signsgd", "scaled-signsgd", "lion")} else "FAIL --only step/")
+sgd = [r for r in rows if r["name"] == "step/sgd"]
+good = len(sgd) == 1 and sgd[0].get("peer") == "torch" and \
+    abs(sgd[0]["peer_ratio"] - sgd[0]["params_per_s"] / 1000.0) <= 1e-3 * sgd[0]["peer_ratio"]
+print("ok" if good else "FAIL peer_ratio = params_per_s / peer's for the matching case")
+print("ok" if all("peer" not in r for r in rows if r["name"] != "step/sgd") else "FAIL peer only where matched")
+EOF
+while IFS= read -r line; do
+    case "$line" in ok*) ok;; *) bad "${line#FAIL }";; esac
+done <"$T/res"
+
+# ---- flags ----
+"$S" bench --bogus >/dev/null 2>"$T/err"
+check "unknown flag exits 2" [ $? -eq 2 ]
+"$S" bench --sizes 12x >/dev/null 2>"$T/err"
+check "bad --sizes exits 2" [ $? -eq 2 ]
+"$S" bench --help >"$T/help" 2>&1
+check "--help exits 0 and names --json" grep -q -- "--json" "$T/help"
+
+echo "bench: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
