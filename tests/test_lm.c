@@ -212,13 +212,13 @@ static double gelu_loss(void *p)
 
 static void test_gelu_backward_matches_finite_differences(void)
 {
-    float x[N_ * C_], R[N_ * C_], out[N_ * C_], dx[N_ * C_] = { 0 };
+    float x[N_ * C_], R[N_ * C_], out[N_ * C_], th[N_ * C_], dx[N_ * C_] = { 0 };
     double xd[N_ * C_], Rd[N_ * C_];
     fill(x, xd, N_ * C_, 0.0, 2.0);
     fill(R, Rd, N_ * C_, 0.0, 1.0);
-    so__lm_gelu_forward(out, x, N_ * C_);
+    so__lm_gelu_forward(out, th, x, N_ * C_);
     for (int i = 0; i < N_ * C_; i++) CHECK_CLOSE(out[i], ref_gelu(xd[i]), 1e-5, 1e-6, "gelu forward");
-    so__lm_gelu_backward(dx, x, R, N_ * C_);
+    so__lm_gelu_backward(dx, x, th, R, N_ * C_);
     layer_ctx c = { .x = xd, .R = Rd };
     check_grad("gelu dinp", gelu_loss, &c, xd, N_ * C_, dx, N_ * C_);
 }

@@ -115,7 +115,7 @@ void so__lm_init_params(float *x, const so__lm_model *m, uint64_t seed)
 /* Per-block activations kept for the backward pass. */
 typedef struct block_acts {
     float *ln1, *ln1_mean, *ln1_rstd, *qkv, *atty, *preatt, *att, *attproj, *res2;
-    float *ln2, *ln2_mean, *ln2_rstd, *fch, *fch_gelu, *fcproj, *res3;
+    float *ln2, *ln2_mean, *ln2_rstd, *fch, *fch_tanh, *fch_gelu, *fcproj, *res3;
 } block_acts;
 
 struct so__lm_acts {
@@ -132,7 +132,7 @@ so__lm_acts *so__lm_acts_new(const so__lm_model *m, int cap)
 {
     size_t N = (size_t)cap * m->s.ctx, C = m->s.channels, V = m->s.vocab, NH = m->s.heads, T = m->s.ctx;
     size_t att = (size_t)cap * NH * T * T;
-    size_t per_block = N * C * 7 + N * 4 + N * 3 * C + 2 * att + N * 4 * C * 2;
+    size_t per_block = N * C * 7 + N * 4 + N * 3 * C + 2 * att + N * 4 * C * 3;
     size_t total = N * C * 2 + N * 2 + 2 * N * V                       /* encoded, lnf, lnf stats, logits, probs */
                    + per_block * m->s.layers                             /* blocks */
                    + N * C * 4 + N * 3 * C + 2 * att + 2 * N * 4 * C + N * V; /* scratch */
@@ -169,6 +169,7 @@ so__lm_acts *so__lm_acts_new(const so__lm_model *m, int cap)
         TAKE(b->ln2_mean, N);
         TAKE(b->ln2_rstd, N);
         TAKE(b->fch, N * 4 * C);
+        TAKE(b->fch_tanh, N * 4 * C);
         TAKE(b->fch_gelu, N * 4 * C);
         TAKE(b->fcproj, N * C);
         TAKE(b->res3, N * C);
@@ -225,7 +226,7 @@ double so__lm_forward(so__lm_acts *a, const so__lm_model *m, const float *x, int
         so__lm_residual_forward(b->res2, res, b->attproj, N * C);
         so__lm_layernorm_forward(b->ln2, b->ln2_mean, b->ln2_rstd, b->res2, p->ln2w, p->ln2b, N, C);
         so__lm_matmul_forward(b->fch, b->ln2, p->fcw, p->fcb, N, C, 4 * C);
-        so__lm_gelu_forward(b->fch_gelu, b->fch, N * 4 * C);
+        so__lm_gelu_forward(b->fch_gelu, b->fch_tanh, b->fch, N * 4 * C);
         so__lm_matmul_forward(b->fcproj, b->fch_gelu, p->fcprojw, p->fcprojb, N, 4 * C, C);
         so__lm_residual_forward(b->res3, b->res2, b->fcproj, N * C);
         res = b->res3;
@@ -259,7 +260,7 @@ void so__lm_backward(float *g, so__lm_acts *a, const so__lm_model *m, const floa
         memset(a->dfch_gelu, 0, NC * 4 * sizeof(float));
         so__lm_matmul_backward(a->dfch_gelu, dp->fcprojw, dp->fcprojb, a->dres, b->fch_gelu, p->fcprojw, N, 4 * C, C);
         memset(a->dfch, 0, NC * 4 * sizeof(float));
-        so__lm_gelu_backward(a->dfch, b->fch, a->dfch_gelu, N * 4 * C);
+        so__lm_gelu_backward(a->dfch, b->fch, b->fch_tanh, a->dfch_gelu, N * 4 * C);
         memset(a->dln, 0, NC * sizeof(float));
         so__lm_matmul_backward(a->dln, dp->fcw, dp->fcb, a->dfch, b->ln2, p->fcw, N, C, 4 * C);
         so__lm_layernorm_backward(a->dres, dp->ln2w, dp->ln2b, a->dln, b->res2, p->ln2w, b->ln2_mean, b->ln2_rstd,

@@ -33,8 +33,9 @@ void so__lm_attention_forward(float *restrict out, float *restrict preatt, float
 void so__lm_attention_backward(float *restrict dinp, float *restrict dpreatt, float *restrict datt,
                                const float *restrict dout, const float *restrict inp, const float *restrict att,
                                int B, int T, int C, int NH);
-void so__lm_gelu_forward(float *restrict out, const float *restrict inp, int N);
-void so__lm_gelu_backward(float *restrict dinp, const float *restrict inp, const float *restrict dout, int N);
+void so__lm_gelu_forward(float *restrict out, float *restrict th, const float *restrict inp, int N);
+void so__lm_gelu_backward(float *restrict dinp, const float *restrict inp, const float *restrict th,
+                          const float *restrict dout, int N);
 void so__lm_residual_forward(float *restrict out, const float *restrict inp1, const float *restrict inp2, int N);
 double so__lm_softmax_xent_forward(float *restrict probs, long *restrict correct, const float *restrict logits,
                                    const int *restrict targets, int N, int V);
