@@ -6,9 +6,10 @@ CC      := mpicc
 O       ?= -O3 -march=native
 OPENMP  ?= 1
 # -ffp-contract=off: no fused multiply-adds behind our back, so results match hand-derived values and are the
-# same whatever the compiler decides to vectorize.
+# same whatever the compiler decides to vectorize. -fno-math-errno: sqrtf need not set errno, so adam's loop
+# vectorizes (4x faster, bit-identical results).
 CFLAGS  ?= $(O) -g
-CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -fPIC -ffp-contract=off -Iinclude \
+CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -fPIC -ffp-contract=off -fno-math-errno -Iinclude \
            -I/usr/include/x86_64-linux-gnu/openblas-pthread
 LDLIBS  := -lopenblas -lz -lm -lpthread
 ifeq ($(OPENMP),1)
