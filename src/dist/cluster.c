@@ -166,7 +166,6 @@ so_cluster *so_cluster_create(const so_cluster_config *cfg, so_problem *p, so_tr
     c->ws = alloc_zero((size_t)threads, sizeof *c->ws, &rc);
     if (a->uplink == SO_UP_FP32) {
         c->acc = alloc_zero(d, sizeof *c->acc, &rc);
-        c->vecs = alloc_zero((size_t)threads, sizeof *c->vecs, &rc);
     } else {
         c->msgs = alloc_zero(n * c->words, sizeof *c->msgs, &rc);
         c->rows = alloc_zero(n, sizeof *c->rows, &rc);
@@ -220,7 +219,7 @@ void so_cluster_destroy(so_cluster *c)
     if (c->ws)
         for (int i = 0; i < c->threads; i++) so_workspace_free(c->ws[i]);
     so_optim_destroy(c->opt);
-    free(c->present); free(c->stats); free(c->grad); free(c->ws); free(c->acc); free(c->vecs);
+    free(c->present); free(c->stats); free(c->grad); free(c->ws); free(c->acc);
     free(c->msgs); free(c->rows); free(c->down); free(c->norms); free(c->mom); free(c->started);
     free(c->z); free(c->x_prev); free(c->y);
     free(c);
@@ -248,35 +247,57 @@ static int thread_id(void)
 #endif
 }
 
-/* Run worker_round for the hosted workers [first + k0, first + k0 + nk) on the cluster's threads. Wave slot k
- * uses gradient buffer k0-relative k when `per_slot` (fp32 waves keep each message), else the thread's. */
-static void run_workers(so_cluster *c, const float *point, uint32_t step, int k0, int nk, int per_slot)
+/* OpenBLAS keeps its own thread pool; called from several worker threads at once it oversubscribes the cores
+ * (several times slower on the models). While worker threads run, BLAS gets one thread each. Weak, so that
+ * another BLAS links too. */
+#pragma weak openblas_set_num_threads
+#pragma weak openblas_get_num_threads
+void openblas_set_num_threads(int n);
+int openblas_get_num_threads(void);
+
+static int blas_single_begin(const so_cluster *c)
 {
-    int failed = c->n;
+    if (c->threads <= 1 || !openblas_set_num_threads || !openblas_get_num_threads) return 0;
+    int before = openblas_get_num_threads();
+    if (before > 1) openblas_set_num_threads(1);
+    return before;
+}
+
+static void blas_single_end(int before)
+{
+    if (before > 1) openblas_set_num_threads(before);
+}
+
+/* The message is thread-local: keep the first failing worker's for the calling thread. */
+static void note_failure(so_cluster *c, int j, int *failed)
+{
+#pragma omp critical(so_cluster_error)
+    if (j < *failed) {
+        *failed = j;
+        snprintf(c->errmsg, sizeof c->errmsg, "%s", so_errmsg());
+    }
+}
+
+/* Sign methods: worker_round for every hosted worker on the cluster's threads; each writes its own slots. */
+static void run_workers(so_cluster *c, const float *point, uint32_t step)
+{
+    int failed = c->n, blas = blas_single_begin(c);
 #pragma omp parallel num_threads(c->threads)
     {
         int tid = thread_id();
+        float *g = c->grad + (size_t)tid * c->d;
         float *z = c->z ? c->z + (size_t)tid * c->d : NULL;
 #pragma omp for schedule(dynamic, 1)
-        for (int k = 0; k < nk; k++) {
-            int j = c->first + k0 + k;
-            float *g = c->grad + (size_t)(per_slot ? k : tid) * c->d;
+        for (int k = 0; k < c->count; k++) {
+            int j = c->first + k;
             memset(&c->stats[j], 0, sizeof c->stats[j]);
-            if (per_slot) c->vecs[k] = NULL;
             if (!c->present[j]) continue;
             int rc = so__worker_round(c, j, step, point, g, z, c->ws[tid]);
             c->stats[j].rc = rc;
-            if (per_slot && rc == SO_OK) c->vecs[k] = g;
-            if (rc != SO_OK) {
-                /* The message is thread-local; keep the first failing worker's for the calling thread. */
-#pragma omp critical(so_cluster_error)
-                if (j < failed) {
-                    failed = j;
-                    snprintf(c->errmsg, sizeof c->errmsg, "%s", so_errmsg());
-                }
-            }
+            if (rc != SO_OK) note_failure(c, j, &failed);
         }
     }
+    blas_single_end(blas);
 }
 
 /* Every rank learns every worker's loss, ||g||_inf and status; a failure anywhere fails the round everywhere. */
@@ -304,7 +325,7 @@ static int round_sign(so_cluster *c, float *x, const float *point, uint32_t step
 {
     so_transport *t = c->t;
     int to_all = c->cfg.pattern == SO_PATTERN_ALLGATHER;
-    run_workers(c, point, step, 0, c->count, 0);
+    run_workers(c, point, step);
     int rc = exchange_stats(c, step);
     if (rc != SO_OK) return rc;
     rc = t->ops->gather(t, c->msgs, c->msgs + (size_t)c->first * c->words, c->words * sizeof *c->msgs, to_all);
@@ -329,22 +350,38 @@ static int round_sign(so_cluster *c, float *x, const float *point, uint32_t step
     return SO_OK;
 }
 
-/* Uncompressed baselines: the fp32 gradients summed in worker order (in waves of `threads` hosted workers, so
- * memory is per thread), divided by the present count, then one step of the single-node rule on every rank. */
+/* Uncompressed baselines: the fp32 gradients summed in worker order, divided by the present count, then one step
+ * of the single-node rule on every rank. The threads compute gradients in parallel into their own buffer and
+ * add them one after the other in worker order (an ordered loop), so memory is per thread, not per worker, and
+ * the sum has the same bits whatever the thread count. With MPI each rank has one worker: one iteration. */
 static int round_mean(so_cluster *c, float *x, const float *point, uint32_t step)
 {
     int to_all = c->cfg.pattern == SO_PATTERN_ALLGATHER;
     memset(c->acc, 0, c->d * sizeof *c->acc);
-    int rc = SO_OK;
-    for (int k0 = 0; k0 < c->count; k0 += c->threads) {
-        int nk = c->count - k0 < c->threads ? c->count - k0 : c->threads;
-        run_workers(c, point, step, k0, nk, 1);
-        /* Every rank takes part in the sum even after a failure; exchange_stats then fails them together. */
-        int src = c->t->ops->sum_ordered(c->t, c->acc, c->vecs, nk, c->d, to_all);
-        if (rc == SO_OK) rc = src;
+    int failed = c->n, sum_rc = SO_OK, blas = blas_single_begin(c);
+#pragma omp parallel num_threads(c->threads)
+    {
+        int tid = thread_id();
+        float *g = c->grad + (size_t)tid * c->d;
+#pragma omp for ordered schedule(static, 1)
+        for (int k = 0; k < c->count; k++) {
+            int j = c->first + k;
+            memset(&c->stats[j], 0, sizeof c->stats[j]);
+            int rc = c->present[j] ? so__worker_round(c, j, step, point, g, NULL, c->ws[tid]) : SO_OK;
+            c->stats[j].rc = rc;
+            if (rc != SO_OK) note_failure(c, j, &failed);
+#pragma omp ordered
+            {
+                /* Every rank takes part in the sum even after a failure; exchange_stats then fails them all. */
+                const float *const v[1] = { c->present[j] && rc == SO_OK ? g : NULL };
+                int src = c->t->ops->sum_ordered(c->t, c->acc, v, 1, c->d, to_all);
+                if (src != SO_OK && sum_rc == SO_OK) sum_rc = src;
+            }
+        }
     }
-    int src = exchange_stats(c, step);
-    if (rc == SO_OK) rc = src;
+    blas_single_end(blas);
+    int rc = exchange_stats(c, step);
+    if (sum_rc != SO_OK) rc = sum_rc;
     if (rc != SO_OK) return rc;
     float m = (float)c->n_present;
     for (size_t i = 0; i < c->d; i++) c->acc[i] = c->acc[i] / m;

@@ -70,7 +70,6 @@ struct so_cluster {
     float *grad;              /* threads * d */
     float *z;                 /* threads * d: the local iterate (federated) */
     so_workspace **ws;        /* threads */
-    const float **vecs;       /* threads: one wave of fp32 messages */
 
     /* fp32 baselines */
     float *acc;               /* d: the ordered sum, then the mean */
