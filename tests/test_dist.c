@@ -10,12 +10,12 @@
 
 enum { D = 70 }; /* two packed words, the second partly used */
 
-static so_problem *quadratic(int n, double noise, uint64_t seed)
+static so_problem *quadratic_dim(int n, double noise, uint64_t seed, size_t dim)
 {
     so_problem_config pc;
     so_problem_config_default(&pc);
     pc.id = "quadratic";
-    pc.dim = D;
+    pc.dim = dim;
     pc.x0 = 1.0;
     pc.workers = n;
     pc.seed = seed;
@@ -27,6 +27,8 @@ static so_problem *quadratic(int n, double noise, uint64_t seed)
     if (!p) fprintf(stderr, "problem: %s\n", so_errmsg());
     return p;
 }
+
+static so_problem *quadratic(int n, double noise, uint64_t seed) { return quadratic_dim(n, noise, seed, D); }
 
 /* In-process transports by worker count, shared by the tests and freed at the end of main. */
 static so_transport *transports[16];
@@ -323,12 +325,15 @@ static void test_fp32_baselines_equal_reference(void)
 
 static void test_results_do_not_depend_on_threads_or_pattern(void)
 {
+    /* Large enough (n d >= 2^15) that the cluster really runs its workers on several threads. */
+    enum { N = 7, DIM = 5000 };
     const char *ids[] = { "mv-signsgd", "mv-signum", "sto-signsgd", "mv-sto-signsgd-sim", "fed-mv-sto-signsgd-sim",
                           "mvsm-v1", "mvsm-v2", "mv-scaled-signsgd", "dist-sgd", "dist-sgdm", "dist-adamw" };
-    int n = 7;
-    so_problem *p = quadratic(n, 2.0, 3);
+    so_problem *p = quadratic_dim(N, 2.0, 3, DIM);
+    so_transport *t = so_transport_local(N);
+    float *x[3];
+    for (int v = 0; v < 3; v++) x[v] = malloc(DIM * sizeof(float));
     for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) {
-        float x1[D], x2[D], x3[D];
         so_cluster_config cfg;
         so_cluster_config_default(&cfg);
         cfg.algo = ids[k];
@@ -338,16 +343,19 @@ static void test_results_do_not_depend_on_threads_or_pattern(void)
         cfg.dropout = 0.2;
         cfg.byzantine = 1;
         cfg.local_steps = 2;
-        cfg.threads = 1;
-        run_cluster(&cfg, p, n, x1, 10, NULL);
-        cfg.threads = 3;
-        run_cluster(&cfg, p, n, x2, 10, NULL);
-        cfg.pattern = SO_PATTERN_ALLGATHER;
-        cfg.threads = 2;
-        run_cluster(&cfg, p, n, x3, 10, NULL);
-        CHECK(memcmp(x1, x2, sizeof x1) == 0, "%s: threads 1 and 3 give different x", ids[k]);
-        CHECK(memcmp(x1, x3, sizeof x1) == 0, "%s: PS and allgather give different x", ids[k]);
+        for (int v = 0; v < 3; v++) {
+            cfg.threads = v == 0 ? 1 : v == 1 ? 3 : 2;
+            cfg.pattern = v == 2 ? SO_PATTERN_ALLGATHER : SO_PATTERN_PS;
+            so_cluster *c = so_cluster_create(&cfg, p, t);
+            so_problem_init(p, x[v]);
+            for (int r = 0; r < 8; r++) so_cluster_round(c, x[v]);
+            so_cluster_destroy(c);
+        }
+        CHECK(memcmp(x[0], x[1], DIM * sizeof(float)) == 0, "%s: threads 1 and 3 give different x", ids[k]);
+        CHECK(memcmp(x[0], x[2], DIM * sizeof(float)) == 0, "%s: PS and allgather give different x", ids[k]);
     }
+    for (int v = 0; v < 3; v++) free(x[v]);
+    so_transport_destroy(t);
     so_problem_destroy(p);
 }
 
@@ -634,17 +642,20 @@ static void test_checkpoint_resumes_exactly(void)
 
 static void test_nonfinite_gradients_fail_the_round(void)
 {
-    so_problem *p = quadratic(2, 0, 1);
+    /* 2 workers x 2^15 coordinates: the workers run on two threads and both fail; worker 0's message wins. */
+    enum { DIM = 1 << 15 };
+    so_problem *p = quadratic_dim(2, 0, 1, DIM);
     so_cluster_config cfg;
     so_cluster_config_default(&cfg);
     cfg.threads = 2;
     so_transport *t = so_transport_local(2);
     so_cluster *c = so_cluster_create(&cfg, p, t);
-    float x[D];
+    float *x = malloc(DIM * sizeof *x);
     so_problem_init(p, x);
     x[3] = INFINITY;
     int rc = so_cluster_round(c, x);
     CHECK(rc == SO_ENUMERIC && strstr(so_errmsg(), "worker 0"), "rc %d: %s", rc, so_errmsg());
+    free(x);
     so_cluster_destroy(c);
     so_transport_destroy(t);
     so_problem_destroy(p);

@@ -247,6 +247,17 @@ static int thread_id(void)
 #endif
 }
 
+/* Worker threads pay off only when a round has enough work: a fork/join costs microseconds on idle cores and
+ * milliseconds when the cores are shared (spinning threads wait for a time slice), which dominated rounds of
+ * small synthetic problems. Gradients over fewer coordinates than this, summed over the hosted workers, run on
+ * the calling thread; the results are the same either way. */
+#define PARALLEL_MIN_WORK ((size_t)1 << 15)
+
+static int use_threads(const so_cluster *c)
+{
+    return c->threads > 1 && (size_t)c->count * c->d >= PARALLEL_MIN_WORK;
+}
+
 /* OpenBLAS keeps its own thread pool; called from several worker threads at once it oversubscribes the cores
  * (several times slower on the models). While worker threads run, BLAS gets one thread each. Weak, so that
  * another BLAS links too. */
@@ -257,7 +268,7 @@ int openblas_get_num_threads(void);
 
 static int blas_single_begin(const so_cluster *c)
 {
-    if (c->threads <= 1 || !openblas_set_num_threads || !openblas_get_num_threads) return 0;
+    if (!use_threads(c) || !openblas_set_num_threads || !openblas_get_num_threads) return 0;
     int before = openblas_get_num_threads();
     if (before > 1) openblas_set_num_threads(1);
     return before;
@@ -282,7 +293,7 @@ static void note_failure(so_cluster *c, int j, int *failed)
 static void run_workers(so_cluster *c, const float *point, uint32_t step)
 {
     int failed = c->n, blas = blas_single_begin(c);
-#pragma omp parallel num_threads(c->threads)
+#pragma omp parallel num_threads(c->threads) if (use_threads(c))
     {
         int tid = thread_id();
         float *g = c->grad + (size_t)tid * c->d;
@@ -359,7 +370,7 @@ static int round_mean(so_cluster *c, float *x, const float *point, uint32_t step
     int to_all = c->cfg.pattern == SO_PATTERN_ALLGATHER;
     memset(c->acc, 0, c->d * sizeof *c->acc);
     int failed = c->n, sum_rc = SO_OK, blas = blas_single_begin(c);
-#pragma omp parallel num_threads(c->threads)
+#pragma omp parallel num_threads(c->threads) if (use_threads(c))
     {
         int tid = thread_id();
         float *g = c->grad + (size_t)tid * c->d;
