@@ -4,8 +4,8 @@
  * every case with one worker per rank and writes its final x to DIR; the parent runs the same cases with 4
  * in-process workers and compares the bytes. Cases: mv-signsgd, mvsm-v2, mv-sto-signsgd-sim,
  * mv-scaled-signsgd, dist-sgdm, for both patterns (parameter server and allgather), 20 rounds on the noisy
- * quadratic; one with dropout and a random-sign Byzantine worker; a checkpoint written in-process and resumed
- * under MPI; and a configuration that differs on rank 2, which every rank must refuse. */
+ * quadratic; with dropout and a random-sign Byzantine worker; checkpoints written in-process and resumed under
+ * MPI and the other way round; and a configuration that differs on rank 2, which every rank must refuse. */
 #include <mpi.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +144,22 @@ static int child(const char *dir)
         free(x);
         free(state);
     }
+    /* Save under MPI after HALF rounds (the root gathers every rank's momentum); the parent resumes in-process. */
+    if (t) {
+        float x[D];
+        void *state = NULL;
+        size_t size = 0;
+        int rc = run_case(t, &cases[4], x, 0, HALF, NULL, 0, &state, &size);
+        if (rc == SO_OK && rank == 0) {
+            snprintf(path, sizeof path, "%s/saved.x", dir);
+            write_file(path, x, sizeof x);
+            snprintf(path, sizeof path, "%s/saved.state", dir);
+            write_file(path, state, size);
+        } else if (rc != SO_OK) {
+            fprintf(stderr, "rank %d: save: %s\n", rank, so_errmsg());
+        }
+        free(state);
+    }
     /* A configuration that differs on rank 2 only. */
     if (t) {
         so_problem *p = make_problem();
@@ -220,6 +236,28 @@ static void test_mpi_resumes_an_in_process_checkpoint(void)
     so_transport_destroy(t);
 }
 
+static void test_in_process_resumes_an_mpi_checkpoint(void)
+{
+    so_transport *t = so_transport_local(NRANKS);
+    float want[D];
+    CHECK(run_case(t, &cases[4], want, 0, ROUNDS, NULL, 0, NULL, NULL) == SO_OK, "in-process: %s", so_errmsg());
+    char path[512];
+    size_t xs = 0, ss = 0;
+    snprintf(path, sizeof path, "%s/saved.x", dir);
+    float *x = read_file(path, &xs);
+    snprintf(path, sizeof path, "%s/saved.state", dir);
+    void *state = read_file(path, &ss);
+    CHECK(x && state && xs == sizeof want, "the root wrote no checkpoint");
+    if (x && state && xs == sizeof want) {
+        int rc = run_case(t, &cases[4], x, HALF, ROUNDS, state, ss, NULL, NULL);
+        CHECK(rc == SO_OK, "resume: %s", so_errmsg());
+        CHECK(memcmp(x, want, sizeof want) == 0, "10 MPI rounds + 10 in-process rounds differ from 20 in-process");
+    }
+    free(x);
+    free(state);
+    so_transport_destroy(t);
+}
+
 static void test_mpi_refuses_a_differing_rank(void)
 {
     for (int r = 0; r < NRANKS; r++) {
@@ -279,6 +317,7 @@ static int parent(void)
     RUN(test_mpi_run_completes);
     RUN(test_mpi_equals_in_process_bitwise);
     RUN(test_mpi_resumes_an_in_process_checkpoint);
+    RUN(test_in_process_resumes_an_mpi_checkpoint);
     RUN(test_mpi_refuses_a_differing_rank);
     if (tests_failed) {
         char log[600];
