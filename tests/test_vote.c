@@ -158,6 +158,20 @@ static void test_majority_large_n_many_tiles(void)
     rowset_free(s);
 }
 
+/* Rows a power of two bytes apart (d = 65536: 8 KiB) share cache sets; vote.c copies such rows to a staging block
+ * before counting. Same answers either way: 40 rows = two groups of 16 and a rest of 8. */
+static void test_majority_power_of_two_stride(void)
+{
+    mix_state = 7;
+    size_t n = 40, d = 65536;
+    rowset s = rowset_make(n, d, 0);
+    for (int ties = 0; ties < 3; ties++) {
+        size_t bad = check_majority((const uint64_t *const *)s.rows, n, d, (so_ties)ties, 5, 2);
+        CHECK(bad == 0, "ties=%d: %zu bits differ", ties, bad);
+    }
+    rowset_free(s);
+}
+
 /* Two rows that disagree everywhere tie on every coordinate: random ties must be reproducible (same key, same
  * bits), change with the step, and be +1 about half the time: |frac - 1/2| <= 5 sigma, sigma = 0.5/sqrt(d). */
 static void test_random_ties_reproducible_and_fair(void)
@@ -264,6 +278,7 @@ int main(void)
     RUN(test_majority_matches_naive_each_tie_rule);
     RUN(test_majority_with_absent_rows);
     RUN(test_majority_large_n_many_tiles);
+    RUN(test_majority_power_of_two_stride);
     RUN(test_random_ties_reproducible_and_fair);
     RUN(test_stochastic_downlink_rule_and_frequency);
     RUN(test_apply_matches_float_reference);

@@ -17,6 +17,7 @@
 #ifndef TILE
 #define TILE 256 /* words per tile: 16384 coordinates, 2 KiB of each row */
 #endif
+#define STAGE (TILE + 8) /* words between staged rows (count_tile) */
 
 /* Carry-save adder: hi:lo = a + b + c, bit by bit. */
 #define CSA(hi, lo, a, b, c)                     \
@@ -41,11 +42,14 @@ static int count_planes(size_t m)
     return p;
 }
 
-/* planes[k..P-1][0..nw) += carry[0..nw) << k, rippling; carry is consumed. */
-static void ripple(uint64_t (*restrict planes)[TILE], uint64_t *restrict carry, int k, int P, size_t nw)
+/* Planes are flat: plane k of a tile is planes + k * TILE; the adders below work on a slice of nw words of
+ * every plane starting at the pointer they are given. */
+
+/* plane[k..P-1] += carry << k over nw words, rippling; carry is consumed. */
+static void ripple(uint64_t *restrict planes, uint64_t *restrict carry, int k, int P, size_t nw)
 {
     for (; k < P; k++) {
-        uint64_t *restrict pk = planes[k];
+        uint64_t *restrict pk = planes + (size_t)k * TILE;
         for (size_t w = 0; w < nw; w++) {
             uint64_t x = pk[w], c = carry[w];
             pk[w] = x ^ c;
@@ -54,16 +58,15 @@ static void ripple(uint64_t (*restrict planes)[TILE], uint64_t *restrict carry, 
     }
 }
 
-/* Add 16 rows (each already offset to the tile) into planes; needs P >= 5, true once 16 rows are present. */
-static void add16(uint64_t (*restrict planes)[TILE], uint64_t *restrict carry, const uint64_t *const *g, int P,
-                  size_t nw)
+/* Add 16 rows (each already offset to the slice) into the planes; needs P >= 5, true once 16 rows are present. */
+static void add16(uint64_t *restrict planes, uint64_t *restrict carry, const uint64_t *const *g, int P, size_t nw)
 {
     const uint64_t *restrict r0 = g[0], *restrict r1 = g[1], *restrict r2 = g[2], *restrict r3 = g[3];
     const uint64_t *restrict r4 = g[4], *restrict r5 = g[5], *restrict r6 = g[6], *restrict r7 = g[7];
     const uint64_t *restrict r8 = g[8], *restrict r9 = g[9], *restrict ra = g[10], *restrict rb = g[11];
     const uint64_t *restrict rc = g[12], *restrict rd = g[13], *restrict re = g[14], *restrict rf = g[15];
-    uint64_t *restrict p1 = planes[0], *restrict p2 = planes[1], *restrict p4 = planes[2];
-    uint64_t *restrict p8 = planes[3];
+    uint64_t *restrict p1 = planes, *restrict p2 = planes + TILE, *restrict p4 = planes + 2 * TILE;
+    uint64_t *restrict p8 = planes + 3 * TILE;
     for (size_t w = 0; w < nw; w++) {
         uint64_t ones = p1[w], twos = p2[w], fours = p4[w], eights = p8[w];
         uint64_t twosA, twosB, foursA, foursB, eightsA, eightsB, sixteens;
@@ -91,17 +94,16 @@ static void add16(uint64_t (*restrict planes)[TILE], uint64_t *restrict carry, c
     ripple(planes, carry, 4, P, nw);
 }
 
-/* Add the < 16 rows left after the groups of 16: 8, 4, 2 and 1 at a time, each with its own adder tree
+/* Add the g < 16 staged rows left after the groups of 16: 8, 4, 2 and 1 at a time, each with its own adder tree
  * (the same tree as add16, cut short), so a vote of 8 rows costs one pass over the planes, not eight.
  * Each needs P > log2(rows added), true since those rows are present. */
-static void add_rest(uint64_t (*restrict planes)[TILE], uint64_t *restrict carry, const uint64_t *const *g,
-                     int r, int P, size_t nw)
+static void add_rest(uint64_t *restrict planes, uint64_t *restrict carry, const uint64_t *const *r, int g,
+                     int P, size_t nw)
 {
-    uint64_t *restrict p1 = planes[0], *restrict p2 = P > 1 ? planes[1] : carry;
-    uint64_t *restrict p4 = P > 2 ? planes[2] : carry;
-    if (r >= 8) {
-        const uint64_t *restrict r0 = g[0], *restrict r1 = g[1], *restrict r2 = g[2], *restrict r3 = g[3];
-        const uint64_t *restrict r4 = g[4], *restrict r5 = g[5], *restrict r6 = g[6], *restrict r7 = g[7];
+    uint64_t *restrict p1 = planes, *restrict p2 = planes + TILE, *restrict p4 = planes + 2 * TILE;
+    if (g >= 8) {
+        const uint64_t *restrict r0 = r[0], *restrict r1 = r[1], *restrict r2 = r[2], *restrict r3 = r[3];
+        const uint64_t *restrict r4 = r[4], *restrict r5 = r[5], *restrict r6 = r[6], *restrict r7 = r[7];
         for (size_t w = 0; w < nw; w++) {
             uint64_t ones = p1[w], twos = p2[w], fours = p4[w], twosA, twosB, foursA, foursB, eights;
             CSA(twosA, ones, ones, r0[w], r1[w]);
@@ -117,11 +119,11 @@ static void add_rest(uint64_t (*restrict planes)[TILE], uint64_t *restrict carry
             carry[w] = eights;
         }
         ripple(planes, carry, 3, P, nw);
-        g += 8;
-        r -= 8;
+        r += 8;
+        g -= 8;
     }
-    if (r >= 4) {
-        const uint64_t *restrict r0 = g[0], *restrict r1 = g[1], *restrict r2 = g[2], *restrict r3 = g[3];
+    if (g >= 4) {
+        const uint64_t *restrict r0 = r[0], *restrict r1 = r[1], *restrict r2 = r[2], *restrict r3 = r[3];
         for (size_t w = 0; w < nw; w++) {
             uint64_t ones = p1[w], twos = p2[w], twosA, twosB, fours;
             CSA(twosA, ones, ones, r0[w], r1[w]);
@@ -132,11 +134,11 @@ static void add_rest(uint64_t (*restrict planes)[TILE], uint64_t *restrict carry
             carry[w] = fours;
         }
         ripple(planes, carry, 2, P, nw);
-        g += 4;
-        r -= 4;
+        r += 4;
+        g -= 4;
     }
-    if (r >= 2) {
-        const uint64_t *restrict r0 = g[0], *restrict r1 = g[1];
+    if (g >= 2) {
+        const uint64_t *restrict r0 = r[0], *restrict r1 = r[1];
         for (size_t w = 0; w < nw; w++) {
             uint64_t ones = p1[w], twos;
             CSA(twos, ones, ones, r0[w], r1[w]);
@@ -144,35 +146,63 @@ static void add_rest(uint64_t (*restrict planes)[TILE], uint64_t *restrict carry
             carry[w] = twos;
         }
         ripple(planes, carry, 1, P, nw);
-        g += 2;
-        r -= 2;
+        r += 2;
+        g -= 2;
     }
-    if (r == 1) {
-        memcpy(carry, g[0], nw * sizeof(uint64_t));
+    if (g == 1) {
+        memcpy(carry, r[0], nw * sizeof(uint64_t));
         ripple(planes, carry, 0, P, nw);
     }
 }
 
-/* planes[0..P)[0..nw) <- bit-sliced counts of +1 votes of the present rows over words [w0, w0 + nw). */
-static void count_tile(uint64_t (*restrict planes)[TILE], uint64_t *restrict carry, int P,
+/* Whether g rows, read side by side, would evict each other from L1: the same word of rows a multiple of 4 KiB
+ * apart (common: the n messages of one allocation, d a multiple of 2^15) falls in one set of the 64 sets of
+ * 64-byte lines that current x86 and ARM L1 caches have, and more rows than the set has ways (8 or 12) then
+ * thrash: each line is evicted before its second half is read. More than 4 rows on one set counts as a clash. */
+static int rows_clash(const uint64_t *const *g, int count)
+{
+    unsigned char on_set[64] = {0};
+    for (int i = 0; i < count; i++)
+        if (++on_set[((uintptr_t)g[i] >> 6) & 63] > 4) return 1;
+    return 0;
+}
+
+/* Add g <= 16 rows (offset to the tile). Clashing rows are first copied, one whole row chunk at a time (a long
+ * sequential read the prefetcher follows), into a staging block whose rows are STAGE words apart, an odd number
+ * of lines, so the staged rows spread over the sets; rows that do not clash are read in place (no copy). */
+static void add_group(uint64_t *restrict planes, uint64_t *restrict carry, uint64_t *restrict stage,
+                      const uint64_t **group, int g, int P, size_t nw)
+{
+    if (rows_clash(group, g)) {
+        for (int i = 0; i < g; i++) {
+            memcpy(stage + (size_t)i * STAGE, group[i], nw * sizeof(uint64_t));
+            group[i] = stage + (size_t)i * STAGE;
+        }
+    }
+    if (g == 16) add16(planes, carry, group, P, nw);
+    else add_rest(planes, carry, group, g, P, nw);
+}
+
+/* planes <- bit-sliced counts of +1 votes of the present rows over words [w0, w0 + nw). */
+static void count_tile(uint64_t *restrict planes, uint64_t *restrict carry, uint64_t *restrict stage, int P,
                        const uint64_t *const *rows, size_t n, size_t w0, size_t nw)
 {
-    for (int k = 0; k < P; k++) memset(planes[k], 0, nw * sizeof(uint64_t));
+    for (int k = 0; k < P; k++) memset(planes + (size_t)k * TILE, 0, nw * sizeof(uint64_t));
     const uint64_t *group[16];
     int g = 0;
     for (size_t j = 0; j < n; j++) {
         if (!rows[j]) continue;
         group[g++] = rows[j] + w0;
         if (g == 16) {
-            add16(planes, carry, group, P, nw);
+            add_group(planes, carry, stage, group, g, P, nw);
             g = 0;
         }
     }
-    add_rest(planes, carry, group, g, P, nw);
+    if (g) add_group(planes, carry, stage, group, g, P, nw);
 }
 
 /* Bit-sliced comparison of the counts with h, from the top plane down: gt_i = c_i > h, eq_i = c_i == h. */
-static void compare_tile(uint64_t *restrict gt, uint64_t *restrict eq, uint64_t (*restrict planes)[TILE], int P,
+static void compare_tile(uint64_t *restrict gt, uint64_t *restrict eq, const uint64_t *restrict planes, int P,
                          uint64_t h, size_t nw)
 {
     for (size_t w = 0; w < nw; w++) {
@@ -180,7 +210,7 @@ static void compare_tile(uint64_t *restrict gt, uint64_t *restrict eq, uint64_t 
         eq[w] = ~(uint64_t)0;
     }
     for (int k = P - 1; k >= 0; k--) {
-        const uint64_t *restrict pk = planes[k];
+        const uint64_t *restrict pk = planes + (size_t)k * TILE;
         if ((h >> k) & 1) {
             for (size_t w = 0; w < nw; w++) eq[w] &= pk[w];
         } else {
@@ -232,9 +262,9 @@ size_t so_vote_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bi
     size_t ntiles = (nwords + TILE - 1) / TILE;
 #pragma omp parallel for schedule(static) if (m * nwords >= PARALLEL_WORK && ntiles > 1)
     for (size_t t = 0; t < ntiles; t++) {
-        uint64_t planes[P][TILE], carry[TILE], gt[TILE], eq[TILE];
+        uint64_t planes[P * TILE], carry[TILE], stage[16 * STAGE], gt[TILE], eq[TILE];
         size_t w0 = t * TILE, nw = nwords - w0 < TILE ? nwords - w0 : TILE;
-        count_tile(planes, carry, P, rows, n, w0, nw);
+        count_tile(planes, carry, stage, P, rows, n, w0, nw);
         compare_tile(gt, eq, planes, P, h, nw);
         if (!may_tie) memset(eq, 0, nw * sizeof(uint64_t));
         uint64_t *restrict s = sign_bits + w0;
@@ -258,11 +288,12 @@ size_t so_vote_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bi
 
 /* The 64 counts of word w of a tile, bit-sliced planes back to integers (two 32-lane halves, so the shifts
  * stay 32-bit and vectorize). */
-static void word_counts(uint32_t c[64], uint64_t (*restrict planes)[TILE], int P, size_t w)
+static void word_counts(uint32_t c[64], const uint64_t *restrict planes, int P, size_t w)
 {
     for (int b = 0; b < 64; b++) c[b] = 0;
     for (int k = 0; k < P; k++) {
-        uint32_t lo = (uint32_t)planes[k][w], hi = (uint32_t)(planes[k][w] >> 32);
+        uint64_t word = planes[(size_t)k * TILE + w];
+        uint32_t lo = (uint32_t)word, hi = (uint32_t)(word >> 32);
         for (int b = 0; b < 32; b++) c[b] |= ((lo >> b) & 1u) << k;
         for (int b = 0; b < 32; b++) c[32 + b] |= ((hi >> b) & 1u) << k;
     }
@@ -280,9 +311,9 @@ void so_vote_count(uint32_t *restrict counts, const uint64_t *const *rows, size_
     size_t ntiles = (nwords + TILE - 1) / TILE;
 #pragma omp parallel for schedule(static) if (m * nwords >= PARALLEL_WORK && ntiles > 1)
     for (size_t t = 0; t < ntiles; t++) {
-        uint64_t planes[P][TILE], carry[TILE];
+        uint64_t planes[P * TILE], carry[TILE], stage[16 * STAGE];
         size_t w0 = t * TILE, nw = nwords - w0 < TILE ? nwords - w0 : TILE;
-        count_tile(planes, carry, P, rows, n, w0, nw);
+        count_tile(planes, carry, stage, P, rows, n, w0, nw);
         for (size_t w = 0; w < nw; w++) {
             uint32_t c[64];
             word_counts(c, planes, P, w);
@@ -308,9 +339,9 @@ size_t so_vote_stochastic(uint64_t *restrict sign_bits, const uint64_t *const *r
     size_t ntiles = (nwords + TILE - 1) / TILE;
 #pragma omp parallel for schedule(static) if (m * nwords >= PARALLEL_WORK && ntiles > 1)
     for (size_t t = 0; t < ntiles; t++) {
-        uint64_t planes[P][TILE], carry[TILE];
+        uint64_t planes[P * TILE], carry[TILE], stage[16 * STAGE];
         size_t w0 = t * TILE, nw = nwords - w0 < TILE ? nwords - w0 : TILE;
-        count_tile(planes, carry, P, rows, n, w0, nw);
+        count_tile(planes, carry, stage, P, rows, n, w0, nw);
         for (size_t w = 0; w < nw; w++) {
             uint32_t c[64], draws[64];
             word_counts(c, planes, P, w);
