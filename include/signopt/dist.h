@@ -53,9 +53,11 @@ typedef enum so_pattern {
 
 /* n in-process workers in one process (they are run on `threads` threads by the cluster). */
 so_transport *so_transport_local(int n_workers);
-/* One worker per MPI rank on MPI_COMM_WORLD; MPI must be initialized by the caller. SO_EUNSUPPORTED (NULL +
- * message) if built without MPI. */
+/* One worker per MPI rank on MPI_COMM_WORLD (worker j = rank j; it works on a private duplicate of the
+ * communicator); MPI must be initialized by the caller (SO_EINVAL otherwise). SO_EUNSUPPORTED (NULL + message)
+ * if built without MPI. MPI failures are returned as SO_ECOMM with MPI's message. */
 so_transport *so_transport_mpi(void);
+/* Destroy an MPI transport before MPI_Finalize (it frees its communicator). */
 void so_transport_destroy(so_transport *t);
 int so_transport_workers(const so_transport *t);      /* n */
 int so_transport_rank(const so_transport *t);         /* 0 for local */
