@@ -549,6 +549,34 @@ static void test_two_of_nine_flippers_cost_little(void)
     CHECK(five > 275, "5 of 9 flipping must not descend: %g", five);
 }
 
+static void test_learning_rate_follows_the_schedule_per_round(void)
+{
+    /* Exact gradients L_i x_i > 0 near x = 1: every vote is +1, so after 3 rounds of exp:0.5 with lr 1/8,
+     * x = 1 - (1 + 1/2 + 1/4) / 8 = 0.78125 exactly. dist-sgd gets the same schedule through its optimizer:
+     * x_i <- x_i (1 - lr_t L_i), by hand. */
+    so_problem *p = quadratic(3, 0, 1);
+    so_cluster_config cfg;
+    so_cluster_config_default(&cfg);
+    cfg.lr = 0.125;
+    CHECK(so_schedule_parse(&cfg.schedule, "exp:0.5") == SO_OK, "exp:0.5 parses");
+    float x[D];
+    run_cluster(&cfg, p, 3, x, 3, NULL);
+    int exact = 1;
+    for (int i = 0; i < D; i++) exact &= x[i] == 0.78125f;
+    CHECK(exact, "mv-signsgd with exp:0.5: x[0] = %.9g, want 0.78125", x[0]);
+    cfg.algo = "dist-sgd";
+    cfg.lr = 0.05;
+    run_cluster(&cfg, p, 3, x, 3, NULL);
+    double worst = 0;
+    for (int i = 0; i < D; i++) {
+        double L = 1 + 9.0 * i / (D - 1), want = 1;
+        for (int t = 0; t < 3; t++) want *= 1 - 0.05 * pow(0.5, t) * L;
+        worst = fmax(worst, fabs(x[i] - want));
+    }
+    CHECK(worst < 1e-6, "dist-sgd with exp:0.5 differs from the hand product by %g", worst);
+    so_problem_destroy(p);
+}
+
 static void test_config_is_validated(void)
 {
     so_problem *p = quadratic(3, 0, 1);
@@ -673,6 +701,7 @@ int main(void)
     RUN(test_bits_are_counted_by_hand);
     RUN(test_random_ties_always_step);
     RUN(test_two_of_nine_flippers_cost_little);
+    RUN(test_learning_rate_follows_the_schedule_per_round);
     RUN(test_config_is_validated);
     RUN(test_checkpoint_resumes_exactly);
     RUN(test_nonfinite_gradients_fail_the_round);
