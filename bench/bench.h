@@ -33,7 +33,9 @@ typedef struct so_bench_result {
     double bytes;           /* bytes one call moves, each array read or written counted once */
     double params_per_s;
     double bytes_per_s;
-    double roofline;        /* bytes_per_s / the same-run triad bandwidth at this thread count; 0 if unknown */
+    double stream_bytes_per_s; /* the reference: the better of copy and triad, measured just before this case's
+                                  size group at the same thread count, so both saw the same machine load */
+    double roofline;        /* bytes_per_s / stream_bytes_per_s; 0 if unknown */
     double state_bytes;     /* step kernels: optimizer state bytes per parameter; < 0: not applicable */
     char peer[16];          /* "" where no peer was measured */
     double peer_params_per_s;
@@ -80,7 +82,8 @@ void *so_bench_alloc(so_bench_log *log, size_t n);
 void so_bench_fill(float *x, size_t n, float lo, float hi, unsigned stream);
 
 /* The suites, each appending its results (bench_stream.c, bench_kernels.c, bench_sign.c, bench_dist.c). */
-void so_bench_stream(so_bench_log *log, const so_bench_opts *opts, size_t n, int threads);
+/* Appends stream/copy and stream/triad at n and returns the better of the two bandwidths (0 on failure). */
+double so_bench_stream(so_bench_log *log, const so_bench_opts *opts, size_t n, int threads);
 void so_bench_steps(so_bench_log *log, const so_bench_opts *opts, size_t d, int threads);
 void so_bench_sign(so_bench_log *log, const so_bench_opts *opts, size_t d, int threads);
 void so_bench_dist(so_bench_log *log, const so_bench_opts *opts, size_t d, int threads);

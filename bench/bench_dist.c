@@ -14,6 +14,9 @@
 #include "signopt.h"
 
 #define DIST_WORKERS 8
+/* Above this the n gradient evaluations (serial double loops over the curvatures) take seconds per round and
+ * the round says little more than at 16M. */
+#define DIST_MAX_D ((size_t)1 << 24)
 
 typedef struct dist_ctx {
     so_cluster *cluster;
@@ -46,7 +49,7 @@ static void grads_call(void *p)
 
 void so_bench_dist(so_bench_log *log, const so_bench_opts *opts, size_t d, int threads)
 {
-    if (!so_bench_group(opts, "dist/")) return;
+    if (!so_bench_group(opts, "dist/") || d > DIST_MAX_D) return;
     so_problem_config pc;
     so_problem_config_default(&pc);
     pc.id = "quadratic";

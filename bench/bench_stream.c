@@ -33,17 +33,22 @@ static void stream_triad(void *p)
     for (size_t i = 0; i < n; i++) a[i] = b[i] + scalar * c[i];
 }
 
-void so_bench_stream(so_bench_log *log, const so_bench_opts *opts, size_t n, int threads)
+double so_bench_stream(so_bench_log *log, const so_bench_opts *opts, size_t n, int threads)
 {
+    double best = 0.0;
     stream_ctx s = {so_bench_alloc(log, n * 4), so_bench_alloc(log, n * 4), so_bench_alloc(log, n * 4), n};
     if (s.a && s.b && s.c) {
         so_bench_fill(s.a, n, -1.0f, 1.0f, 1);
         so_bench_fill(s.b, n, -1.0f, 1.0f, 2);
         so_bench_fill(s.c, n, -1.0f, 1.0f, 3);
-        so_bench_add(log, "stream/copy", n, threads, so_bench_time(opts, stream_copy, &s), 8.0 * (double)n, -1);
-        so_bench_add(log, "stream/triad", n, threads, so_bench_time(opts, stream_triad, &s), 12.0 * (double)n, -1);
+        double copy_s = so_bench_time(opts, stream_copy, &s), triad_s = so_bench_time(opts, stream_triad, &s);
+        so_bench_add(log, "stream/copy", n, threads, copy_s, 8.0 * (double)n, -1);
+        so_bench_add(log, "stream/triad", n, threads, triad_s, 12.0 * (double)n, -1);
+        best = 8.0 * (double)n / copy_s > 12.0 * (double)n / triad_s ? 8.0 * (double)n / copy_s
+                                                                      : 12.0 * (double)n / triad_s;
     }
     free(s.a);
     free(s.b);
     free(s.c);
+    return best;
 }
