@@ -602,6 +602,33 @@ static void test_train_limit_shortens_training_text(void)
     so_problem_destroy(p);
 }
 
+static void test_parallel_workers_match_serial(void)
+{
+    /* grad is thread-safe for distinct (worker, workspace) pairs: four workers' gradients computed at once by
+     * OpenMP threads equal, bit for bit, the ones computed one after another */
+    char path[96];
+    snprintf(path, sizeof path, "%s/repro.txt", tmpdir);
+    so_problem *p = new_problem(path, 4, 4, 5);
+    int rc = so__lm_create_shape(p, &(so__lm_shape){ .ctx = 16, .channels = 16, .heads = 2, .layers = 2 });
+    CHECK(rc == SO_OK, "create: %s", so_errmsg());
+    if (rc != SO_OK) { so_problem_destroy(p); return; }
+    size_t d = p->dim;
+    float *x = malloc(d * sizeof *x), *serial = malloc(4 * d * sizeof *x), *parallel = malloc(4 * d * sizeof *x);
+    p->ops->init(p, x);
+    so_workspace *w[4];
+    for (int j = 0; j < 4; j++) w[j] = p->ops->workspace_new(p);
+    double ls[4], lp[4];
+    for (int j = 0; j < 4; j++) p->ops->grad(p, w[0], x, serial + j * d, j, 2, 0, &ls[j]);
+#pragma omp parallel for num_threads(4) schedule(static, 1)
+    for (int j = 0; j < 4; j++) p->ops->grad(p, w[j], x, parallel + j * d, j, 2, 0, &lp[j]);
+    for (int j = 0; j < 4; j++)
+        CHECK(ls[j] == lp[j] && memcmp(serial + j * d, parallel + j * d, d * sizeof *x) == 0,
+              "worker %d: parallel gradient differs from serial", j);
+    for (int j = 0; j < 4; j++) so_workspace_free(w[j]);
+    free(x); free(serial); free(parallel);
+    so_problem_destroy(p);
+}
+
 int main(void)
 {
     so_rng_init(&rng, 2024, 0, 0, SO_STREAM_USER);
@@ -619,6 +646,7 @@ int main(void)
     RUN(test_directory_corpus_skips_indexes_in_name_order);
     RUN(test_minibatches_are_reproducible_and_in_shard);
     RUN(test_train_limit_shortens_training_text);
+    RUN(test_parallel_workers_match_serial);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "  note: could not remove %s\n", tmpdir);
