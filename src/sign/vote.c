@@ -6,17 +6,16 @@
  * 64-bit logic operation adds 64 coordinates at once. Rows are added 16 at a time by a carry-save adder tree
  * (Harley and Seal's population count, as in Mula, Kurz and Lemire, "Faster population counts using AVX2
  * instructions", 2018) that keeps planes 0..3 and emits a "sixteens" word, which ripples into planes 4..P-1;
- * the remaining < 16 rows ripple through all planes. The sign is then a bit-sliced comparison of the planes
- * with m/2. Words are processed in tiles of TILE words so that a tile's planes (P * TILE * 8 bytes, 20 KiB for
- * n = 1000) stay in L1 while every row streams through once. Tiles are independent: threads split them and the
- * result does not depend on the thread count. */
+ * the remaining < 16 rows go through the same tree cut to 8, 4, 2 and 1 rows. The sign is then a bit-sliced
+ * comparison of the planes with m/2. Words are processed in tiles of TILE words so that a tile's planes
+ * (P * TILE * 8 bytes, 20 KiB for n = 1000) stay in L1 while every row streams through once; rows whose words
+ * would fight over the same cache sets are staged first (add_group). Tiles are independent: threads split them
+ * and the result does not depend on the thread count. */
 #include <string.h>
 #include "signopt/sign.h"
 #include "philox_lanes.h"
 
-#ifndef TILE
 #define TILE 256 /* words per tile: 16384 coordinates, 2 KiB of each row */
-#endif
 #define STAGE (TILE + 8) /* words between staged rows (add_group) */
 #define IN_CACHE_BYTES ((size_t)4 << 20) /* votes up to this size are taken as coming from cache (add_group) */
 
