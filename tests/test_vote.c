@@ -145,6 +145,18 @@ static void test_majority_with_absent_rows(void)
     CHECK(sign[0] == 0 && sign[1] == 0 && zero[0] == 0 && zero[1] == 0, "m = 0 output not zero");
 }
 
+/* d = 0: nothing to write; the present count is still returned. */
+static void test_empty_dimension(void)
+{
+    uint64_t row = 0, out = 0x1234;
+    const uint64_t *rows[3] = {&row, NULL, &row};
+    uint32_t count = 77;
+    CHECK(so_vote_majority(&out, &out, rows, 3, 0, SO_TIES_ZERO, 1, 1) == 2, "m");
+    CHECK(so_vote_stochastic(&out, rows, 3, 0, 1, 1) == 2, "m (stochastic)");
+    so_vote_count(&count, rows, 3, 0);
+    CHECK(out == 0x1234 && count == 77, "wrote with d = 0");
+}
+
 /* Many words and 1000 rows: crosses tile boundaries and takes the threaded path. */
 static void test_majority_large_n_many_tiles(void)
 {
@@ -277,6 +289,7 @@ int main(void)
     RUN(test_count_matches_naive);
     RUN(test_majority_matches_naive_each_tie_rule);
     RUN(test_majority_with_absent_rows);
+    RUN(test_empty_dimension);
     RUN(test_majority_large_n_many_tiles);
     RUN(test_majority_power_of_two_stride);
     RUN(test_random_ties_reproducible_and_fair);

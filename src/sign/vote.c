@@ -284,8 +284,10 @@ size_t so_vote_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bi
             else memset(zero_bits + w0, 0, nw * sizeof(uint64_t));
         }
     }
-    sign_bits[nwords - 1] &= last_word_mask(d);
-    if (zero_bits) zero_bits[nwords - 1] &= last_word_mask(d);
+    if (nwords) {
+        sign_bits[nwords - 1] &= last_word_mask(d);
+        if (zero_bits) zero_bits[nwords - 1] &= last_word_mask(d);
+    }
     return m;
 }
 
@@ -355,7 +357,7 @@ size_t so_vote_stochastic(uint64_t *restrict sign_bits, const uint64_t *const *r
             sign_bits[w0 + w] = word;
         }
     }
-    sign_bits[nwords - 1] &= last_word_mask(d);
+    if (nwords) sign_bits[nwords - 1] &= last_word_mask(d);
     return m;
 }
 
