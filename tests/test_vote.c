@@ -148,13 +148,13 @@ static void test_majority_with_absent_rows(void)
 /* d = 0: nothing to write; the present count is still returned. */
 static void test_empty_dimension(void)
 {
-    uint64_t row = 0, out = 0x1234;
+    uint64_t row = 0, out = 0x1234, zero = 0x5678;
     const uint64_t *rows[3] = {&row, NULL, &row};
     uint32_t count = 77;
-    CHECK(so_vote_majority(&out, &out, rows, 3, 0, SO_TIES_ZERO, 1, 1) == 2, "m");
+    CHECK(so_vote_majority(&out, &zero, rows, 3, 0, SO_TIES_ZERO, 1, 1) == 2, "m");
     CHECK(so_vote_stochastic(&out, rows, 3, 0, 1, 1) == 2, "m (stochastic)");
     so_vote_count(&count, rows, 3, 0);
-    CHECK(out == 0x1234 && count == 77, "wrote with d = 0");
+    CHECK(out == 0x1234 && zero == 0x5678 && count == 77, "wrote with d = 0");
 }
 
 /* Many words and 1000 rows: crosses tile boundaries and takes the threaded path. */
