@@ -1,0 +1,92 @@
+/* model.h — the inside of the data problems (logreg, mlp, cnn): data, shards, the flat parameter layout, and the
+ * per-family batch function that both the stochastic gradient and the full objective are built on. */
+#ifndef SO_MODELS_MODEL_H
+#define SO_MODELS_MODEL_H
+
+#include <pthread.h>
+#include "../problems/problem_impl.h"
+
+typedef enum model_kind { MODEL_LOGREG = 0, MODEL_MLP, MODEL_CNN } model_kind;
+
+/* Channel counts of the CNN. Seed 001 §4.2 trains the TensorFlow CIFAR-10 tutorial net (conv5x5-64, pool,
+ * conv5x5-64, pool, dense 384, dense 192, softmax); on 2 cores we keep its shape, kernels and dense widths and
+ * reduce the convolutions to 16 and 32 channels: 64/64 costs ~20x the multiply-adds of the second convolution
+ * (~120 vs ~20 MFLOP per image, forward and backward), an epoch of minutes (see docs/bench_models.md). */
+enum { CNN_C1 = 16, CNN_C2 = 32, CNN_K = 5, CNN_F1 = 384, CNN_F2 = 192, MLP_H = 64 };
+
+#define MODEL_MAX_TENSORS 10
+/* Permutation caches per worker: minibatch streams sub and sub + MODEL_STREAM_SLOTS share one slot. */
+#define MODEL_STREAM_SLOTS 8
+
+/* The current epoch's order of one worker's shard for one minibatch stream. */
+typedef struct shard_order {
+    uint32_t *perm;  /* row ids, a permutation of the shard; NULL until first used */
+    long epoch;      /* -1: none yet */
+    int sub;
+} shard_order;
+
+typedef struct model_ws model_ws;
+
+typedef struct so_model {
+    model_kind kind;
+    so_dataset train, test;
+    int has_test;
+    int classes;
+    /* logreg: labels b in {-1,+1} (class 0 -> -1, class 1 -> +1) and lambda */
+    float *train_b, *test_b;
+    double lambda;
+    /* image nets: input shape */
+    int height, width, channels;
+    size_t in_dim;
+    so_tensor tensors[MODEL_MAX_TENSORS];
+    size_t ntensors;
+    /* worker shards and their epoch orders (workers x MODEL_STREAM_SLOTS) */
+    so_split split;
+    shard_order *orders;
+    int batch_cap;      /* largest effective minibatch over workers: min(B, largest shard) */
+    int eval_block;     /* rows per block in full() and accuracy() */
+    /* full() and accuracy() share one workspace and are serialized by this lock */
+    pthread_mutex_t eval_lock;
+    model_ws *eval_ws;
+    double *acc;        /* dim doubles: the full gradient's running sum */
+    /* train accuracy found by the last full(): reused by accuracy() at the same x (compared bitwise) */
+    float *eval_x;
+    long eval_train_correct;
+    int eval_x_valid;
+} so_model;
+
+/* Per-thread buffers for a batch of up to cap rows. Begins with the so_workspace header. */
+struct model_ws {
+    so_workspace base;
+    const so_model *m;
+    int cap;
+    uint32_t *rows;   /* the minibatch's row ids */
+    int32_t *labels;  /* the batch's class ids, gathered */
+    float *g;         /* dim floats: one block's gradient inside full() */
+    float *arena;     /* the family's activations, carved by the family */
+    int32_t *iarena;  /* max-pool indices (cnn) */
+    size_t arena_floats, iarena_ints;
+};
+
+/* Loss and gradient over a batch of n <= ws->cap training or test rows of ds: rows[i] (rows NULL: the rows
+ * first .. first+n-1). Returns in *loss_sum the SUM of the per-row losses (no regularizer), adds to *correct the
+ * rows predicted right, and when g is non-NULL overwrites g (dim floats) with scale * sum of per-row gradients. */
+typedef int (*model_batch_fn)(const so_model *m, model_ws *ws, const float *x, float *g, const so_dataset *ds,
+                              const float *b_pm, const uint32_t *rows, size_t first, int n, float scale,
+                              double *loss_sum, long *correct);
+
+/* The families (logreg.c, nets.c): layout of the parameters, arena sizes for cap rows, init, batch. */
+int so__logreg_setup(so_model *m, size_t *dim);
+void so__logreg_arena(const so_model *m, int cap, size_t *floats, size_t *ints);
+int so__logreg_batch(const so_model *m, model_ws *ws, const float *x, float *g, const so_dataset *ds,
+                     const float *b_pm, const uint32_t *rows, size_t first, int n, float scale, double *loss_sum,
+                     long *correct);
+
+int so__net_setup(so_model *m, size_t *dim);
+void so__net_arena(const so_model *m, int cap, size_t *floats, size_t *ints);
+int so__net_init(const so_model *m, float *x, uint64_t seed);
+int so__net_batch(const so_model *m, model_ws *ws, const float *x, float *g, const so_dataset *ds,
+                  const float *b_pm, const uint32_t *rows, size_t first, int n, float scale, double *loss_sum,
+                  long *correct);
+
+#endif

@@ -1,0 +1,431 @@
+/* models.c — the data problems logreg, mlp and cnn as gradient oracles (ALGORITHMS.md, "Problems"): loading
+ * their data, dealing it to workers, drawing minibatches, and the full objective, gradient and accuracies.
+ *
+ * Minibatches. Worker j holds shard S_j (so_split_make with cfg.workers, cfg.split, cfg.seed) of n_j rows and
+ * uses B_j = min(B, n_j) rows per gradient (a shard smaller than B gives its whole self every step). Minibatch
+ * stream `sub` of worker j is the sequence of rows perm_{j,sub,0}, perm_{j,sub,1}, ... where perm_{j,sub,e} is a
+ * Fisher-Yates shuffle of S_j from (seed, worker j, step word e + sub * 2^24, SO_STREAM_BATCH): epoch e of the
+ * stream. Step t takes the stream's entries t*B_j .. t*B_j + B_j - 1, so within an epoch every row of the shard
+ * is drawn exactly once (without replacement) and a minibatch may straddle two epochs. Stream 0 is the plain
+ * gradient of round t; the federated local steps pass sub = 1..K, each an independent stream of its own
+ * epochs, so the K+1 minibatches of a round differ (sub < 256; epochs < 2^24). A draw depends on
+ * (seed, j, sub, t) only: the same under any thread count and on an MPI rank as in-process.
+ *
+ * Evaluation. full() runs over all training rows in blocks of eval_block rows, sums each block's loss and
+ * gradient in double in block order, and divides by N at the end; it remembers the training accuracy it met on
+ * the way, so accuracy() at the same x only has to run the test set. Train accuracy is over all training rows
+ * (after train_limit), test accuracy over the held-out set: the t10k files, the LIBSVM test_data file, or the
+ * extra rows of the synthetic set. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "layers.h"
+#include "model.h"
+
+int so__model_is(const char *id)
+{
+    return strcmp(id, "logreg") == 0 || strcmp(id, "mlp") == 0 || strcmp(id, "cnn") == 0;
+}
+
+static so_model *model_of(const so_problem *p) { return (so_model *)p->impl; }
+
+static int batch_of(const so_model *m, model_ws *ws, const float *x, float *g, const so_dataset *ds,
+                    const float *b_pm, const uint32_t *rows, size_t first, int n, float scale, double *loss_sum,
+                    long *correct)
+{
+    model_batch_fn fn = m->kind == MODEL_LOGREG ? so__logreg_batch : so__net_batch;
+    return fn(m, ws, x, g, ds, b_pm, rows, first, n, scale, loss_sum, correct);
+}
+
+/* ---- workspaces ---- */
+
+static void ws_free(so_workspace *w)
+{
+    model_ws *ws = (model_ws *)w;
+    if (!ws) return;
+    free(ws->rows);
+    free(ws->labels);
+    free(ws->g);
+    free(ws->arena);
+    free(ws->iarena);
+    free(ws);
+}
+
+static model_ws *ws_new(const so_model *m, int cap, size_t grad_floats)
+{
+    model_ws *ws = calloc(1, sizeof *ws);
+    if (!ws) return NULL;
+    ws->base.free = ws_free;
+    ws->m = m;
+    ws->cap = cap;
+    if (m->kind == MODEL_LOGREG) so__logreg_arena(m, cap, &ws->arena_floats, &ws->iarena_ints);
+    else so__net_arena(m, cap, &ws->arena_floats, &ws->iarena_ints);
+    ws->rows = malloc((size_t)cap * sizeof *ws->rows);
+    ws->labels = malloc((size_t)cap * sizeof *ws->labels);
+    ws->arena = malloc((ws->arena_floats ? ws->arena_floats : 1) * sizeof *ws->arena);
+    ws->iarena = malloc((ws->iarena_ints ? ws->iarena_ints : 1) * sizeof *ws->iarena);
+    if (grad_floats) ws->g = malloc(grad_floats * sizeof *ws->g);
+    if (!ws->rows || !ws->labels || !ws->arena || !ws->iarena || (grad_floats && !ws->g)) {
+        ws_free(&ws->base);
+        return NULL;
+    }
+    return ws;
+}
+
+static so_workspace *model_workspace_new(const so_problem *p)
+{
+    const so_model *m = model_of(p);
+    model_ws *ws = ws_new(m, m->batch_cap, 0);
+    if (!ws) {
+        so_error(SO_ENOMEM, "%s: out of memory for a workspace of %d rows", p->id, m->batch_cap);
+        return NULL;
+    }
+    return &ws->base;
+}
+
+/* ---- minibatches ---- */
+
+static void shuffle(uint32_t *a, size_t n, so_rng *r)
+{
+    for (size_t i = n; i > 1; i--) {
+        const size_t j = (size_t)so_rng_below(r, i);
+        const uint32_t t = a[i - 1];
+        a[i - 1] = a[j];
+        a[j] = t;
+    }
+}
+
+/* The order of worker j's shard in epoch e of stream sub, from the slot's cache or freshly shuffled. */
+static int shard_order_at(so_model *m, uint64_t seed, int j, int sub, long e, const uint32_t **perm)
+{
+    const uint32_t *shard = m->split.idx + m->split.off[j];
+    const size_t n = m->split.off[j + 1] - m->split.off[j];
+    shard_order *o = &m->orders[(size_t)j * MODEL_STREAM_SLOTS + (size_t)sub % MODEL_STREAM_SLOTS];
+    if (!o->perm) {
+        o->perm = malloc(n * sizeof *o->perm);
+        if (!o->perm) return so_error(SO_ENOMEM, "model: out of memory for worker %d's shard order", j);
+        o->epoch = -1;
+    }
+    if (o->epoch != e || o->sub != sub) {
+        memcpy(o->perm, shard, n * sizeof *o->perm);
+        so_rng r;
+        so_rng_init(&r, seed, (uint32_t)j, (uint32_t)(e & 0xFFFFFF) | (uint32_t)sub << 24, SO_STREAM_BATCH);
+        shuffle(o->perm, n, &r);
+        o->epoch = e;
+        o->sub = sub;
+    }
+    *perm = o->perm;
+    return SO_OK;
+}
+
+static int minibatch_rows(so_model *m, uint64_t seed, int j, long step, int sub, uint32_t *rows, int B)
+{
+    const uint64_t n = m->split.off[j + 1] - m->split.off[j];
+    const uint32_t *perm = NULL;
+    long have = -1;
+    for (int i = 0; i < B; i++) {
+        const uint64_t k = (uint64_t)step * (uint64_t)B + (uint64_t)i;
+        const long e = (long)(k / n);
+        if (e != have) {
+            int rc = shard_order_at(m, seed, j, sub, e, &perm);
+            if (rc != SO_OK) return rc;
+            have = e;
+        }
+        rows[i] = perm[k % n];
+    }
+    return SO_OK;
+}
+
+static int worker_batch(const so_model *m, int j)
+{
+    const size_t n = m->split.off[j + 1] - m->split.off[j];
+    return n < (size_t)m->batch_cap ? (int)n : m->batch_cap;
+}
+
+/* ---- the oracle ---- */
+
+static double half_sq_norm(const float *x, size_t d)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < d; i++) s += (double)x[i] * x[i];
+    return 0.5 * s;
+}
+
+static int model_grad(so_problem *p, so_workspace *w, const float *x, float *g, int worker, long step, int sub,
+                      double *loss)
+{
+    so_model *m = model_of(p);
+    model_ws *ws = (model_ws *)w;
+    if (!ws || ws->m != m) return so_error(SO_EINVAL, "%s: the workspace belongs to another problem", p->id);
+    if (step < 0) return so_error(SO_EINVAL, "%s: step %ld < 0", p->id, step);
+    if (sub < 0 || sub > 255) return so_error(SO_EINVAL, "%s: minibatch stream %d outside 0..255", p->id, sub);
+    const int B = worker_batch(m, worker);
+    int rc = minibatch_rows(m, p->cfg.seed, worker, step, sub, ws->rows, B);
+    if (rc != SO_OK) return rc;
+    double sum = 0.0;
+    long correct = 0;
+    rc = batch_of(m, ws, x, g, &m->train, m->train_b, ws->rows, 0, B, 1.0f / (float)B, &sum, &correct);
+    if (rc != SO_OK) return rc;
+    *loss = sum / B;
+    if (m->kind == MODEL_LOGREG) {
+        const float lambda = (float)m->lambda;
+        for (size_t i = 0; i < p->dim; i++) g[i] += lambda * x[i];
+        *loss += m->lambda * half_sq_norm(x, p->dim);
+    }
+    return SO_OK;
+}
+
+static int eval_workspace(so_model *m, size_t dim)
+{
+    if (m->eval_ws) return SO_OK;
+    m->eval_ws = ws_new(m, m->eval_block, dim);
+    if (!m->eval_ws) return so_error(SO_ENOMEM, "model: out of memory for the evaluation buffers");
+    return SO_OK;
+}
+
+/* Loss sum, correct count and (acc non-NULL) the summed gradient over all rows of ds, block by block. */
+static int sweep(so_model *m, const float *x, double *acc, size_t dim, const so_dataset *ds, const float *b_pm,
+                 double *loss_sum, long *correct)
+{
+    model_ws *ws = m->eval_ws;
+    *loss_sum = 0.0;
+    *correct = 0;
+    if (acc) memset(acc, 0, dim * sizeof *acc);
+    for (size_t first = 0; first < ds->n; first += (size_t)m->eval_block) {
+        const int n = ds->n - first < (size_t)m->eval_block ? (int)(ds->n - first) : m->eval_block;
+        double s = 0.0;
+        int rc = batch_of(m, ws, x, acc ? ws->g : NULL, ds, b_pm, NULL, first, n, 1.0f, &s, correct);
+        if (rc != SO_OK) return rc;
+        *loss_sum += s;
+        if (!acc) continue;
+        const float *gb = ws->g;
+        for (size_t i = 0; i < dim; i++) acc[i] += gb[i];
+    }
+    return SO_OK;
+}
+
+static int model_full(so_problem *p, const float *x, float *grad, double *f)
+{
+    so_model *m = model_of(p);
+    pthread_mutex_lock(&m->eval_lock);
+    int rc = eval_workspace(m, p->dim);
+    double sum = 0.0;
+    long correct = 0;
+    if (rc == SO_OK) rc = sweep(m, x, grad ? m->acc : NULL, p->dim, &m->train, m->train_b, &sum, &correct);
+    if (rc == SO_OK) {
+        /* the regularizer (logreg; lambda = 0 for the nets) is added in double, so f is the exact objective */
+        const double N = (double)m->train.n, lambda = m->kind == MODEL_LOGREG ? m->lambda : 0.0;
+        *f = sum / N + (lambda ? lambda * half_sq_norm(x, p->dim) : 0.0);
+        if (grad)
+            for (size_t i = 0; i < p->dim; i++) grad[i] = (float)(m->acc[i] / N + lambda * x[i]);
+        memcpy(m->eval_x, x, p->dim * sizeof *x);
+        m->eval_train_correct = correct;
+        m->eval_x_valid = 1;
+    }
+    pthread_mutex_unlock(&m->eval_lock);
+    return rc;
+}
+
+static int model_accuracy(so_problem *p, const float *x, double *train, double *test)
+{
+    so_model *m = model_of(p);
+    pthread_mutex_lock(&m->eval_lock);
+    int rc = eval_workspace(m, p->dim);
+    double sum;
+    long correct = 0;
+    if (rc == SO_OK) {
+        if (m->eval_x_valid && memcmp(x, m->eval_x, p->dim * sizeof *x) == 0) correct = m->eval_train_correct;
+        else rc = sweep(m, x, NULL, p->dim, &m->train, m->train_b, &sum, &correct);
+    }
+    if (rc == SO_OK) *train = (double)correct / (double)m->train.n;
+    *test = NAN;
+    if (rc == SO_OK && m->has_test) {
+        rc = sweep(m, x, NULL, p->dim, &m->test, m->test_b, &sum, &correct);
+        if (rc == SO_OK) *test = (double)correct / (double)m->test.n;
+    }
+    pthread_mutex_unlock(&m->eval_lock);
+    return rc;
+}
+
+static int model_init(const so_problem *p, float *x)
+{
+    const so_model *m = model_of(p);
+    /* logreg is convex: it starts from x = 0, as in seed 004's experiments */
+    if (m->kind == MODEL_LOGREG) {
+        memset(x, 0, p->dim * sizeof *x);
+        return SO_OK;
+    }
+    return so__net_init(m, x, p->cfg.seed);
+}
+
+static void model_destroy(so_problem *p)
+{
+    so_model *m = model_of(p);
+    if (!m) return;
+    so_dataset_free(&m->train);
+    so_dataset_free(&m->test);
+    free(m->train_b);
+    free(m->test_b);
+    if (m->orders)
+        for (int j = 0; j < m->split.n; j++)
+            for (int s = 0; s < MODEL_STREAM_SLOTS; s++) free(m->orders[(size_t)j * MODEL_STREAM_SLOTS + s].perm);
+    free(m->orders);
+    so_split_free(&m->split);
+    if (m->eval_ws) ws_free(&m->eval_ws->base);
+    free(m->acc);
+    free(m->eval_x);
+    pthread_mutex_destroy(&m->eval_lock);
+    free(m);
+    p->impl = NULL;
+}
+
+static const so_problem_ops model_ops = {
+    .full = model_full,
+    .grad = model_grad,
+    .accuracy = model_accuracy,
+    .init = model_init,
+    .workspace_new = model_workspace_new,
+    .destroy = model_destroy,
+};
+
+/* ---- data ---- */
+
+static int is_directory(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The held-out rows of the synthetic set: one in five beyond the training rows (at least one), generated with
+ * them so they share the planted separator. Row i does not depend on the set's size, so the training rows are
+ * exactly so_synth_epsilon(synth_n, ...). Label noise 0.1. */
+static int load_synthetic(so_model *m, const so_problem_config *cfg)
+{
+    if (cfg->synth_n < 1) return so_error(SO_EINVAL, "synthetic-epsilon: synth_n must be >= 1");
+    const size_t n_test = cfg->synth_n / 5 ? cfg->synth_n / 5 : 1, d = cfg->synth_dim;
+    int rc = so_synth_epsilon(&m->train, cfg->synth_n + n_test, d, 0.1, cfg->seed);
+    if (rc != SO_OK) return rc;
+    m->test = (so_dataset){ .n = n_test, .dim = d, .classes = 2 };
+    m->test.x = malloc(n_test * d * sizeof *m->test.x);
+    m->test.y = malloc(n_test * sizeof *m->test.y);
+    if (!m->test.x || !m->test.y) return so_error(SO_ENOMEM, "synthetic-epsilon: out of memory");
+    memcpy(m->test.x, m->train.x + cfg->synth_n * d, n_test * d * sizeof *m->test.x);
+    memcpy(m->test.y, m->train.y + cfg->synth_n, n_test * sizeof *m->test.y);
+    m->train.n = cfg->synth_n;
+    m->has_test = 1;
+    return SO_OK;
+}
+
+static int load_logreg_data(so_model *m, const so_problem_config *cfg)
+{
+    const char *data = cfg->data ? cfg->data : "fashion-mnist";
+    int rc;
+    if (strcmp(data, "synthetic-epsilon") == 0 || strcmp(data, "fashion-mnist") == 0 || is_directory(data)) {
+        if (cfg->test_data)
+            return so_error(SO_EINVAL, "logreg: test_data is for LIBSVM training files, not '%s'", data);
+        if (strcmp(data, "synthetic-epsilon") == 0) return load_synthetic(m, cfg);
+        so_dataset train_all, test_all;
+        rc = so_mnist_load(&train_all, &test_all, data);
+        if (rc != SO_OK) return rc;
+        rc = so_dataset_binary(&m->train, &train_all, cfg->binary_a, cfg->binary_b);
+        if (rc == SO_OK) rc = so_dataset_binary(&m->test, &test_all, cfg->binary_a, cfg->binary_b);
+        so_dataset_free(&train_all);
+        so_dataset_free(&test_all);
+        m->has_test = rc == SO_OK;
+        return rc;
+    }
+    rc = so_libsvm_load(&m->train, data, 0);
+    if (rc != SO_OK) return rc;
+    if (m->train.classes != 2)
+        return so_error(SO_EINVAL, "logreg: %s has %d classes, logistic regression needs 2", data, m->train.classes);
+    if (!cfg->test_data) return SO_OK;
+    rc = so_libsvm_load(&m->test, cfg->test_data, m->train.dim);
+    if (rc != SO_OK) return rc;
+    if (m->test.classes > 2)
+        return so_error(SO_EINVAL, "logreg: %s has %d classes, logistic regression needs 2", cfg->test_data,
+                        m->test.classes);
+    m->has_test = 1;
+    return SO_OK;
+}
+
+static int load_image_data(so_model *m, const so_problem_config *cfg)
+{
+    if (cfg->test_data) return so_error(SO_EINVAL, "%s: test_data is for logreg's LIBSVM files", cfg->id);
+    int rc = so_mnist_load(&m->train, &m->test, cfg->data ? cfg->data : "fashion-mnist");
+    if (rc != SO_OK) return rc;
+    m->has_test = 1;
+    m->classes = m->train.classes > m->test.classes ? m->train.classes : m->test.classes;
+    m->height = m->train.height;
+    m->width = m->train.width;
+    m->channels = m->train.channels;
+    m->in_dim = m->train.dim;
+    if (!m->train.x || (size_t)m->height * m->width * m->channels != m->in_dim)
+        return so_error(SO_EFORMAT, "%s: expected dense images of h x w x c pixels", cfg->id);
+    return SO_OK;
+}
+
+/* b in {-1,+1} from class ids 0/1 (logreg). */
+static float *plus_minus_labels(const so_dataset *ds)
+{
+    float *b = malloc((ds->n ? ds->n : 1) * sizeof *b);
+    if (b)
+        for (size_t i = 0; i < ds->n; i++) b[i] = ds->y[i] == 1 ? 1.0f : -1.0f;
+    return b;
+}
+
+static int model_setup(so_problem *p, so_model *m)
+{
+    const so_problem_config *cfg = &p->cfg;
+    int rc = m->kind == MODEL_LOGREG ? load_logreg_data(m, cfg) : load_image_data(m, cfg);
+    if (rc != SO_OK) return rc;
+    if (cfg->train_limit && cfg->train_limit < m->train.n) m->train.n = cfg->train_limit;
+    if (m->train.n < (size_t)cfg->workers)
+        return so_error(SO_EINVAL, "%s: %zu training rows cannot be dealt to %d workers", p->id, m->train.n,
+                        cfg->workers);
+    if (m->kind == MODEL_LOGREG) {
+        m->train_b = plus_minus_labels(&m->train);
+        m->test_b = m->has_test ? plus_minus_labels(&m->test) : NULL;
+        if (!m->train_b || (m->has_test && !m->test_b)) return so_error(SO_ENOMEM, "logreg: out of memory");
+        /* seed 004 Example 5: lambda = 1/N */
+        m->lambda = cfg->l2 < 0 ? 1.0 / (double)m->train.n : cfg->l2;
+        m->classes = 2;
+        rc = so__logreg_setup(m, &p->dim);
+        m->eval_block = 1000;
+    } else {
+        rc = so__net_setup(m, &p->dim);
+        /* the CNN's patches take ~1 MB per image: smaller blocks keep the buffers near 100 MB */
+        m->eval_block = m->kind == MODEL_CNN ? 64 : 1000;
+    }
+    if (rc != SO_OK) return rc;
+    rc = so_split_make(&m->split, &m->train, cfg->workers, &cfg->split, cfg->seed);
+    if (rc != SO_OK) return rc;
+    m->orders = calloc((size_t)cfg->workers * MODEL_STREAM_SLOTS, sizeof *m->orders);
+    m->acc = malloc(p->dim * sizeof *m->acc);
+    m->eval_x = malloc(p->dim * sizeof *m->eval_x);
+    if (!m->orders || !m->acc || !m->eval_x) return so_error(SO_ENOMEM, "%s: out of memory", p->id);
+    size_t smallest = m->train.n, largest = 0;
+    for (int j = 0; j < cfg->workers; j++) {
+        const size_t n = m->split.off[j + 1] - m->split.off[j];
+        smallest = n < smallest ? n : smallest;
+        largest = n > largest ? n : largest;
+    }
+    m->batch_cap = (size_t)cfg->batch < largest ? cfg->batch : (int)largest;
+    p->tensors = m->tensors;
+    p->ntensors = m->ntensors;
+    p->samples = m->train.n;
+    p->min_shard = smallest;
+    return SO_OK;
+}
+
+int so__model_create(so_problem *p)
+{
+    so_model *m = calloc(1, sizeof *m);
+    if (!m) return so_error(SO_ENOMEM, "%s: out of memory", p->id);
+    m->kind = strcmp(p->id, "logreg") == 0 ? MODEL_LOGREG : strcmp(p->id, "mlp") == 0 ? MODEL_MLP : MODEL_CNN;
+    pthread_mutex_init(&m->eval_lock, NULL);
+    p->impl = m;
+    p->ops = &model_ops;
+    /* on failure problem.c calls destroy, which frees whatever was made */
+    return model_setup(p, m);
+}

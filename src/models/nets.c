@@ -1,0 +1,252 @@
+/* nets.c — the two neural networks of the data problems, on images of h x w x c pixels in [0,1]:
+ *   mlp: 784-64-64-10, ReLU, softmax cross-entropy (seed 001 §4.2, its MNIST MLP);
+ *   cnn: conv5x5-C1 'same', ReLU, maxpool 2x2, conv5x5-C2 'same', ReLU, maxpool 2x2, dense 384, ReLU,
+ *        dense 192, ReLU, dense 10, softmax cross-entropy (seed 001 §4.2, the TensorFlow CIFAR-10 tutorial net
+ *        without its local response normalization; channel counts in model.h).
+ * All parameters live in one flat array with named tensor views (so every optimizer works on it directly).
+ * Layouts: dense weights (OC, C) as PyTorch's nn.Linear; conv weights (OC, K, K, C) to match an NHWC im2col row;
+ * the CNN flattens its last pooled map in (h, w, c) order. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "layers.h"
+#include "model.h"
+
+/* The activations of a batch of up to cap rows, carved from the workspace arena in this order. */
+typedef struct mlp_acts {
+    float *input, *h1, *h2, *logits, *probs, *dlogits, *dh2, *dh1;
+} mlp_acts;
+
+typedef struct cnn_acts {
+    float *input, *col1, *c1, *p1, *col2, *c2, *p2, *f1, *f2, *logits, *probs;
+    float *dlogits, *df2, *df1, *dp2, *dc2, *dp1, *dc1;
+    int32_t *idx1, *idx2;
+} cnn_acts;
+
+/* Hand out consecutive pieces of an arena; with base NULL only count (the sizing pass). */
+typedef struct carver {
+    float *base;
+    size_t used;
+    int32_t *ibase;
+    size_t iused;
+} carver;
+
+static float *carve(carver *c, size_t n)
+{
+    float *p = c->base ? c->base + c->used : NULL;
+    c->used += n;
+    return p;
+}
+
+static int32_t *carve_int(carver *c, size_t n)
+{
+    int32_t *p = c->ibase ? c->ibase + c->iused : NULL;
+    c->iused += n;
+    return p;
+}
+
+static void mlp_layout(mlp_acts *a, carver *c, const so_model *m, size_t cap)
+{
+    const size_t V = (size_t)m->classes;
+    a->input = carve(c, cap * m->in_dim);
+    a->h1 = carve(c, cap * MLP_H);
+    a->h2 = carve(c, cap * MLP_H);
+    a->logits = carve(c, cap * V);
+    a->probs = carve(c, cap * V);
+    a->dlogits = carve(c, cap * V);
+    a->dh2 = carve(c, cap * MLP_H);
+    a->dh1 = carve(c, cap * MLP_H);
+}
+
+static void cnn_layout(cnn_acts *a, carver *c, const so_model *m, size_t cap)
+{
+    const size_t hw = (size_t)m->height * m->width, hw2 = hw / 4, hw4 = hw / 16, V = (size_t)m->classes;
+    const size_t kk = (size_t)CNN_K * CNN_K;
+    a->input = carve(c, cap * m->in_dim);
+    a->col1 = carve(c, cap * hw * kk * m->channels);
+    a->c1 = carve(c, cap * hw * CNN_C1);
+    a->p1 = carve(c, cap * hw2 * CNN_C1);
+    a->col2 = carve(c, cap * hw2 * kk * CNN_C1);
+    a->c2 = carve(c, cap * hw2 * CNN_C2);
+    a->p2 = carve(c, cap * hw4 * CNN_C2);
+    a->f1 = carve(c, cap * CNN_F1);
+    a->f2 = carve(c, cap * CNN_F2);
+    a->logits = carve(c, cap * V);
+    a->probs = carve(c, cap * V);
+    a->dlogits = carve(c, cap * V);
+    a->df2 = carve(c, cap * CNN_F2);
+    a->df1 = carve(c, cap * CNN_F1);
+    a->dp2 = carve(c, cap * hw4 * CNN_C2);
+    a->dc2 = carve(c, cap * hw2 * CNN_C2);
+    a->dp1 = carve(c, cap * hw2 * CNN_C1);
+    a->dc1 = carve(c, cap * hw * CNN_C1);
+    a->idx1 = carve_int(c, cap * hw2 * CNN_C1);
+    a->idx2 = carve_int(c, cap * hw4 * CNN_C2);
+}
+
+static void add_tensor(so_model *m, size_t *dim, const char *name, size_t size)
+{
+    m->tensors[m->ntensors++] = (so_tensor){ .name = name, .offset = *dim, .size = size };
+    *dim += size;
+}
+
+int so__net_setup(so_model *m, size_t *dim)
+{
+    const size_t V = (size_t)m->classes;
+    *dim = 0;
+    m->ntensors = 0;
+    if (m->kind == MODEL_MLP) {
+        add_tensor(m, dim, "fc1.weight", MLP_H * m->in_dim);
+        add_tensor(m, dim, "fc1.bias", MLP_H);
+        add_tensor(m, dim, "fc2.weight", MLP_H * MLP_H);
+        add_tensor(m, dim, "fc2.bias", MLP_H);
+        add_tensor(m, dim, "fc3.weight", V * MLP_H);
+        add_tensor(m, dim, "fc3.bias", V);
+        return SO_OK;
+    }
+    if (m->height % 4 || m->width % 4 || m->height < 4 || m->width < 4)
+        return so_error(SO_EINVAL, "cnn: images of %dx%d cannot be pooled twice by 2x2 (need multiples of 4)",
+                        m->height, m->width);
+    const size_t kk = (size_t)CNN_K * CNN_K, flat = (size_t)(m->height / 4) * (m->width / 4) * CNN_C2;
+    add_tensor(m, dim, "conv1.weight", CNN_C1 * kk * m->channels);
+    add_tensor(m, dim, "conv1.bias", CNN_C1);
+    add_tensor(m, dim, "conv2.weight", CNN_C2 * kk * CNN_C1);
+    add_tensor(m, dim, "conv2.bias", CNN_C2);
+    add_tensor(m, dim, "fc1.weight", CNN_F1 * flat);
+    add_tensor(m, dim, "fc1.bias", CNN_F1);
+    add_tensor(m, dim, "fc2.weight", CNN_F2 * CNN_F1);
+    add_tensor(m, dim, "fc2.bias", CNN_F2);
+    add_tensor(m, dim, "fc3.weight", V * CNN_F2);
+    add_tensor(m, dim, "fc3.bias", V);
+    return SO_OK;
+}
+
+void so__net_arena(const so_model *m, int cap, size_t *floats, size_t *ints)
+{
+    carver c = { 0 };
+    if (m->kind == MODEL_MLP) {
+        mlp_acts a;
+        mlp_layout(&a, &c, m, (size_t)cap);
+    } else {
+        cnn_acts a;
+        cnn_layout(&a, &c, m, (size_t)cap);
+    }
+    *floats = c.used;
+    *ints = c.iused;
+}
+
+/* PyTorch's default initialization of nn.Linear and nn.Conv2d: weights kaiming_uniform_(a = sqrt 5), i.e.
+ * U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = inputs per output
+ * unit (C for dense, K*K*C for conv). Tensor t draws its entries in order from (seed, worker 0, step t,
+ * SO_STREAM_INIT). */
+int so__net_init(const so_model *m, float *x, uint64_t seed)
+{
+    for (size_t t = 0; t < m->ntensors; t++) {
+        /* weight and bias come in pairs; both use the weight's fan-in (its size over the bias's) */
+        const size_t w = t & ~(size_t)1;
+        const double fan_in = (double)m->tensors[w].size / (double)m->tensors[w + 1].size;
+        const float bound = (float)(1.0 / sqrt(fan_in));
+        so_rng r;
+        so_rng_init(&r, seed, 0, (uint32_t)t, SO_STREAM_INIT);
+        float *p = x + m->tensors[t].offset;
+        for (size_t i = 0; i < m->tensors[t].size; i++) p[i] = bound * (2.0f * so_rng_uniformf(&r) - 1.0f);
+    }
+    return SO_OK;
+}
+
+/* The input rows of the batch: contiguous rows are used in place, others are gathered into buf. */
+static const float *batch_input(float *buf, const so_dataset *ds, const uint32_t *rows, size_t first, int n)
+{
+    if (!rows) return ds->x + first * ds->dim;
+    for (int i = 0; i < n; i++) memcpy(buf + (size_t)i * ds->dim, ds->x + (size_t)rows[i] * ds->dim, ds->dim * sizeof *buf);
+    return buf;
+}
+
+/* Labels of the batch, gathered into buf when the rows are not contiguous. */
+static const int32_t *batch_labels(int32_t *buf, const so_dataset *ds, const uint32_t *rows, size_t first, int n)
+{
+    if (!rows) return ds->y + first;
+    for (int i = 0; i < n; i++) buf[i] = ds->y[rows[i]];
+    return buf;
+}
+
+#define T(i) (x + m->tensors[i].offset)
+#define G(i) (g + m->tensors[i].offset)
+
+static void mlp_batch(const so_model *m, model_ws *ws, const float *x, float *g, const float *in, const int32_t *y,
+                      int n, float scale, double *loss_sum, long *correct)
+{
+    carver c = { .base = ws->arena };
+    mlp_acts a;
+    mlp_layout(&a, &c, m, (size_t)ws->cap);
+    const int D = (int)m->in_dim, V = m->classes;
+    so__dense_forward(a.h1, in, T(0), T(1), n, D, MLP_H);
+    so__relu_forward(a.h1, (size_t)n * MLP_H);
+    so__dense_forward(a.h2, a.h1, T(2), T(3), n, MLP_H, MLP_H);
+    so__relu_forward(a.h2, (size_t)n * MLP_H);
+    so__dense_forward(a.logits, a.h2, T(4), T(5), n, MLP_H, V);
+    int right = 0;
+    *loss_sum = so__softmax_xent_forward(a.probs, NULL, &right, a.logits, y, n, V);
+    *correct += right;
+    if (!g) return;
+    so__softmax_xent_backward(a.dlogits, a.probs, y, n, V, scale);
+    so__dense_backward(a.dh2, G(4), G(5), a.dlogits, a.h2, T(4), n, MLP_H, V);
+    so__relu_backward(a.dh2, a.h2, (size_t)n * MLP_H);
+    so__dense_backward(a.dh1, G(2), G(3), a.dh2, a.h1, T(2), n, MLP_H, MLP_H);
+    so__relu_backward(a.dh1, a.h1, (size_t)n * MLP_H);
+    so__dense_backward(NULL, G(0), G(1), a.dh1, in, T(0), n, D, MLP_H);
+}
+
+static void cnn_batch(const so_model *m, model_ws *ws, const float *x, float *g, const float *in, const int32_t *y,
+                      int n, float scale, double *loss_sum, long *correct)
+{
+    carver c = { .base = ws->arena, .ibase = ws->iarena };
+    cnn_acts a;
+    cnn_layout(&a, &c, m, (size_t)ws->cap);
+    const int H = m->height, W = m->width, C = m->channels, V = m->classes;
+    const int H2 = H / 2, W2 = W / 2, flat = (H / 4) * (W / 4) * CNN_C2;
+    so__conv2d_forward(a.c1, a.col1, in, T(0), T(1), n, H, W, C, CNN_C1, CNN_K);
+    so__relu_forward(a.c1, (size_t)n * H * W * CNN_C1);
+    so__maxpool_forward(a.p1, a.idx1, a.c1, n, H, W, CNN_C1);
+    so__conv2d_forward(a.c2, a.col2, a.p1, T(2), T(3), n, H2, W2, CNN_C1, CNN_C2, CNN_K);
+    so__relu_forward(a.c2, (size_t)n * H2 * W2 * CNN_C2);
+    so__maxpool_forward(a.p2, a.idx2, a.c2, n, H2, W2, CNN_C2);
+    so__dense_forward(a.f1, a.p2, T(4), T(5), n, flat, CNN_F1);
+    so__relu_forward(a.f1, (size_t)n * CNN_F1);
+    so__dense_forward(a.f2, a.f1, T(6), T(7), n, CNN_F1, CNN_F2);
+    so__relu_forward(a.f2, (size_t)n * CNN_F2);
+    so__dense_forward(a.logits, a.f2, T(8), T(9), n, CNN_F2, V);
+    int right = 0;
+    *loss_sum = so__softmax_xent_forward(a.probs, NULL, &right, a.logits, y, n, V);
+    *correct += right;
+    if (!g) return;
+    so__softmax_xent_backward(a.dlogits, a.probs, y, n, V, scale);
+    so__dense_backward(a.df2, G(8), G(9), a.dlogits, a.f2, T(8), n, CNN_F2, V);
+    so__relu_backward(a.df2, a.f2, (size_t)n * CNN_F2);
+    so__dense_backward(a.df1, G(6), G(7), a.df2, a.f1, T(6), n, CNN_F1, CNN_F2);
+    so__relu_backward(a.df1, a.f1, (size_t)n * CNN_F1);
+    so__dense_backward(a.dp2, G(4), G(5), a.df1, a.p2, T(4), n, flat, CNN_F1);
+    so__maxpool_backward(a.dc2, a.dp2, a.idx2, n, H2, W2, CNN_C2);
+    so__relu_backward(a.dc2, a.c2, (size_t)n * H2 * W2 * CNN_C2);
+    so__conv2d_backward(a.dp1, G(2), G(3), a.col2, a.dc2, a.col2, T(2), n, H2, W2, CNN_C1, CNN_C2, CNN_K);
+    so__maxpool_backward(a.dc1, a.dp1, a.idx1, n, H, W, CNN_C1);
+    so__relu_backward(a.dc1, a.c1, (size_t)n * H * W * CNN_C1);
+    so__conv2d_backward(NULL, G(0), G(1), NULL, a.dc1, a.col1, T(0), n, H, W, C, CNN_C1, CNN_K);
+}
+
+#undef T
+#undef G
+
+int so__net_batch(const so_model *m, model_ws *ws, const float *x, float *g, const so_dataset *ds,
+                  const float *b_pm, const uint32_t *rows, size_t first, int n, float scale, double *loss_sum,
+                  long *correct)
+{
+    (void)b_pm;
+    if (n < 1 || n > ws->cap) return so_error(SO_EINVAL, "model: batch of %d rows, workspace holds %d", n, ws->cap);
+    /* the gathered rows go to the arena's input slot (its first piece in both layouts) */
+    const float *in = batch_input(ws->arena, ds, rows, first, n);
+    const int32_t *y = batch_labels(ws->labels, ds, rows, first, n);
+    if (m->kind == MODEL_MLP) mlp_batch(m, ws, x, g, in, y, n, scale, loss_sum, correct);
+    else cnn_batch(m, ws, x, g, in, y, n, scale, loss_sum, correct);
+    return SO_OK;
+}
