@@ -23,7 +23,19 @@ typedef struct so_bench_opts {
     int reps;          /* timed repetitions after one warm-up call (median reported) */
     double rep_s;      /* a repetition lasts at least this long */
     const char *only;  /* run only the cases whose name starts with this (NULL: all) */
+    /* The paired reference: when set, every repetition is followed by one call of ref_fn (the STREAM triad),
+     * so a case and the bandwidth it is compared with are measured seconds apart, under the same load. */
+    void (*ref_fn)(void *ctx);
+    void *ref_ctx;
+    double ref_bytes;  /* bytes one ref_fn call moves */
 } so_bench_opts;
+
+/* What so_bench_time measured. */
+typedef struct so_bench_timing {
+    double seconds;    /* median seconds per call */
+    double ref_ratio;  /* median over repetitions of (reference seconds / case seconds per call); 0: no reference */
+    double ref_bytes_per_s; /* median bandwidth of the reference calls; 0: no reference */
+} so_bench_timing;
 
 typedef struct so_bench_result {
     char name[64];
@@ -33,9 +45,10 @@ typedef struct so_bench_result {
     double bytes;           /* bytes one call moves, each array read or written counted once */
     double params_per_s;
     double bytes_per_s;
-    double stream_bytes_per_s; /* the reference: the better of copy and triad, measured just before this case's
-                                  size group at the same thread count, so both saw the same machine load */
-    double roofline;        /* bytes_per_s / stream_bytes_per_s; 0 if unknown */
+    double stream_bytes_per_s; /* the reference bandwidth: the triad calls paired with this case's repetitions
+                                  (stream rows: the better of copy and triad) */
+    double roofline;        /* median over repetitions of (bytes/s of the case) / (bytes/s of its paired triad);
+                               stream rows: bytes/s over the better of copy and triad; 0 if unknown */
     double state_bytes;     /* step kernels: optimizer state bytes per parameter; < 0: not applicable */
     char peer[16];          /* "" where no peer was measured */
     double peer_params_per_s;
@@ -46,6 +59,7 @@ typedef struct so_bench_log {
     so_bench_result *items;
     size_t count, cap;
     int failed;             /* an allocation or a library call failed; the message went to stderr */
+    double ref_bytes;       /* bytes of one paired reference call (so_bench_add's roofline) */
 } so_bench_log;
 
 typedef void (*so_bench_fn)(void *ctx);
@@ -70,10 +84,12 @@ static inline int so_bench_group(const so_bench_opts *o, const char *prefix)
 
 /* Wall-clock seconds (monotonic). */
 double so_bench_now(void);
-/* Median seconds per call of fn(ctx): one warm-up call, then opts->reps repetitions. */
-double so_bench_time(const so_bench_opts *opts, so_bench_fn fn, void *ctx);
-/* Append a result; params per call = d. state_bytes < 0 where it does not apply. */
-void so_bench_add(so_bench_log *log, const char *name, size_t d, int threads, double seconds, double bytes,
+/* Time fn(ctx): one warm-up call, then opts->reps repetitions, each paired with a reference call when
+ * opts->ref_fn is set. */
+so_bench_timing so_bench_time(const so_bench_opts *opts, so_bench_fn fn, void *ctx);
+/* Append a result; params per call = d, bytes per call as stated per suite. state_bytes < 0 where it does
+ * not apply. */
+void so_bench_add(so_bench_log *log, const char *name, size_t d, int threads, so_bench_timing t, double bytes,
                   double state_bytes);
 /* A 64-byte aligned buffer of n bytes (contents undefined), or NULL (the log is marked failed, a line on
  * stderr). Free with free(). */
@@ -82,8 +98,18 @@ void *so_bench_alloc(so_bench_log *log, size_t n);
 void so_bench_fill(float *x, size_t n, float lo, float hi, unsigned stream);
 
 /* The suites, each appending its results (bench_stream.c, bench_kernels.c, bench_sign.c, bench_dist.c). */
-/* Appends stream/copy and stream/triad at n and returns the better of the two bandwidths (0 on failure). */
-double so_bench_stream(so_bench_log *log, const so_bench_opts *opts, size_t n, int threads);
+/* Three float arrays of n for the STREAM loops. */
+typedef struct so_bench_arrays {
+    float *a, *b, *c;
+    size_t n;
+} so_bench_arrays;
+/* Allocate and fill (0 on success; -1 and the log marked failed, arrays freed, on failure). */
+int so_bench_arrays_new(so_bench_log *log, so_bench_arrays *s, size_t n);
+void so_bench_arrays_free(so_bench_arrays *s);
+/* a = b + 3 c over so_bench_arrays *ctx: 12 n bytes. */
+void so_bench_triad(void *ctx);
+/* Appends stream/copy and stream/triad on s. */
+void so_bench_stream(so_bench_log *log, const so_bench_opts *opts, so_bench_arrays *s, int threads);
 void so_bench_steps(so_bench_log *log, const so_bench_opts *opts, size_t d, int threads);
 void so_bench_sign(so_bench_log *log, const so_bench_opts *opts, size_t d, int threads);
 void so_bench_dist(so_bench_log *log, const so_bench_opts *opts, size_t d, int threads);

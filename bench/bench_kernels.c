@@ -78,8 +78,7 @@ void so_bench_steps(so_bench_log *log, const so_bench_opts *opts, size_t d, int 
             so_bench_fill(c.s0, d, -1.0f, 1.0f, 12);
             so_bench_fill(c.s1, d, 0.0f, 1.0f, 13);
             c.r = (rule)k;
-            double s = so_bench_time(opts, step_call, &c);
-            so_bench_add(log, name, d, threads, s, rules[k].bytes * (double)d,
+            so_bench_add(log, name, d, threads, so_bench_time(opts, step_call, &c), rules[k].bytes * (double)d,
                          4.0 * (double)so_optim_state_floats_per_param(rules[k].id));
         }
     }

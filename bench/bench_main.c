@@ -23,7 +23,13 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-double so_bench_time(const so_bench_opts *opts, so_bench_fn fn, void *ctx)
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof v[0], cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+so_bench_timing so_bench_time(const so_bench_opts *opts, so_bench_fn fn, void *ctx)
 {
     /* The warm-up call faults the pages in and sizes a repetition: enough calls to last rep_s. */
     double t0 = so_bench_now();
@@ -31,18 +37,29 @@ double so_bench_time(const so_bench_opts *opts, so_bench_fn fn, void *ctx)
     double first = so_bench_now() - t0;
     long calls = first > 0.0 ? (long)ceil(opts->rep_s / first) : 1000;
     if (calls < 1) calls = 1;
-    double per_call[64];
+    double per_call[64], ratio[64], ref_bw[64];
     int reps = opts->reps < 64 ? opts->reps : 64;
     for (int r = 0; r < reps; r++) {
         t0 = so_bench_now();
         for (long k = 0; k < calls; k++) fn(ctx);
         per_call[r] = (so_bench_now() - t0) / (double)calls;
+        if (opts->ref_fn) {
+            t0 = so_bench_now();
+            opts->ref_fn(opts->ref_ctx);
+            double ref_s = so_bench_now() - t0;
+            ratio[r] = ref_s / per_call[r];
+            ref_bw[r] = opts->ref_bytes / ref_s;
+        }
     }
-    qsort(per_call, (size_t)reps, sizeof per_call[0], cmp_double);
-    return reps % 2 ? per_call[reps / 2] : 0.5 * (per_call[reps / 2 - 1] + per_call[reps / 2]);
+    so_bench_timing t = {median(per_call, reps), 0.0, 0.0};
+    if (opts->ref_fn) {
+        t.ref_ratio = median(ratio, reps);
+        t.ref_bytes_per_s = median(ref_bw, reps);
+    }
+    return t;
 }
 
-void so_bench_add(so_bench_log *log, const char *name, size_t d, int threads, double seconds, double bytes,
+void so_bench_add(so_bench_log *log, const char *name, size_t d, int threads, so_bench_timing t, double bytes,
                   double state_bytes)
 {
     if (log->count == log->cap) {
@@ -61,11 +78,14 @@ void so_bench_add(so_bench_log *log, const char *name, size_t d, int threads, do
     snprintf(r->name, sizeof r->name, "%s", name);
     r->d = d;
     r->threads = threads;
-    r->seconds = seconds;
+    r->seconds = t.seconds;
     r->bytes = bytes;
-    r->params_per_s = (double)d / seconds;
-    r->bytes_per_s = bytes / seconds;
+    r->params_per_s = (double)d / t.seconds;
+    r->bytes_per_s = bytes / t.seconds;
     r->state_bytes = state_bytes;
+    r->stream_bytes_per_s = t.ref_bytes_per_s;
+    /* (bytes / case seconds) / (ref_bytes / ref seconds), taken per repetition, then the median. */
+    r->roofline = t.ref_ratio > 0.0 && log->ref_bytes > 0.0 ? bytes / log->ref_bytes * t.ref_ratio : 0.0;
 }
 
 void *so_bench_alloc(so_bench_log *log, size_t n)
@@ -185,7 +205,7 @@ static int read_peer(so_bench_log *log, const char *path)
 /* ---- Output ---- */
 
 /* The stream cases ran once per size group; keep, for each (name, threads), the fastest, the machine's best
- * figure this run, and give it its roofline against the better of the kept copy and triad. */
+ * figure this run, with its fraction of the better of the kept copy and triad. */
 static void collapse_stream(so_bench_log *log)
 {
     size_t kept = 0;
@@ -214,7 +234,8 @@ static void collapse_stream(so_bench_log *log)
     }
     for (size_t k = 0; k < log->count; k++) {
         so_bench_result *r = &log->items[k];
-        r->roofline = r->stream_bytes_per_s > 0.0 ? r->bytes_per_s / r->stream_bytes_per_s : 0.0;
+        if (strncmp(r->name, "stream/", 7) == 0)
+            r->roofline = r->stream_bytes_per_s > 0.0 ? r->bytes_per_s / r->stream_bytes_per_s : 0.0;
     }
 }
 
@@ -308,22 +329,28 @@ int so_bench_cmd(int argc, char **argv)
         if (!reps_set) o.reps = 3;
         o.rep_s = 0.002;
     }
-    /* STREAM on arrays far beyond the 32 MiB last-level caches of current servers, measured again before each
-     * size group: on a shared machine the load changes during a run, and a case is best compared with the
-     * bandwidth the machine gave just before it. */
+    /* STREAM on arrays far beyond the 32 MiB last-level caches of current servers, measured before each size
+     * group and, as the triad, once after every repetition of every case: on a shared machine the load changes
+     * during a run, and a case is compared with the bandwidth the machine gave seconds from it. */
     const size_t stream_n = quick ? (size_t)1 << 23 : (size_t)1 << 24;
     so_bench_log log = {0};
+    so_bench_arrays ref;
+    if (so_bench_arrays_new(&log, &ref, stream_n) < 0) return 1;
+    log.ref_bytes = 12.0 * (double)stream_n;
     for (int s = 0; s < o.nsizes && !log.failed; s++)
         for (int t = 0; t < o.nthreads && !log.failed; t++) {
             omp_set_num_threads(o.threads[t]);
-            double ref = so_bench_stream(&log, &o, stream_n, o.threads[t]);
-            size_t first = log.count;
+            o.ref_fn = NULL;
+            so_bench_stream(&log, &o, &ref, o.threads[t]);
+            o.ref_fn = so_bench_triad;
+            o.ref_ctx = &ref;
+            o.ref_bytes = log.ref_bytes;
             so_bench_steps(&log, &o, o.sizes[s], o.threads[t]);
             so_bench_sign(&log, &o, o.sizes[s], o.threads[t]);
             so_bench_dist(&log, &o, o.sizes[s], o.threads[t]);
-            for (size_t k = first; k < log.count; k++) log.items[k].stream_bytes_per_s = ref;
             fprintf(stderr, "signopt bench: d = %zu, %d thread(s) done\n", o.sizes[s], o.threads[t]);
         }
+    so_bench_arrays_free(&ref);
     if (peer && read_peer(&log, peer) < 0) log.failed = 1;
     collapse_stream(&log);
     if (json) print_json(&log);
