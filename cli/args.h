@@ -40,6 +40,7 @@ typedef struct cli_options {
     double theory_L, theory_rho, theory_c;
     int mpi;
     int threads;                   /* 0: the OpenMP default */
+    int threads_resolved;          /* what 0 became, for the summary */
     int quiet, force;
     const char *out, *checkpoint, *resume;
     float *lr_vec;                 /* --lr-vec file contents, or NULL */

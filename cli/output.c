@@ -253,7 +253,7 @@ void summary_json(sbuf *b, const cli_options *o, const seed_result *res, int nre
     json_str(b, o->algo);
     sb_printf(b, ", \"distributed\": %s, \"workers\": %d, \"dim\": %zu, \"samples\": %zu, \"steps\": %ld, "
                  "\"eval_every\": %ld, \"threads\": %d, \"lr\": ",
-              o->dist ? "true" : "false", workers, dim, samples, steps, o->run.eval_every, o->threads);
+              o->dist ? "true" : "false", workers, dim, samples, steps, o->run.eval_every, o->threads_resolved);
     json_num(b, nres ? res[0].lr : o->run.optim.lr);
     sb_printf(b, ", \"beta\": ");
     json_num(b, nres ? res[0].beta : o->run.optim.beta);

@@ -26,11 +26,11 @@ static int session_open(session *S, cli_options *o, int *argc, char ***argv)
     memset(S, 0, sizeof *S);
     S->n = o->prob.workers;
     S->root = 1;
-    if (o->threads > 0) {
+    o->threads_resolved = o->threads > 0 ? o->threads : 1;
 #ifdef _OPENMP
-        omp_set_num_threads(o->threads);
+    if (o->threads > 0) omp_set_num_threads(o->threads);
+    else o->threads_resolved = omp_get_max_threads();
 #endif
-    }
     if (o->mpi) {
         MPI_Init(argc, argv);
         S->mpi = 1;
