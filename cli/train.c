@@ -59,6 +59,16 @@ static int session_open(session *S, cli_options *o, int *argc, char ***argv)
     return 0;
 }
 
+/* With MPI only the root checks --out: every rank must learn its verdict, or the others would wait in the
+ * first collective for a root that has left. */
+static int session_agree(const session *S, int code)
+{
+    if (!S->mpi) return code;
+    int worst = code;
+    MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    return worst;
+}
+
 static void session_close(session *S)
 {
     so_transport_destroy(S->t);
@@ -156,6 +166,7 @@ int cmd_train(int argc, char **argv)
     session S;
     code = session_open(&S, &o, &argc, &argv);
     if (!code && S.root && o.out) code = prepare_out(&o, "metrics.csv");
+    if (S.t) code = session_agree(&S, code);
     row_list rows = {0};
     seed_result *res = calloc((size_t)o.seeds, sizeof *res);
     int nres = 0;
@@ -238,6 +249,7 @@ int cmd_sweep(int argc, char **argv)
     session S;
     code = session_open(&S, &o, &argc, &argv);
     if (!code && S.root && o.out) code = prepare_out(&o, "sweep.csv");
+    if (S.t) code = session_agree(&S, code);
     int ncell = o.nlr * o.nbeta;
     double *loss = calloc((size_t)ncell * (size_t)o.seeds, sizeof *loss);
     double *acc = calloc((size_t)ncell * (size_t)o.seeds, sizeof *acc);
