@@ -315,7 +315,7 @@ int cli_parse(cli_options *o, const char *cmd, int argc, char **argv)
     longopts[cli_nflags] = (struct option){"help", no_argument, NULL, 'h'};
     longopts[cli_nflags + 1] = (struct option){NULL, 0, NULL, 0};
     const char *cmdline[96] = {0}, *file_val[96] = {0};
-    char prog[64];
+    static char prog[64]; /* argv[0] keeps pointing here after parsing (MPI_Init reads argv) */
     snprintf(prog, sizeof prog, "signopt %s", cmd);
     argv[0] = prog;
     opterr = 0;
