@@ -53,6 +53,10 @@ typedef struct cli_options {
 /* Parse argv (argv[0] is the subcommand) into o. Returns 0 on success; -1 when --help was printed (the caller
  * exits 0); 2 after one line on stderr for a bad flag or value; 1 for a missing or unreadable input file. */
 int cli_parse(cli_options *o, const char *cmd, int argc, char **argv);
+/* Check every value of o->val and fill the configs (called by cli_parse). Same returns as cli_parse. */
+int cli_validate(cli_options *o);
+/* Position of a flag in cli_flags, or -1. */
+int cli_flag_index(const char *name);
 /* Steps (from --epochs), eval-every and the theory preset, once the problem for this seed exists; the workers
  * count n is final here (MPI size). Returns 0, or prints one line and returns 2. */
 int cli_finish(cli_options *o, so_problem *p, int n);
