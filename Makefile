@@ -70,6 +70,10 @@ run: all
 bench: all
 	$(BUILD)/signopt bench
 
+# The papers' experiments (E1..E11), or some: make experiments E="E2 E5". Results under runs/, claims printed.
+experiments: all
+	@sh experiments/run.sh $(E)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/signopt
 	install -m 755 $(BUILD)/signopt $(DESTDIR)$(PREFIX)/bin/
