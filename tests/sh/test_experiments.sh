@@ -5,6 +5,7 @@ B=${BUILD:-build}
 pass=0; fail=0
 tmp=$(mktemp -d) || exit 1
 for f in experiments/E*.sh; do
+    [ -e "$f" ] || continue
     e=$(basename "$f" .sh)
     if QUICK=1 EXP=$e OUT="$tmp/$e" SIGNOPT="$B/signopt" sh "$f" >"$tmp/$e.out" 2>&1 &&
         [ -s "$tmp/$e/claims.txt" ]; then
