@@ -54,6 +54,7 @@ const cli_flag cli_flags[] = {
     {"backend", "local|mpi", "local", "in-process workers, or one worker per MPI rank", 0},
     {"checkpoint", "PATH", "", "save state at every evaluation (PATH.SEED with several seeds)", 0},
     {"resume", "PATH", "", "continue from a checkpoint (PATH.SEED with several seeds)", 0},
+    {"on-nan", "stop|skip", "stop", "NaN/Inf gradient or loss: stop, or drop that step's update (single-node)", 0},
     {"out", "DIR", "", "write DIR/metrics.csv and DIR/summary.json", 0},
     {"force", "", "false", "overwrite an existing run in --out", 1},
     {"quiet", "", "false", "no progress output", 1},

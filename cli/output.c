@@ -264,8 +264,9 @@ void summary_json(sbuf *b, const cli_options *o, const seed_result *res, int nre
     }
     sb_printf(b, ",\n  \"seeds\": [");
     for (int s = 0; s < nres; s++) {
-        sb_printf(b, "%s\n    {\"seed\": %llu, \"stopped_early\": %s, \"final\": ", s ? "," : "",
-                  (unsigned long long)res[s].seed, res[s].res.stopped_early ? "true" : "false");
+        sb_printf(b, "%s\n    {\"seed\": %llu, \"stopped_early\": %s, \"skipped_steps\": %ld, \"final\": ",
+                  s ? "," : "", (unsigned long long)res[s].seed, res[s].res.stopped_early ? "true" : "false",
+                  res[s].res.skipped_steps);
         json_row(b, &res[s].res.final, NMETRIC);
         sb_printf(b, ", \"tau\": ");
         json_row(b, &res[s].res.tau, 5);

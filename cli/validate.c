@@ -333,6 +333,8 @@ int cli_validate(cli_options *o)
     o->checkpoint = *s ? s : NULL;
     s = cli_value(o, "resume");
     o->resume = *s ? s : NULL;
+    static const char *const on_nan[] = {"stop", "skip", NULL};
+    if ((rc = one_of(o, "on-nan", on_nan, &o->run.on_nan))) return rc;
 
     /* files that must exist: a missing one is a data error (exit 1), found before any work */
     if (pc->data && strcmp(pc->data, "fashion-mnist") != 0 && strcmp(pc->data, "synthetic-epsilon") != 0 &&

@@ -28,6 +28,12 @@ typedef void (*so_row_fn)(const so_metrics_row *row, void *user);
 /* Return nonzero to stop the run (e.g. a signal). */
 typedef int (*so_progress_fn)(long step, long total, double loss, void *user);
 
+/* What a non-finite (NaN or Inf) stochastic gradient or minibatch loss does. STOP: the run ends with SO_ENUMERIC
+ * naming the step (the last checkpoint, taken at an evaluation, stays as it was). SKIP: that step's update is
+ * dropped (x and the optimizer state are left as they were) and counted in so_run_result.skipped_steps;
+ * single-node ids only. A non-finite full objective at an evaluation always stops: the iterate has diverged. */
+typedef enum so_on_nan { SO_ON_NAN_STOP = 0, SO_ON_NAN_SKIP = 1 } so_on_nan;
+
 typedef struct so_run_config {
     const char *algo;
     so_optim_config optim;     /* single-node ids */
@@ -37,6 +43,7 @@ typedef struct so_run_config {
     uint64_t seed;
     const char *checkpoint;    /* save here at every evaluation (NULL: none) */
     const char *resume;        /* continue from here (NULL: start) */
+    int on_nan;                /* so_on_nan (0: stop) */
 } so_run_config;
 
 typedef struct so_run_result {
@@ -44,6 +51,7 @@ typedef struct so_run_result {
     so_metrics_row tau;        /* the random iterate x_tau, tau uniform in {1..T} from (seed, SO_STREAM_TAU) */
     long tau_step;
     int stopped_early;
+    long skipped_steps;        /* steps dropped by SO_ON_NAN_SKIP, resumed runs included */
 } so_run_result;
 
 /* Run one seed: rows are passed to row_fn as they are made (on the root only). */

@@ -1,5 +1,6 @@
 /* checkpoint.c — writing and verifying the driver's checkpoint files (layout in checkpoint.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,19 @@
 
 static const char ckpt_magic[8] = {'S', 'I', 'G', 'N', 'O', 'P', 'T', 'C'};
 #define ROW_BYTES (12 * 8)
+
+static void sync_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == path) snprintf(dir, sizeof dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    int fd = open(dir, O_RDONLY);
+    if (fd < 0) return;
+    fsync(fd);
+    close(fd);
+}
 
 int so__write_atomic(const char *path, const void *data, size_t size)
 {
@@ -40,6 +54,10 @@ int so__write_atomic(const char *path, const void *data, size_t size)
         return rc;
     }
     free(tmp);
+    /* The rename lives in the directory: sync it too, so that after a power loss the name points at the new
+     * file rather than at nothing. A directory that cannot be opened for reading is not an error: the data is
+     * already durable and POSIX does not promise that directories can be synced. */
+    sync_dir(path);
     return SO_OK;
 }
 
@@ -85,6 +103,7 @@ int so__ckpt_write(const char *path, const so_ckpt *c)
     put_f64(&b, c->g_linf);
     put_f64(&b, c->wall_s);
     put_i64(&b, c->tau_step);
+    put_i64(&b, c->skipped);
     put_u64(&b, c->nrows);
     for (size_t i = 0; i < c->nrows; i++) {
         const so_metrics_row *r = &c->rows[i];
@@ -190,7 +209,7 @@ int so__ckpt_read(const char *path, so_ckpt *c)
     rbuf b = {data, len, 0, 0};
     char magic[8];
     rc = SO_OK;
-    if (len < 8 + 8 + 32 + 24 + 32 + 8 + 4) {
+    if (len < 8 + 8 + 32 + 24 + 40 + 8 + 4) {
         rc = so_error(SO_EFORMAT, "%s: not a signopt checkpoint (%zu bytes, too short)", path, len);
         goto done;
     }
@@ -227,10 +246,11 @@ int so__ckpt_read(const char *path, so_ckpt *c)
     c->g_linf = get_f64(&b);
     c->wall_s = get_f64(&b);
     c->tau_step = (long)get_i64(&b);
+    c->skipped = (long)get_i64(&b);
     c->nrows = (size_t)get_u64(&b);
     /* Sizes come from the file: check them against what is left before allocating. */
     if (b.short_read || c->nrows > (b.len - b.off) / ROW_BYTES || c->d > (b.len - b.off) / sizeof(float) ||
-        c->step < 0 || c->tau_step < 0 || c->tau_step > c->step) {
+        c->step < 0 || c->tau_step < 0 || c->tau_step > c->step || c->skipped < 0 || c->skipped > c->step) {
         rc = so_error(SO_EFORMAT, "%s: checkpoint header is inconsistent with its size", path);
         goto done;
     }

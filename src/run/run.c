@@ -29,6 +29,8 @@ typedef struct driver {
     so_workspace *ws;
     so_cluster *cl;
     double g_linf;      /* single-node: largest ||g||_inf seen */
+    long skipped;       /* steps dropped by --on-nan skip */
+    long ckpt_step;     /* step of the checkpoint now at cfg->checkpoint; -1: none known */
     double last_loss;   /* the last minibatch loss, for progress */
     double wall0;       /* wall clock at the (virtual) start: a resumed run continues the saved clock */
     so_metrics_row *rows;
@@ -102,6 +104,7 @@ static int save_checkpoint(driver *D, long step)
         c.g_linf = D->g_linf;
         c.wall_s = now_s() - D->wall0;
         c.tau_step = D->tau_step;
+        c.skipped = D->skipped;
         c.rows = D->rows;
         c.nrows = D->nrows;
         c.x = D->x;
@@ -110,6 +113,7 @@ static int save_checkpoint(driver *D, long step)
         c.state_size = size;
         rc = so__ckpt_write(D->cfg->checkpoint, &c);
     }
+    if (rc == SO_OK) D->ckpt_step = step;
     free(state);
     return rc;
 }
@@ -140,6 +144,8 @@ static int resume(driver *D, long *start)
         if (c.tau_step > 0) memcpy(D->x_tau, c.x_tau, D->d * sizeof(float));
         D->tau_step = c.tau_step;
         D->g_linf = c.g_linf;
+        D->skipped = c.skipped;
+        if (D->cfg->checkpoint && strcmp(D->cfg->checkpoint, path) == 0) D->ckpt_step = c.step;
         D->wall0 = now_s() - c.wall_s;
         *start = c.step;
     }
@@ -166,8 +172,15 @@ static int single_step(driver *D, long t)
     int rc = so_problem_grad(D->p, D->ws, at, D->g, 0, t, &loss);
     if (rc != SO_OK) return rc;
     double m = linf_checked(D->g, D->d);
-    if (!isfinite(m) || !isfinite(loss))
-        return so_error(SO_ENUMERIC, "step %ld: the stochastic gradient or its loss is not finite", t + 1);
+    if (!isfinite(m) || !isfinite(loss)) {
+        if (D->cfg->on_nan == SO_ON_NAN_SKIP) {
+            /* Drop the update: neither x nor the optimizer state has been touched yet. */
+            D->skipped++;
+            return SO_OK;
+        }
+        return so_error(SO_ENUMERIC, "step %ld: the stochastic gradient or its loss is not finite (%s)", t + 1,
+                        !isfinite(loss) ? "loss" : "gradient");
+    }
     if (m > D->g_linf) D->g_linf = m;
     D->last_loss = loss;
     return so_optim_step(D->o, D->x, D->g);
@@ -199,6 +212,13 @@ static void reservoir(driver *D, long s)
 static int setup(driver *D)
 {
     const so_run_config *cfg = D->cfg;
+    if (cfg->on_nan != SO_ON_NAN_STOP && cfg->on_nan != SO_ON_NAN_SKIP)
+        return so_error(SO_EINVAL, "run: on_nan must be stop or skip, got %d", cfg->on_nan);
+    /* A cluster round updates x and every worker's state before the driver sees the gradients' norms, so there
+     * is no update left to drop. */
+    if (cfg->on_nan == SO_ON_NAN_SKIP && !so_optim_is_algo(cfg->algo))
+        return so_error(SO_EINVAL, "on-nan skip: only for single-node algorithms ('%s' is distributed; use stop)",
+                        cfg->algo);
     D->d = so_problem_dim(D->p);
     size_t d = D->d ? D->d : 1;
     D->x = malloc(d * sizeof(float));
@@ -266,6 +286,7 @@ int so_run(const so_run_config *cfg, so_problem *p, so_transport *t, so_row_fn r
     D.t = t;
     D.root = t ? so_transport_is_root(t) : 1;
     D.wall0 = now_s();
+    D.ckpt_step = -1;
     long eval_every = cfg->eval_every > 0 ? cfg->eval_every : cfg->steps;
     long start = 0;
     int rc = setup(&D);
@@ -289,6 +310,16 @@ int so_run(const so_run_config *cfg, so_problem *p, so_transport *t, so_row_fn r
             break;
         }
     }
+    if (rc == SO_ENUMERIC) {
+        /* Say where the run stopped relative to what is on disk: the caller can resume from there. */
+        char why[768];
+        snprintf(why, sizeof why, "%s", so_errmsg());
+        if (cfg->checkpoint && D.ckpt_step >= 0)
+            so_error(rc, "%s; the last good checkpoint '%s' is at step %ld", why, cfg->checkpoint, D.ckpt_step);
+        else if (cfg->checkpoint)
+            so_error(rc, "%s; no checkpoint was written", why);
+    }
+    result->skipped_steps = D.skipped;
     if (rc == SO_OK && D.nrows > 0) result->final = D.rows[D.nrows - 1];
     if (rc == SO_OK && D.tau_step > 0) {
         rc = evaluate(&D, D.x_tau, D.tau_step, &result->tau);
