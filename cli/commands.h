@@ -5,5 +5,6 @@
 
 int cmd_train(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ static void usage(FILE *f)
                "  train     train one algorithm on one problem (several seeds); signopt train --help\n"
                "  sweep     grid over --lr and --beta comma lists, several seeds per cell; reports the best\n"
                "  bench     performance benchmarks (signopt bench --help)\n"
+               "  plot      mean ± std curves and a final-metrics table of runs (signopt plot --help)\n"
                "  plan      network cost model: seconds per round of the 1-bit patterns vs fp32 allreduce\n"
                "  list      list algos | list problems\n"
                "  help      this text (signopt help COMMAND: that command's flags)\n"
@@ -136,6 +137,7 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "train") == 0) return cmd_train(argc - 1, argv + 1);
     if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc - 1, argv + 1);
+    if (strcmp(cmd, "plot") == 0) return cmd_plot(argc - 1, argv + 1);
     if (strcmp(cmd, "plan") == 0) return cmd_plan(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0) return so_bench_cmd(argc - 1, argv + 1);
     if (strcmp(cmd, "list") == 0) return cmd_list(argc - 1, argv + 1);
@@ -146,6 +148,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         if (argc > 2 && (strcmp(argv[2], "train") == 0 || strcmp(argv[2], "sweep") == 0)) cli_usage(stdout, argv[2]);
         else if (argc > 2 && strcmp(argv[2], "plan") == 0) plan_usage(stdout);
+        else if (argc > 2 && strcmp(argv[2], "plot") == 0) return cmd_plot(2, (char *[]){"plot", "--help", NULL});
         else usage(stdout);
         return 0;
     }
