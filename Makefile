@@ -29,8 +29,6 @@ TEST_SRC := $(sort $(wildcard tests/test_*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
-# The problem families register through the registry in src/problems/problem.c, so link every object.
-WHOLE_LIB := -Wl,--whole-archive $(BUILD)/libsignopt.a -Wl,--no-whole-archive
 HEADERS  := $(wildcard include/*.h include/signopt/*.h) $(shell find src cli tests bench -name '*.h')
 
 .PHONY: all deps build test run install clean bench experiments
@@ -54,11 +52,11 @@ $(BUILD)/libsignopt.so: $(LIB_OBJ)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/signopt: $(CLI_OBJ) $(BUILD)/libsignopt.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(WHOLE_LIB) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libsignopt.a $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libsignopt.a $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(WHOLE_LIB) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libsignopt.a $(LDFLAGS) $(LDLIBS)
 
 test: deps
 	@$(MAKE) --no-print-directory build $(TEST_BIN)

@@ -5,14 +5,6 @@
 #include <string.h>
 #include "problem_impl.h"
 
-/* TEMPORARY while the families land in parallel: weak references so the registry links before all exist.
- * Removed at integration. */
-#pragma weak so__synthetic_is
-#pragma weak so__synthetic_create
-#pragma weak so__model_is
-#pragma weak so__model_create
-#pragma weak so__lm_is
-#pragma weak so__lm_create
 
 static const char *const problem_ids[] = {
     "quadratic", "signgd-counterexample", "pl-toy", "l0l1", "logreg", "mlp", "cnn", "charlm", NULL,
@@ -51,9 +43,9 @@ so_problem *so_problem_create(const so_problem_config *cfg)
     snprintf(p->id, sizeof p->id, "%s", cfg->id);
     p->cfg.id = p->id;
     int rc;
-    if (so__synthetic_is && so__synthetic_is(cfg->id)) rc = so__synthetic_create(p);
-    else if (so__model_is && so__model_is(cfg->id)) rc = so__model_create(p);
-    else if (so__lm_is && so__lm_is(cfg->id)) rc = so__lm_create(p);
+    if (so__synthetic_is(cfg->id)) rc = so__synthetic_create(p);
+    else if (so__model_is(cfg->id)) rc = so__model_create(p);
+    else if (so__lm_is(cfg->id)) rc = so__lm_create(p);
     else rc = so_error(SO_EINVAL, "problem: unknown id '%s' (see 'signopt list problems')", cfg->id);
     if (rc == SO_OK) {
         p->full_grad = malloc(p->dim * sizeof *p->full_grad);
