@@ -1,0 +1,157 @@
+#!/bin/sh
+# E6 — seed 000 §5.3, Tables 4-6: GPT-2 and Qwen3-0.6B fine-tuned on Alpaca (batch 256, 1 epoch, cosine decay,
+# weight decay 0.1) with SGDM, signSGD, EF-signSGD, AdamW (betas 0.9/0.95) and Signum, each at its tuned lr
+# (grid {1,5} x 10^k). Reported: final training loss Signum ~ AdamW < signSGD, EF-signSGD < SGDM, and the best lr of
+# AdamW = 5 x the best lr of Signum (5e-4 vs 1e-4 on GPT-2, 5e-5 vs 1e-5 on Qwen3).
+# Here: the `charlm` problem (a 2-layer, width-64, context-64 character GPT, ~111k parameters, trained from scratch
+# on Debian's fortunes corpus), batch 16 windows, 800 steps (< 1 epoch), cosine decay to 0, no weight decay.
+# Momenta (not tuned, to fit the budget): signum beta 0.9, adamw 0.9/0.95 (the paper's), sgdm 0.9.
+# lr grid: the ladder {1,2,5} x 10^k (a superset of the paper's {1,5} x 10^k), 6 points per method, extended one
+# point at a time (up to 3 times) while the best is at an edge; the sweep uses seed 1. Then seeds 2..3 at each
+# method's best lr and, for signum and adamw, also at the two neighbouring lrs; the 3-seed means decide the final
+# best lr of those two. Loss = f on charlm's fixed 128 training windows at the last step.
+# Claims: the ordering of final losses, and lr(adamw) / lr(signum) within one ladder step of 5 (2 .. 10).
+EXP=${EXP:-E6}
+. experiments/lib.sh
+export OPENBLAS_NUM_THREADS=1
+
+STEPS=$(q 800 3)
+EVAL=$(q 100 3)
+SEEDS=$(q 3 1)
+JOBS=${JOBS:-2}
+MAXEXT=$(q 3 0)
+METHODS="signum adamw signsgd ef-signsgd sgdm"
+COMMON="--problem charlm --batch 16 --steps $STEPS --eval-every $EVAL --threads 1 --lr-schedule cosine"
+
+# flags of a method
+mflags() {
+    case $1 in
+        signum) echo "--algo signum --beta 0.9" ;;
+        adamw) echo "--algo adamw --beta 0.9 --beta2 0.95" ;;
+        signsgd) echo "--algo signsgd" ;;
+        ef-signsgd) echo "--algo ef-signsgd" ;;
+        sgdm) echo "--algo sgdm --beta 0.9" ;;
+    esac
+}
+# first and last ladder index of a method's initial grid (index i: {1,2,5}[i mod 3] x 10^(floor(i/3) - 6))
+grid0() {
+    case $1 in
+        signum) q "7 12" "9 9" ;;     # 2e-4 .. 1e-2
+        adamw) q "8 13" "10 10" ;;    # 5e-4 .. 2e-2
+        signsgd) q "6 11" "8 8" ;;    # 1e-4 .. 5e-3
+        ef-signsgd) q "15 20" "18 18" ;; # 0.1 .. 5
+        sgdm) q "13 18" "15 15" ;;    # 0.02 .. 1
+    esac
+}
+lr_of() { awk -v i="$1" 'BEGIN { split("1 2 5", m, " "); printf "%g", m[i % 3 + 1] * 10 ^ (int(i / 3) - 6) }'; }
+
+# final loss of DIR's seed(s), mean; a missing or non-finite value counts as 1e30 (diverged)
+loss_of() {
+    v=$( [ -s "$1/metrics.csv" ] && exp_final "$1" loss )
+    echo "$v" | awk '{ if ($1 ~ /^[-+]?[0-9.]+([eE][-+]?[0-9]+)?$/) print $1; else print 1e30 } END { if (NR == 0) print 1e30 }'
+}
+
+# background pool of JOBS runs at a time
+running=0
+pool() { exp_train "$@" & running=$((running + 1)); [ "$running" -lt "$JOBS" ] || { wait; running=0; }; }
+drain() { wait; running=0; }
+
+# sweep: seed 1 over the grid, extended while the best is at an edge
+for m in $METHODS; do
+    set -- $(grid0 $m); echo "$1 $2" >"$OUT/range_$m"
+    i=$1; while [ "$i" -le "$2" ]; do pool "sweep_${m}_$i" $COMMON $(mflags $m) --lr $(lr_of $i) --seed 1; i=$((i + 1)); done
+done
+drain
+ext=0
+while :; do
+    todo=""
+    for m in $METHODS; do
+        read lo hi <"$OUT/range_$m"
+        : >"$OUT/sweep_$m.dat"
+        i=$lo; while [ "$i" -le "$hi" ]; do echo "$i $(lr_of $i) $(loss_of "$OUT/sweep_${m}_$i")" >>"$OUT/sweep_$m.dat"; i=$((i + 1)); done
+        best=$(sort -g -k3 "$OUT/sweep_$m.dat" | head -n 1 | cut -d' ' -f1)
+        echo "$best" >"$OUT/best1_$m"
+        [ "$ext" -lt "$MAXEXT" ] || continue
+        if [ "$best" -eq "$lo" ]; then lo=$((lo - 1)); todo="$todo $m:$lo"
+        elif [ "$best" -eq "$hi" ]; then hi=$((hi + 1)); todo="$todo $m:$hi"; fi
+        echo "$lo $hi" >"$OUT/range_$m"
+    done
+    [ -n "$todo" ] || break
+    echo "$EXP: best at a grid edge, extending:$todo" >&2
+    for t in $todo; do m=${t%%:*}; i=${t#*:}; pool "sweep_${m}_$i" $COMMON $(mflags $m) --lr $(lr_of $i) --seed 1; done
+    drain
+    ext=$((ext + 1))
+done
+
+# seeds 2..SEEDS at the best lr (signum, adamw: also at its neighbours); cell_M_I merges seed 1 from the sweep
+cells() {
+    b=$(cat "$OUT/best1_$1"); read lo hi <"$OUT/range_$1"
+    case $1 in signum | adamw) for i in $((b - 1)) $b $((b + 1)); do [ "$i" -ge "$lo" ] && [ "$i" -le "$hi" ] && echo $i; done ;;
+        *) echo $b ;; esac
+}
+for m in $METHODS; do
+    for i in $(cells $m); do
+        [ "$SEEDS" -gt 1 ] && pool "seeds_${m}_$i" $COMMON $(mflags $m) --lr $(lr_of $i) --seed 2 --seeds $((SEEDS - 1))
+    done
+done
+drain
+for m in $METHODS; do
+    : >"$OUT/final_$m.dat"
+    for i in $(cells $m); do
+        d="$OUT/cell_${m}_$i"; mkdir -p "$d"
+        cat "$OUT/sweep_${m}_$i/metrics.csv" >"$d/metrics.csv"
+        [ "$SEEDS" -gt 1 ] && tail -n +2 "$OUT/seeds_${m}_$i/metrics.csv" >>"$d/metrics.csv"
+        echo "$i $(lr_of $i) $(loss_of "$d") $(exp_final "$d" loss std) $(exp_final "$d" test_acc) $(exp_final "$d" test_acc std)" >>"$OUT/final_$m.dat"
+    done
+    sort -g -k3 "$OUT/final_$m.dat" | head -n 1 >"$OUT/best_$m"
+done
+
+# tables
+{
+    echo "sweep (seed 1): final loss per lr"
+    for m in $METHODS; do printf '%-11s' "$m"; awk '{ printf "  %s: %.4f", $2, $3 }' "$OUT/sweep_$m.dat"; echo; done
+    echo "$SEEDS seeds (mean ± std): lr, final loss, test accuracy"
+    for m in $METHODS; do
+        awk -v m="$m" '{ printf "%-11s lr %-7s loss %.4f ± %.4f  test_acc %.4f ± %.4f\n", m, $2, $3, $4, $5, $6 }' "$OUT/final_$m.dat"
+    done
+    echo "best per method (by the $SEEDS-seed mean):"
+    for m in $METHODS; do awk -v m="$m" '{ printf "%-11s lr %-7s loss %.4f ± %.4f\n", m, $2, $3, $4 }' "$OUT/best_$m"; done
+} | tee "$OUT/table.txt"
+
+L() { cut -d' ' -f3 "$OUT/best_$1"; }
+R() { cut -d' ' -f2 "$OUT/best_$1"; }
+ls_=$(L signum); la=$(L adamw); lg=$(L signsgd); le=$(L ef-signsgd); lm=$(L sgdm)
+ratio=$(awk -v a="$(R adamw)" -v s="$(R signum)" 'BEGIN { printf "%g", a / s }')
+echo "$EXP: lr(adamw) / lr(signum) = $(R adamw) / $(R signum) = $ratio" | tee -a "$OUT/table.txt"
+exp_claim "signum and adamw below signsgd and ef-signsgd (max(signum, adamw) < min(signsgd, ef-signsgd))" \
+    "($ls_ > $la ? $ls_ : $la) < ($lg < $le ? $lg : $le)"
+exp_claim "signsgd and ef-signsgd below sgdm (max(signsgd, ef-signsgd) < sgdm)" "($lg > $le ? $lg : $le) < $lm"
+exp_claim "signum ~ adamw: |signum - adamw| < gap from the better of them to the better of signsgd, ef-signsgd" \
+    "($ls_ - $la < 0 ? $la - $ls_ : $ls_ - $la) < ($lg < $le ? $lg : $le) - ($ls_ < $la ? $ls_ : $la)"
+exp_claim "lr(adamw) ~ 5 x lr(signum): the ratio within one ladder step of 5" "$ratio >= 2 && $ratio <= 10"
+
+# plot: loss curves at the best lr (mean over seeds), and the sweep's final loss against lr
+for m in $METHODS; do
+    d="$OUT/cell_${m}_$(cut -d' ' -f1 "$OUT/best_$m")"
+    c=$(exp_col "$d" loss)
+    awk -F, -v c="$c" 'NR > 1 { s[$2] += $c; n[$2]++ } END { for (k in s) print k, s[k] / n[k] }' "$d/metrics.csv" |
+        sort -n >"$OUT/curve_$m.dat"
+done
+gnuplot <<EOF
+set terminal pngcairo size 900,450 font ",10"
+set output "$OUT/E6.png"
+set multiplot layout 1,2
+set xlabel "step"
+set ylabel "training loss (nats/char)"
+set yrange [$(q "1.5:3.5" "*:*")]
+set title "charlm, each method at its best lr (mean of $SEEDS seeds)"
+plot for [i = 1:5] "$OUT/curve_".word("$METHODS", i).".dat" with lines lw 2 dt i title word("$METHODS", i)
+set logscale x
+set format x "10^{%L}"
+set xlabel "learning rate"
+set ylabel "final training loss (seed 1)"
+set yrange [$(q "*:3.5" "*:*")]
+set title "lr sweep"
+plot for [i = 1:5] "$OUT/sweep_".word("$METHODS", i).".dat" using 2:3 with linespoints lw 2 dt i pt i title word("$METHODS", i)
+unset multiplot
+EOF
