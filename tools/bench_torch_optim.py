@@ -13,7 +13,9 @@ Run with Debian's python3-torch (/usr/bin/python3). Three modes:
          L_i = 1 + (L_max - 1) i / (d - 1), x_0 = 1 (signopt's `quadratic`, noise none), T steps of ALGO, f(x)
          evaluated at the start and at the end (as `signopt train --eval-every T` does).
   whole  time `run` as a fresh /usr/bin/python3 process (interpreter start and `import torch` included) against
-         `signopt train --problem quadratic ...` as a fresh process, for each algo; median of --reps runs each.
+         `signopt train --problem quadratic ...` as a fresh process, for each algo, the two sides alternating;
+         median of --reps runs each, of the wall time and of the CPU time (user + system, from getrusage of
+         the children: on a shared machine it is the figure the other tenants disturb least).
 
 Examples:
   /usr/bin/python3 tools/bench_torch_optim.py steps --threads 1,2 --out build/bench_torch.json
@@ -22,6 +24,7 @@ Examples:
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -188,6 +191,7 @@ def cmd_whole(args):
         torch_cmd = ["/usr/bin/python3", here, "run", "--algo", algo, "--dim", str(args.dim), "--steps",
                      str(args.steps), "--threads", str(args.threads), "--lr", str(lr)]
         times = {"torch": [], "signopt": []}
+        cpu = {"torch": [], "signopt": []}
         finals = {}
         for rep in range(args.reps):
             with tempfile.TemporaryDirectory() as out:
@@ -203,9 +207,12 @@ def cmd_whole(args):
                 if algo == "lion":
                     so_cmd += ["--beta2", str(BETA2_LION)]
                 for side, cmd in (("torch", torch_cmd), ("signopt", so_cmd)):
+                    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                     t0 = time.perf_counter()
                     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                     times[side].append(time.perf_counter() - t0)
+                    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    cpu[side].append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
                     if p.returncode != 0:
                         raise SystemExit(f"bench_torch_optim.py: {' '.join(cmd)} failed:\n{p.stderr}")
                     if side == "torch":
@@ -214,13 +221,17 @@ def cmd_whole(args):
                         with open(os.path.join(out, "r", "summary.json")) as f:
                             finals["signopt"] = summary_final_loss(json.load(f))
         t_torch, t_so = statistics.median(times["torch"]), statistics.median(times["signopt"])
+        c_torch, c_so = statistics.median(cpu["torch"]), statistics.median(cpu["signopt"])
         row = dict(name=f"whole/{algo}", d=args.dim, steps=args.steps, threads=args.threads, torch_s=t_torch,
-                   signopt_s=t_so, ratio=t_torch / t_so, torch_f_final=finals.get("torch"),
-                   signopt_f_final=finals.get("signopt"), torch_runs=times["torch"], signopt_runs=times["signopt"])
+                   signopt_s=t_so, ratio=t_torch / t_so, torch_cpu_s=c_torch, signopt_cpu_s=c_so,
+                   cpu_ratio=c_torch / c_so, torch_f_final=finals.get("torch"),
+                   signopt_f_final=finals.get("signopt"), torch_runs=times["torch"], signopt_runs=times["signopt"],
+                   torch_cpu_runs=cpu["torch"], signopt_cpu_runs=cpu["signopt"], loadavg=os.getloadavg())
         results.append(row)
-        print(f"whole/{algo:7s} d={args.dim} T={args.steps} threads={args.threads}: torch {t_torch:.3f} s, "
-              f"signopt {t_so:.3f} s, ratio {t_torch / t_so:.2f}x  (f_final torch {finals.get('torch')}, "
-              f"signopt {finals.get('signopt')})", file=sys.stderr)
+        print(f"whole/{algo:7s} d={args.dim} T={args.steps} threads={args.threads}: wall torch {t_torch:.3f} s, "
+              f"signopt {t_so:.3f} s, ratio {t_torch / t_so:.2f}x; cpu torch {c_torch:.3f} s, signopt {c_so:.3f} s, "
+              f"ratio {c_torch / c_so:.2f}x  (f_final torch {finals.get('torch')}, signopt {finals.get('signopt')})",
+              file=sys.stderr)
     print(json.dumps(results, indent=1))
 
 
