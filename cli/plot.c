@@ -144,8 +144,7 @@ static int draw(const char *out, const char *title, const char *xname, const int
         unlink(data);
         return 1;
     }
-    int cols = nwant <= 2 ? nwant : 2, rows = (nwant + 1) / 2;
-    if (nwant <= 2) rows = 1;
+    int cols = nwant <= 3 ? nwant : 2, rows = nwant <= 3 ? 1 : (nwant + 1) / 2;
     fprintf(gp, "set terminal pngcairo size %d,%d font ',10'\nset output ", 600 * cols, 450 * rows + 40);
     gp_str(gp, tmp_png);
     fprintf(gp, "\nset datafile missing 'nan'\nset style fill transparent solid 0.2 noborder\nset grid\n");
