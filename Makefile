@@ -31,7 +31,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 HEADERS  := $(wildcard include/*.h include/signopt/*.h) $(shell find src cli tests bench -name '*.h')
 
-.PHONY: all deps build test run install clean bench experiments
+.PHONY: all deps build test run install clean bench experiments fuzz
 all: deps
 	@$(MAKE) --no-print-directory build
 
@@ -72,6 +72,12 @@ bench: all
 experiments: all
 	@sh experiments/run.sh $(E)
 
+# libFuzzer targets (clang, ASan+UBSan, under build-fuzz/; not part of the default build): each runs FUZZ_SECONDS
+# seconds on tests/fuzz/corpus/TARGET/. See tests/fuzz/run.sh and docs/robustness.md.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/signopt
 	install -m 755 $(BUILD)/signopt $(DESTDIR)$(PREFIX)/bin/
@@ -82,4 +88,4 @@ install: all
 	    tools/signopt.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/signopt.pc
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

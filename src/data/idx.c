@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 #include "signopt/data.h"
 
@@ -181,6 +182,12 @@ int so_idx_load(so_dataset *out, const char *images_path, const char *labels_pat
             rc = so_error(SO_EFORMAT, "%s: offset 4: expected a size that fits in memory, header says %u x %u x %u",
                           images_path, idims[0], idims[1], idims[2]);
     }
+    /* The sizes come from the file: before allocating for them, check that the file can hold them. Deflate
+     * expands at most 1032:1, so a file of S bytes, raw or gzip, holds at most 1032 S bytes of pixels. */
+    struct stat st;
+    if (!rc && stat(images_path, &st) == 0 && ds.n * ds.dim / 1032 > (size_t)st.st_size)
+        rc = so_error(SO_EFORMAT, "%s: offset 4: header says %u x %u x %u bytes, more than a file of %lld bytes "
+                      "can hold", images_path, idims[0], idims[1], idims[2], (long long)st.st_size);
     if (!rc) {
         ds.x = malloc(ds.n * ds.dim * sizeof(float));
         ds.y = malloc(ds.n * sizeof(int32_t));

@@ -7,6 +7,7 @@
  *   f32 x_prev[d]                          when the algorithm extrapolates (alpha != 0)
  *   u8 started[n] padded to 8 bytes, f32 m[n][d]   when workers keep momentum
  *   the so_optim state (optim_size bytes)  for the fp32 baselines */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,17 @@ int so_cluster_load(so_cluster *c, const void *buf, size_t size)
                           c->algo_id, c->n, c->d);
         if (rc == SO_OK && size != l.total)
             rc = so_error(SO_EFORMAT, "cluster: state has %zu bytes, expected %zu", size, l.total);
+        /* The rest comes from outside too: optim_size sizes a copy, and flags must be what save writes. */
+        if (rc == SO_OK && h.optim_size != (c->opt ? so_optim_state_size(c->opt) : 0))
+            rc = so_error(SO_EFORMAT, "cluster: state says %llu optimizer bytes, expected %zu",
+                          (unsigned long long)h.optim_size, c->opt ? so_optim_state_size(c->opt) : (size_t)0);
+        if (rc == SO_OK && (h.have_prev > 1 || h.round > (uint64_t)LONG_MAX))
+            rc = so_error(SO_EFORMAT, "cluster: state header is malformed (round %llu, have_prev %llu)",
+                          (unsigned long long)h.round, (unsigned long long)h.have_prev);
+        for (size_t i = 0; rc == SO_OK && c->mom && i < pad8((size_t)c->n); i++)
+            if (b[l.started + i] > (i < (size_t)c->n ? 1 : 0))
+                rc = so_error(SO_EFORMAT, "cluster: state byte %zu (worker start flags) is %u", l.started + i,
+                              b[l.started + i]);
     }
     rc = agree(c, rc);
     if (rc != SO_OK) return rc;
