@@ -52,6 +52,7 @@ typedef struct so_bench_result {
     double state_bytes;     /* step kernels: optimizer state bytes per parameter; < 0: not applicable */
     char peer[16];          /* "" where no peer was measured */
     double peer_params_per_s;
+    double peer_roofline;   /* the peer's own paired-triad fraction (0: not given) */
 } so_bench_result;
 
 /* The results of one run, in the order measured. */

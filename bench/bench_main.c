@@ -182,7 +182,7 @@ static int read_peer(so_bench_log *log, const char *path)
     while (fgets(line, sizeof line, f)) {
         const char *nm = json_field(line, "name"), *dd = json_field(line, "d");
         const char *th = json_field(line, "threads"), *ps = json_field(line, "params_per_s");
-        const char *peer = json_field(line, "peer_name");
+        const char *peer = json_field(line, "peer_name"), *rf = json_field(line, "roofline_fraction");
         if (!nm || !dd || !th || !ps || *nm != '"') continue;
         char name[64] = "", who[16] = "torch";
         sscanf(nm + 1, "%63[^\"]", name);
@@ -195,6 +195,7 @@ static int read_peer(so_bench_log *log, const char *path)
             if (r->d == d && r->threads == threads && strcmp(r->name, name) == 0 && pps > 0) {
                 snprintf(r->peer, sizeof r->peer, "%s", who);
                 r->peer_params_per_s = pps;
+                r->peer_roofline = rf ? strtod(rf, NULL) : 0.0;
             }
         }
     }
@@ -253,6 +254,11 @@ static void print_json(const so_bench_log *log)
         if (r->peer[0])
             printf(", \"peer\": \"%s\", \"peer_params_per_s\": %.6g, \"peer_ratio\": %.4f", r->peer,
                    r->peer_params_per_s, r->params_per_s / r->peer_params_per_s);
+        /* Both sides count the same bytes per parameter, so the ratio of the two paired-triad fractions is the
+         * throughput ratio with each side's machine load divided out. */
+        if (r->peer[0] && r->peer_roofline > 0 && r->roofline > 0)
+            printf(", \"peer_roofline_fraction\": %.4f, \"peer_ratio_load_normalized\": %.4f", r->peer_roofline,
+                   r->roofline / r->peer_roofline);
         printf("}%s\n", k + 1 < log->count ? "," : "");
     }
     printf("]\n");
@@ -260,14 +266,19 @@ static void print_json(const so_bench_log *log)
 
 static void print_table(const so_bench_log *log)
 {
-    printf("%-34s %10s %3s %11s %10s %8s %9s %7s %11s\n", "name", "d", "thr", "median_s", "Mparam/s", "GB/s",
+    /* peer_ratio: raw / load-normalized (the ratio of the two paired-triad fractions). */
+    printf("%-36s %10s %3s %11s %10s %8s %9s %7s %15s\n", "name", "d", "thr", "median_s", "Mparam/s", "GB/s",
            "roofline", "state", "peer_ratio");
     for (size_t k = 0; k < log->count; k++) {
         const so_bench_result *r = &log->items[k];
         char state[16] = "-", ratio[32] = "-";
         if (r->state_bytes >= 0) snprintf(state, sizeof state, "%gB", r->state_bytes);
-        if (r->peer[0]) snprintf(ratio, sizeof ratio, "%.2fx %s", r->params_per_s / r->peer_params_per_s, r->peer);
-        printf("%-34s %10zu %3d %11.4g %10.1f %8.2f %9.3f %7s %11s\n", r->name, r->d, r->threads, r->seconds,
+        if (r->peer[0] && r->peer_roofline > 0 && r->roofline > 0)
+            snprintf(ratio, sizeof ratio, "%.2fx/%.2fx", r->params_per_s / r->peer_params_per_s,
+                     r->roofline / r->peer_roofline);
+        else if (r->peer[0])
+            snprintf(ratio, sizeof ratio, "%.2fx", r->params_per_s / r->peer_params_per_s);
+        printf("%-36s %10zu %3d %11.4g %10.1f %8.2f %9.3f %7s %15s\n", r->name, r->d, r->threads, r->seconds,
                r->params_per_s * 1e-6, r->bytes_per_s * 1e-9, r->roofline, state, ratio);
     }
 }

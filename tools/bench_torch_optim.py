@@ -7,8 +7,10 @@ Run with Debian's python3-torch (/usr/bin/python3). Three modes:
          (sgd, and sgdm with momentum 0.9), torch.optim.Adam, torch.optim.AdamW (weight decay 0.01), and signsgd,
          signum and lion as small torch.optim.Optimizer subclasses built from in-place tensor ops (Bernstein's
          Signum and lucidrains' lion-pytorch are written this way). Median of --reps repetitions after a
-         warm-up call; a repetition times enough calls to last 20 ms. Writes a JSON array, one object a line,
-         with the names `signopt bench` uses, for `signopt bench --peer FILE`.
+         warm-up call; a repetition times enough calls to last 20 ms and is followed by one triad call
+         (torch.add(b, c, alpha=3, out=a), 16M floats), whose bandwidth gives roofline_fraction the way
+         `signopt bench` does. Writes a JSON array, one object a line, with the names `signopt bench` uses,
+         for `signopt bench --peer FILE`.
   run    one whole training process: a d-parameter deterministic quadratic f(x) = sum_i L_i x_i^2 / 2,
          L_i = 1 + (L_max - 1) i / (d - 1), x_0 = 1 (signopt's `quadratic`, noise none), T steps of ALGO, f(x)
          evaluated at the start and at the end (as `signopt train --eval-every T` does).
@@ -116,25 +118,49 @@ def make_optimizer(algo, params, lr):
     raise SystemExit(f"bench_torch_optim.py: unknown algo '{algo}'")
 
 
-def time_step(opt, reps, rep_s=0.02):
-    """Median seconds per opt.step(): one warm-up call sizes a repetition, as `signopt bench` does."""
+class Triad:
+    """The paired reference, as in `signopt bench`: a = b + 3 c on 16M floats in one torch kernel
+    (torch.add(..., out=a)), 12 bytes per element counted (each array once)."""
+
+    def __init__(self, n=1 << 24):
+        import torch
+
+        self.a, self.b, self.c = torch.empty(n), torch.rand(n), torch.rand(n)
+        self.bytes = 12.0 * n
+
+    def __call__(self):
+        import torch
+
+        torch.add(self.b, self.c, alpha=3.0, out=self.a)
+
+
+def time_step(opt, reps, ref, rep_s=0.02):
+    """Median seconds per opt.step() and the median over repetitions of (ref seconds / step seconds): one
+    warm-up call sizes a repetition, and every repetition is followed by one reference call, as in
+    `signopt bench`, so the two are measured under the same load."""
     t0 = time.perf_counter()
     opt.step()
     first = time.perf_counter() - t0
     calls = max(1, int(rep_s / first + 0.999)) if first > 0 else 1000
-    per_call = []
+    per_call, ratio, ref_bw = [], [], []
     for _ in range(reps):
         t0 = time.perf_counter()
         for _ in range(calls):
             opt.step()
         per_call.append((time.perf_counter() - t0) / calls)
-    return statistics.median(per_call)
+        t0 = time.perf_counter()
+        ref()
+        ref_s = time.perf_counter() - t0
+        ratio.append(ref_s / per_call[-1])
+        ref_bw.append(ref.bytes / ref_s)
+    return statistics.median(per_call), statistics.median(ratio), statistics.median(ref_bw)
 
 
 def cmd_steps(args):
     import torch
 
     rows = []
+    ref = Triad()
     for threads in args.threads:
         torch.set_num_threads(threads)
         for d in args.sizes:
@@ -143,10 +169,11 @@ def cmd_steps(args):
                 x = torch.nn.Parameter(torch.rand(d, generator=gen) * 2 - 1)
                 x.grad = torch.rand(d, generator=gen) * 2 - 1
                 opt = make_optimizer(algo, [x], LR)
-                s = time_step(opt, args.reps)
+                s, ratio, ref_bw = time_step(opt, args.reps, ref)
                 rows.append(dict(name=f"step/{algo}", d=d, threads=threads, seconds=s, params_per_s=d / s,
-                                 bytes_per_s=STEP_BYTES[algo] * d / s, peer_name="torch",
-                                 torch=torch.__version__))
+                                 bytes_per_s=STEP_BYTES[algo] * d / s,
+                                 roofline_fraction=STEP_BYTES[algo] * d / ref.bytes * ratio,
+                                 stream_bytes_per_s=ref_bw, peer_name="torch", torch=torch.__version__))
                 print(f"step/{algo:8s} d={d:>9d} threads={threads} {s:.4g} s  {d / s / 1e6:9.1f} Mparam/s  "
                       f"{STEP_BYTES[algo] * d / s / 1e9:6.2f} GB/s", file=sys.stderr)
                 del opt, x
