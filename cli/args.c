@@ -58,9 +58,12 @@ const cli_flag cli_flags[] = {
     {"out", "DIR", "", "write DIR/metrics.csv and DIR/summary.json", 0},
     {"force", "", "false", "overwrite an existing run in --out", 1},
     {"quiet", "", "false", "no progress output", 1},
-    {"config", "FILE", "", "read flags from FILE (key = value lines); command-line flags win", 0},
+    {"config", "FILE", "", "read flags from FILE (key = value lines, algos = a,b and [algo] sections; docs/cli.md)", 0},
 };
 const int cli_nflags = (int)(sizeof cli_flags / sizeof cli_flags[0]);
+
+/* "FILE:LINE" of each value read from --config, so an error about "--flag" can name where it was set. */
+static const char *val_origin[96];
 
 void cli_error(const char *cmd, const char *fmt, ...)
 {
@@ -69,6 +72,17 @@ void cli_error(const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (msg[0] == '-' && msg[1] == '-') {
+        char name[64];
+        size_t n = strcspn(msg + 2, ": ");
+        snprintf(name, sizeof name, "%.*s", (int)n, msg + 2);
+        int i = cli_flag_index(name);
+        if (i >= 0 && val_origin[i]) {
+            char tmp[2200];
+            snprintf(tmp, sizeof tmp, "%.1000s: %s", val_origin[i], msg);
+            snprintf(msg, sizeof msg, "%.1000s", tmp);
+        }
+    }
     /* One line, whatever the library's message held. */
     for (char *c = msg; *c; c++)
         if (*c == '\n' || *c == '\r') *c = ' ';
@@ -107,59 +121,6 @@ void cli_usage(FILE *f, const char *cmd)
     fprintf(f, "  %-34s %s\n", "--help", "this text");
 }
 
-/* key = value lines; '#' starts a comment. Values land in file_val; the command line overrides them. */
-static int read_config(cli_options *o, const char *path, const char **file_val, char **owned, int *nowned)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        cli_error(o->cmd, "--config: cannot open '%s': %s", path, strerror(errno));
-        return 2;
-    }
-    char line[1024];
-    int lineno = 0;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        char *hash = strchr(line, '#');
-        if (hash) *hash = '\0';
-        char *s = line;
-        while (isspace((unsigned char)*s)) s++;
-        size_t len = strlen(s);
-        while (len && isspace((unsigned char)s[len - 1])) s[--len] = '\0';
-        if (!*s) continue;
-        char *eq = strchr(s, '=');
-        if (!eq) {
-            cli_error(o->cmd, "%s:%d: expected 'key = value', got '%s'", path, lineno, s);
-            fclose(f);
-            return 2;
-        }
-        *eq = '\0';
-        char *key = s, *val = eq + 1;
-        size_t kl = strlen(key);
-        while (kl && isspace((unsigned char)key[kl - 1])) key[--kl] = '\0';
-        if (key[0] == '-' && key[1] == '-') key += 2;
-        while (isspace((unsigned char)*val)) val++;
-        int i = cli_flag_index(key);
-        if (i < 0 || strcmp(key, "config") == 0) {
-            cli_error(o->cmd, "%s:%d: unknown key '%s'", path, lineno, key);
-            fclose(f);
-            return 2;
-        }
-        if (cli_flags[i].flag && strcmp(val, "true") != 0 && strcmp(val, "false") != 0) {
-            cli_error(o->cmd, "%s:%d: %s: expected true or false, got '%s'", path, lineno, key, val);
-            fclose(f);
-            return 2;
-        }
-        if (*nowned >= 96) break;
-        owned[*nowned] = strdup(val);
-        file_val[i] = owned[(*nowned)++];
-    }
-    fclose(f);
-    return 0;
-}
-
-static char *owned_strings[96];
-static int nowned_strings;
-
 int cli_parse(cli_options *o, const char *cmd, int argc, char **argv)
 {
     memset(o, 0, sizeof *o);
@@ -170,7 +131,8 @@ int cli_parse(cli_options *o, const char *cmd, int argc, char **argv)
                                       1000 + i};
     longopts[cli_nflags] = (struct option){"help", no_argument, NULL, 'h'};
     longopts[cli_nflags + 1] = (struct option){NULL, 0, NULL, 0};
-    const char *cmdline[96] = {0}, *file_val[96] = {0};
+    const char *cmdline[96] = {0}, *file_val[96] = {0}, *origin[96] = {0};
+    memset(val_origin, 0, sizeof val_origin);
     static char prog[64]; /* argv[0] keeps pointing here after parsing (MPI_Init reads argv) */
     snprintf(prog, sizeof prog, "signopt %s", cmd);
     argv[0] = prog;
@@ -198,11 +160,13 @@ int cli_parse(cli_options *o, const char *cmd, int argc, char **argv)
     }
     int ci = cli_flag_index("config");
     if (cmdline[ci] && cmdline[ci][0]) {
-        int rc = read_config(o, cmdline[ci], file_val, owned_strings, &nowned_strings);
+        int rc = cli_config_read(o, cmdline[ci], cmdline[cli_flag_index("algo")], file_val, origin);
         if (rc) return rc;
     }
-    for (int i = 0; i < cli_nflags; i++)
+    for (int i = 0; i < cli_nflags; i++) {
         o->val[i] = cmdline[i] ? cmdline[i] : file_val[i] ? file_val[i] : cli_flags[i].def;
+        val_origin[i] = cmdline[i] ? NULL : origin[i];
+    }
     return cli_validate(o);
 }
 
@@ -210,6 +174,6 @@ void cli_options_free(cli_options *o)
 {
     free(o->lr_vec);
     o->lr_vec = NULL;
-    for (int i = 0; i < nowned_strings; i++) free(owned_strings[i]);
-    nowned_strings = 0;
+    memset(val_origin, 0, sizeof val_origin);
+    cli_config_free();
 }

@@ -21,6 +21,7 @@ extern const cli_flag cli_flags[];
 extern const int cli_nflags;
 
 #define CLI_MAX_GRID 32
+#define CLI_MAX_ALGOS 32
 
 /* Everything a run needs, resolved and validated. Values that depend on the problem (steps from --epochs,
  * eval-every "auto", theory presets) are finished by cli_finish() once the problem exists. */
@@ -48,6 +49,7 @@ typedef struct cli_options {
     /* sweep grids (train: one value each) */
     double lrs[CLI_MAX_GRID], betas[CLI_MAX_GRID];
     int nlr, nbeta;
+    char config_algos[1024];       /* the config file's algos = list (train runs each), "" without one */
 } cli_options;
 
 /* Parse argv (argv[0] is the subcommand) into o. Returns 0 on success; -1 when --help was printed (the caller
@@ -60,6 +62,16 @@ int cli_flag_index(const char *name);
 /* Steps (from --epochs), eval-every and the theory preset, once the problem for this seed exists; the workers
  * count n is final here (MPI size). Returns 0, or prints one line and returns 2. */
 int cli_finish(cli_options *o, so_problem *p, int n);
+/* --config FILE (config.c): the file's values into file_val[flag] and "FILE:LINE" into origin[flag]; the
+ * [algo] section applied is cmd_algo's (the command line's --algo), else the one cli_config_select chose, else
+ * the file's own `algo`. An `algos` list lands in o->config_algos unless an algorithm is already chosen.
+ * Returns 0, or 2 (1: out of memory) after one line naming FILE:LINE. */
+int cli_config_read(cli_options *o, const char *path, const char *cmd_algo, const char **file_val,
+                    const char **origin);
+/* Which algorithm of an algos list the next cli_parse runs (NULL: none). */
+void cli_config_select(const char *algo);
+/* Free what cli_config_read kept (cli_options_free calls it). */
+void cli_config_free(void);
 /* Usage text of a subcommand with every flag and its default. */
 void cli_usage(FILE *f, const char *cmd);
 /* The value of a flag by name (NULL if unknown). */

@@ -32,7 +32,9 @@ static int session_open(session *S, cli_options *o, int *argc, char ***argv)
     else o->threads_resolved = omp_get_max_threads();
 #endif
     if (o->mpi) {
-        MPI_Init(argc, argv);
+        int inited = 0;
+        MPI_Initialized(&inited);
+        if (!inited) MPI_Init(argc, argv);
         S->mpi = 1;
         S->t = so_transport_mpi();
         if (!S->t) {
@@ -69,10 +71,15 @@ static int session_agree(const session *S, int code)
     return worst;
 }
 
-static void session_close(session *S)
+/* MPI stays initialized across the runs of an algos list; mpi_done finalizes it once at the end. */
+static void session_close(session *S) { so_transport_destroy(S->t); }
+
+static void mpi_done(void)
 {
-    so_transport_destroy(S->t);
-    if (S->mpi) MPI_Finalize();
+    int inited = 0, finalized = 0;
+    MPI_Initialized(&inited);
+    MPI_Finalized(&finalized);
+    if (inited && !finalized) MPI_Finalize();
 }
 
 /* "PATH" for one seed, "PATH.SEED" when several seeds share the flag. */
@@ -155,16 +162,12 @@ static void fmt_acc(char *buf, size_t n, double v)
     else snprintf(buf, n, "%.4f", v);
 }
 
-int cmd_train(int argc, char **argv)
+/* One train run of the parsed options o (all seeds): results to o.out and stdout. Returns the exit code. */
+static int train_one(cli_options *op, int *argc, char ***argv)
 {
-    cli_options o;
-    int code = cli_parse(&o, "train", argc, argv);
-    if (code) {
-        cli_options_free(&o);
-        return code < 0 ? 0 : code;
-    }
+    cli_options o = *op;
     session S;
-    code = session_open(&S, &o, &argc, &argv);
+    int code = session_open(&S, &o, argc, argv);
     if (!code && S.root && o.out) code = prepare_out(&o, "metrics.csv");
     if (S.t) code = session_agree(&S, code);
     row_list rows = {0};
@@ -232,7 +235,53 @@ int cmd_train(int argc, char **argv)
     rows_free(&rows);
     free(res);
     session_close(&S);
+    op->threads_resolved = o.threads_resolved;
+    return code;
+}
+
+/* train, or with a config file's algos list each algorithm in turn into --out DIR/<algo> (all of them are
+ * parsed and checked first, so a bad section stops before any work). */
+int cmd_train(int argc, char **argv)
+{
+    cli_options o;
+    int code = cli_parse(&o, "train", argc, argv);
+    if (code || !o.config_algos[0]) {
+        if (!code) code = train_one(&o, &argc, &argv);
+        cli_options_free(&o);
+        mpi_done();
+        return code < 0 ? 0 : code;
+    }
+    char list[sizeof o.config_algos], out[4096] = "";
+    snprintf(list, sizeof list, "%s", o.config_algos);
+    if (o.out) snprintf(out, sizeof out, "%s", o.out);
     cli_options_free(&o);
+    int out_i = cli_flag_index("out");
+    for (int pass = 0; pass < 2 && !code; pass++) {
+        char buf[sizeof list], *save = NULL;
+        snprintf(buf, sizeof buf, "%s", list);
+        for (char *a = strtok_r(buf, ",", &save); a && !code; a = strtok_r(NULL, ",", &save)) {
+            while (*a == ' ' || *a == '\t') a++;
+            size_t len = strlen(a);
+            while (len && (a[len - 1] == ' ' || a[len - 1] == '\t')) a[--len] = '\0';
+            cli_config_select(a);
+            code = cli_parse(&o, "train", argc, argv);
+            if (code < 0) code = 0; /* --help was printed */
+            char dir[4200];
+            if (!code && pass == 1) {
+                if (out[0]) {
+                    snprintf(dir, sizeof dir, "%s/%s", out, a);
+                    o.out = o.val[out_i] = dir;
+                }
+                if (!o.quiet) fprintf(stderr, "signopt train: %s\n", a);
+                printf("algo: %s\n", a);
+                fflush(stdout);
+                code = train_one(&o, &argc, &argv);
+            }
+            cli_options_free(&o);
+        }
+    }
+    cli_config_select(NULL);
+    mpi_done();
     return code;
 }
 
@@ -245,6 +294,11 @@ int cmd_sweep(int argc, char **argv)
     if (code) {
         cli_options_free(&o);
         return code < 0 ? 0 : code;
+    }
+    if (o.config_algos[0]) {
+        cli_error(o.cmd, "--config: an algos list is for train; sweep one algorithm at a time (--algo)");
+        cli_options_free(&o);
+        return 2;
     }
     session S;
     code = session_open(&S, &o, &argc, &argv);
@@ -345,5 +399,6 @@ int cmd_sweep(int argc, char **argv)
     free(cell);
     session_close(&S);
     cli_options_free(&o);
+    mpi_done();
     return code;
 }
