@@ -16,6 +16,7 @@ const cli_flag cli_flags[] = {
     {"algo", "ID", "signum", "algorithm id (signopt list algos)", 0},
     {"lr", "X", "0.001", "learning rate eta (sweep: comma list)", 0},
     {"beta", "X", "0.9", "momentum: weight of the old value, in [0,1) (sweep: comma list)", 0},
+    {"grid", "F=V1,V2;...", "", "sweep: also a grid over other flags, e.g. weight-decay=0,1e-4;R=1e-3,1e-2", 0},
     {"beta2", "X", "0.999", "adam/adamw/lion second coefficient, in [0,1)", 0},
     {"eps", "X", "1e-8", "adam/adamw epsilon (> 0)", 0},
     {"weight-decay", "X", "0", "weight decay lambda (>= 0)", 0},

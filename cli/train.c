@@ -245,6 +245,10 @@ int cmd_train(int argc, char **argv)
 {
     cli_options o;
     int code = cli_parse(&o, "train", argc, argv);
+    if (!code && *cli_value(&o, "grid")) {
+        cli_error(o.cmd, "--grid: grids are for sweep");
+        code = 2;
+    }
     if (code || !o.config_algos[0]) {
         if (!code) code = train_one(&o, &argc, &argv);
         cli_options_free(&o);
@@ -285,7 +289,88 @@ int cmd_train(int argc, char **argv)
     return code;
 }
 
-/* ---- sweep: lr x beta grid, seeds per cell, the best cell by mean final training loss ---- */
+/* ---- sweep: a grid over --lr, --beta and any --grid flags, seeds per cell; the best cell by mean final
+ * training loss (a diverged seed counts as +inf; ties go to the first cell in grid order) ---- */
+
+#define SWEEP_DIMS 5 /* lr, beta and up to three --grid flags */
+
+typedef struct grid_dim {
+    int flag;
+    int n;
+    char vals[CLI_MAX_GRID][48];
+} grid_dim;
+
+/* The shortest %g text that reads back as v, so cells print as they were typed (0.1, not 0.10000000000000001). */
+static void short_num(char *buf, size_t n, double v)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
+/* The grid's axes: lr and beta from their comma lists, then each NAME=V1,V2 of --grid (';'-separated). */
+static int grid_parse(cli_options *o, grid_dim *d, int *nd)
+{
+    d[0].flag = cli_flag_index("lr");
+    d[1].flag = cli_flag_index("beta");
+    d[0].n = o->nlr;
+    d[1].n = o->nbeta;
+    for (int k = 0; k < o->nlr; k++) short_num(d[0].vals[k], sizeof d[0].vals[k], o->lrs[k]);
+    for (int k = 0; k < o->nbeta; k++) short_num(d[1].vals[k], sizeof d[1].vals[k], o->betas[k]);
+    *nd = 2;
+    char buf[1024], *save = NULL;
+    const char *spec = cli_value(o, "grid");
+    snprintf(buf, sizeof buf, "%s", spec);
+    static const char *const fixed[] = {"lr", "beta", "grid", "config", "out", "seed", "seeds", "algo", "backend",
+                                        "checkpoint", "resume", "threads", NULL};
+    for (char *item = strtok_r(buf, ";", &save); item; item = strtok_r(NULL, ";", &save)) {
+        while (*item == ' ') item++;
+        char *eq = strchr(item, '=');
+        if (eq) *eq = '\0';
+        int f = eq ? cli_flag_index(item) : -1;
+        for (int k = 0; f >= 0 && fixed[k]; k++)
+            if (strcmp(item, fixed[k]) == 0) f = -1;
+        for (int k = 2; f >= 0 && k < *nd; k++)
+            if (d[k].flag == f) f = -1;
+        if (f < 0 || cli_flags[f].flag || *nd == SWEEP_DIMS) {
+            cli_error(o->cmd, "--grid: expected up to %d distinct FLAG=V1,V2,... items separated by ';' (not lr, beta, "
+                              "seed, algo or a file flag), got '%s'", SWEEP_DIMS - 2, spec);
+            return 2;
+        }
+        grid_dim *g = &d[(*nd)++];
+        g->flag = f;
+        g->n = 0;
+        char *vs = NULL;
+        for (char *v = strtok_r(eq + 1, ",", &vs); v; v = strtok_r(NULL, ",", &vs)) {
+            while (*v == ' ') v++;
+            if (g->n == CLI_MAX_GRID || !*v || strlen(v) >= sizeof g->vals[0]) {
+                cli_error(o->cmd, "--grid: %s: expected 1 to %d comma-separated values, got '%s'", item, CLI_MAX_GRID,
+                          spec);
+                return 2;
+            }
+            snprintf(g->vals[g->n++], sizeof g->vals[0], "%s", v);
+        }
+        if (g->n == 0) {
+            cli_error(o->cmd, "--grid: %s: expected 1 to %d comma-separated values, got '%s'", item, CLI_MAX_GRID, spec);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+/* Set every axis to cell c's value (lr major, the last --grid flag fastest) and check the result. */
+static int grid_set(cli_options *o, const grid_dim *d, int nd, int c, int *pos)
+{
+    for (int k = nd - 1; k >= 0; k--) {
+        pos[k] = c % d[k].n;
+        c /= d[k].n;
+        o->val[d[k].flag] = d[k].vals[pos[k]];
+    }
+    free(o->lr_vec);
+    o->lr_vec = NULL;
+    return cli_validate(o);
+}
 
 int cmd_sweep(int argc, char **argv)
 {
@@ -300,11 +385,20 @@ int cmd_sweep(int argc, char **argv)
         cli_options_free(&o);
         return 2;
     }
+    grid_dim dims[SWEEP_DIMS];
+    int nd = 0, pos[SWEEP_DIMS], ncell = 1;
+    code = grid_parse(&o, dims, &nd);
+    for (int k = 0; k < nd; k++) ncell *= dims[k].n;
+    /* Every cell's values are checked before any work. */
+    for (int c = 0; !code && c < ncell; c++) code = grid_set(&o, dims, nd, c, pos);
+    if (code) {
+        cli_options_free(&o);
+        return code;
+    }
     session S;
     code = session_open(&S, &o, &argc, &argv);
     if (!code && S.root && o.out) code = prepare_out(&o, "sweep.csv");
     if (S.t) code = session_agree(&S, code);
-    int ncell = o.nlr * o.nbeta;
     double *loss = calloc((size_t)ncell * (size_t)o.seeds, sizeof *loss);
     double *acc = calloc((size_t)ncell * (size_t)o.seeds, sizeof *acc);
     double (*cell)[4] = calloc((size_t)ncell, sizeof *cell); /* loss mean, loss std, acc mean, diverged seeds */
@@ -312,20 +406,27 @@ int cmd_sweep(int argc, char **argv)
         cli_error(o.cmd, "out of memory");
         code = 1;
     }
-    sbuf csv = {0};
-    sb_printf(&csv, "lr,beta,seed,final_loss,test_acc,grad_l1,diverged\n");
+    sbuf csv = {0}, cols = {0};
+    for (int k = 0; k < nd; k++) sb_printf(&cols, "%s,", cli_flags[dims[k].flag].name);
+    sb_printf(&csv, "%sseed,final_loss,test_acc,grad_l1,diverged\n", cols.p ? cols.p : "");
     size_t dim = 0, samples = 0;
     if (!code) progress_catch_interrupt();
     for (int c = 0; !code && c < ncell && !progress_interrupted(); c++) {
-        double lr = o.lrs[c / o.nbeta], beta = o.betas[c % o.nbeta];
+        if ((code = grid_set(&o, dims, nd, c, pos))) break;
+        char cellname[512] = "";
+        for (int k = 0; k < nd; k++) {
+            size_t l = strlen(cellname);
+            snprintf(cellname + l, sizeof cellname - l, "%s%s %s", k ? " " : "", cli_flags[dims[k].flag].name,
+                     dims[k].vals[pos[k]]);
+        }
         for (int s = 0; !code && s < o.seeds; s++) {
             uint64_t seed = o.seed + (uint64_t)s;
-            char label[96], err[1200] = "";
-            snprintf(label, sizeof label, "lr %g beta %g seed %llu", lr, beta, (unsigned long long)seed);
+            char label[600], err[1200] = "";
+            snprintf(label, sizeof label, "%s seed %llu", cellname, (unsigned long long)seed);
             row_list rows = {0};
             seed_result r;
             memset(&r, 0, sizeof r);
-            int rc = run_seed(&o, &S, seed, lr, beta, label, &rows, &r, &dim, &samples, err, sizeof err);
+            int rc = run_seed(&o, &S, seed, o.lrs[0], o.betas[0], label, &rows, &r, &dim, &samples, err, sizeof err);
             rows_free(&rows);
             int diverged = r.status == SO_ENUMERIC;
             if (rc && !diverged) {
@@ -333,11 +434,11 @@ int cmd_sweep(int argc, char **argv)
                 code = rc;
                 break;
             }
-            /* A diverged run ranks last: its loss counts as +inf. */
             loss[c * o.seeds + s] = diverged ? INFINITY : r.res.final.loss;
             acc[c * o.seeds + s] = diverged ? NAN : r.res.final.test_acc;
             cell[c][3] += diverged;
-            sb_printf(&csv, "%.9g,%.9g,%llu,%.9g,", r.lr, r.beta, (unsigned long long)seed, loss[c * o.seeds + s]);
+            for (int k = 0; k < nd; k++) sb_printf(&csv, "%s,", dims[k].vals[pos[k]]);
+            sb_printf(&csv, "%llu,%.9g,", (unsigned long long)seed, loss[c * o.seeds + s]);
             if (!isnan(acc[c * o.seeds + s])) sb_printf(&csv, "%.9g", acc[c * o.seeds + s]);
             sb_printf(&csv, ",%.9g,%d\n", diverged ? NAN : r.res.final.grad_l1, diverged);
         }
@@ -354,46 +455,61 @@ int cmd_sweep(int argc, char **argv)
         if (best < 0 || cell[c][0] < cell[best][0]) best = c;
     if (!code && S.root) {
         char acc_s[32];
-        printf("%-12s %-8s %14s %14s %9s %8s\n", "lr", "beta", "loss_mean", "loss_std", "test_acc", "diverged");
+        for (int k = 0; k < nd; k++) printf("%-12s ", cli_flags[dims[k].flag].name);
+        printf("%14s %14s %9s %8s\n", "loss_mean", "loss_std", "test_acc", "diverged");
         for (int c = 0; c < ncell; c++) {
+            grid_set(&o, dims, nd, c, pos);
+            for (int k = 0; k < nd; k++) printf("%-12s ", dims[k].vals[pos[k]]);
             fmt_acc(acc_s, sizeof acc_s, cell[c][2]);
-            printf("%-12g %-8g %14.6g %14.6g %9s %8.0f\n", o.lrs[c / o.nbeta], o.betas[c % o.nbeta], cell[c][0],
-                   cell[c][1], acc_s, cell[c][3]);
+            printf("%14.6g %14.6g %9s %8.0f\n", cell[c][0], cell[c][1], acc_s, cell[c][3]);
         }
-        if (best >= 0)
-            printf("best: lr %g beta %g (mean final loss %.6g over %d seeds)\n", o.lrs[best / o.nbeta],
-                   o.betas[best % o.nbeta], cell[best][0], o.seeds);
+        sbuf j = {0};
+        if (best >= 0) {
+            grid_set(&o, dims, nd, best, pos);
+            printf("best:");
+            for (int k = 0; k < nd; k++) printf(" %s %s", cli_flags[dims[k].flag].name, dims[k].vals[pos[k]]);
+            printf(" (mean final loss %.6g over %d seeds)\n", cell[best][0], o.seeds);
+        }
         if (o.out && best >= 0) {
-            sbuf j = {0};
             sb_printf(&j, "{\n  \"command\": \"sweep\",\n  \"algo\": ");
             json_str(&j, o.algo);
             sb_printf(&j, ",\n  \"problem\": ");
             json_str(&j, o.prob.id);
-            sb_printf(&j, ",\n  \"seeds\": %d,\n  \"cells\": [", o.seeds);
-            for (int c = 0; c < ncell; c++) {
-                sb_printf(&j, "%s\n    {\"lr\": %.9g, \"beta\": %.9g, \"loss_mean\": ", c ? "," : "",
-                          o.lrs[c / o.nbeta], o.betas[c % o.nbeta]);
-                json_num(&j, cell[c][0]);
+            sb_printf(&j, ",\n  \"seeds\": %d,\n  \"criterion\": \"mean final training loss over seeds, diverged = "
+                          "+inf\",\n  \"cells\": [", o.seeds);
+            for (int c = 0; c <= ncell; c++) {
+                int cc = c < ncell ? c : best;
+                grid_set(&o, dims, nd, cc, pos);
+                sb_printf(&j, c < ncell ? "%s\n    {" : "\n  ],\n  \"best\": {", c ? "," : "");
+                for (int k = 0; k < nd; k++) {
+                    json_str(&j, cli_flags[dims[k].flag].name);
+                    sb_printf(&j, ": ");
+                    double v;
+                    char *end;
+                    v = strtod(dims[k].vals[pos[k]], &end);
+                    if (*end == '\0' && isfinite(v)) sb_printf(&j, "%.9g, ", v);
+                    else { json_str(&j, dims[k].vals[pos[k]]); sb_printf(&j, ", "); }
+                }
+                sb_printf(&j, "\"loss_mean\": ");
+                json_num(&j, cell[cc][0]);
                 sb_printf(&j, ", \"loss_std\": ");
-                json_num(&j, cell[c][1]);
+                json_num(&j, cell[cc][1]);
                 sb_printf(&j, ", \"test_acc_mean\": ");
-                json_num(&j, cell[c][2]);
-                sb_printf(&j, ", \"diverged\": %.0f}", cell[c][3]);
+                json_num(&j, cell[cc][2]);
+                sb_printf(&j, ", \"diverged\": %.0f}", cell[cc][3]);
             }
-            sb_printf(&j, "\n  ],\n  \"best\": {\"lr\": %.9g, \"beta\": %.9g, \"loss_mean\": ", o.lrs[best / o.nbeta],
-                      o.betas[best % o.nbeta]);
-            json_num(&j, cell[best][0]);
-            sb_printf(&j, "}\n}\n");
+            sb_printf(&j, "\n}\n");
             char path[4200];
             snprintf(path, sizeof path, "%s/summary.json", o.out);
             code = write_file_atomic(o.cmd, path, j.p, j.len);
             snprintf(path, sizeof path, "%s/sweep.csv", o.out);
             if (!code) code = write_file_atomic(o.cmd, path, csv.p, csv.len);
-            sb_free(&j);
         }
+        sb_free(&j);
         fflush(stdout);
     }
     sb_free(&csv);
+    sb_free(&cols);
     free(loss);
     free(acc);
     free(cell);

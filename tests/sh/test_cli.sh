@@ -212,6 +212,27 @@ check "mv-signsgd bits_up = d per round (1000 after 10 rounds of d = 100)" \
 # ---- sweep and plan ----
 "$S" sweep --quiet --algo sgd --dim 4 --L-max 4 --x0 1 --lr 0.01,0.1 --beta 0.9 --steps 10 --seeds 2 >"$T/sw" 2>/dev/null
 check "sweep picks the larger rate on a well-conditioned quadratic" grep -q '^best: lr 0.1 beta 0.9' "$T/sw"
+# sweep selection against the closed form: sgd on f = 1/2 sum L_i x_i^2, L = (1,2,3,4), x0 = 1, decoupled weight
+# decay (x <- x - eta lambda x - eta grad f(x)): after T steps f = 1/2 sum_i L_i (1 - eta (L_i + lambda))^(2T). Every
+# cell's loss is checked, and the best cell must be awk's argmin (eta 0.25, lambda 0.5: 4.1e-5, ahead of eta 0.4 =
+# 2/(L_min + L_max) without decay at 9.1e-5).
+"$S" sweep --quiet --algo sgd --dim 4 --L-max 4 --x0 1 --lr 0.1,0.25,0.4,0.45 --grid "weight-decay=0,0.5" --steps 10 \
+    --seeds 2 --out "$T/sweep" >"$T/sw" 2>"$T/e"
+check "sweep --grid exits 0 with a row per cell (8) plus header and best" sh -c "[ $? -eq 0 ] && [ \$(wc -l <'$T/sw') -eq 10 ]"
+check "sweep.csv: one row per cell and seed (16) with the grid flag's column" sh -c "[ \$(wc -l <'$T/sweep/sweep.csv') -eq 17 ] && head -n 1 '$T/sweep/sweep.csv' | grep -q '^lr,beta,weight-decay,seed,final_loss'"
+awk -F, 'NR > 1 { eta = $1; lam = $3; f = 0
+        for (i = 1; i <= 4; i++) f += 0.5 * i * (1 - eta * (i + lam)) ^ 20
+        d = $5 - f; if (d < 0) d = -d
+        if (d > 1e-4 * f + 1e-12) { print "cell " eta " " lam ": " $5 " want " f > "/dev/stderr"; bad = 1 }
+        if (best == "" || f < bf) { bf = f; best = eta " " lam } }
+    END { if (bad) exit 1; print best }' "$T/sweep/sweep.csv" >"$T/want"
+check "sweep: every cell's final loss equals the closed form (rtol 1e-4)" [ $? -eq 0 ]
+set -- $(cat "$T/want")
+check "sweep: the best cell is the closed form's argmin (lr $1, weight-decay $2)" grep -q "^best: lr $1 beta 0.9 weight-decay $2 (mean final loss" "$T/sw"
+"$S" sweep --quiet --grid "lr=1" >/dev/null 2>"$T/e"
+check "sweep --grid lr=... exits 2 naming --grid" sh -c "[ $? -eq 2 ] && grep -q -- '--grid' '$T/e'"
+"$S" sweep --quiet --grid "weight-decay=0,-1" >/dev/null 2>"$T/e"
+check "sweep --grid with a bad value exits 2 naming the flag, before any run" sh -c "[ $? -eq 2 ] && grep -q -- '--weight-decay' '$T/e'"
 "$S" plan --workers 1000 --dim 25000000 --bandwidth 1e9 --latency 5e-5 >"$T/plan"
 check "plan prints three patterns and the fastest" sh -c "grep -q ps-1bit '$T/plan' && grep -q allgather-1bit '$T/plan' && grep -q ring-fp32 '$T/plan' && grep -q '^fastest: ' '$T/plan'"
 "$S" plan --workers 0 >/dev/null 2>&1
