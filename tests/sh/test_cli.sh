@@ -60,6 +60,19 @@ else
     check "summary.json has the expected keys" grep -q '"final_stats"' "$T/run/summary.json"
 fi
 
+# ---- progress: a redrawn bar with rate, ETA and loss on a terminal (script gives one), plain lines otherwise ----
+"$S" train --problem quadratic --algo sgd --lr 0.01 --steps 200 --eval-every 100 2>"$T/plain" >/dev/null
+check "progress off a terminal: ten plain lines (every 10%) with rate, ETA and loss, no carriage returns" sh -c \
+    "[ \$(grep -c 'steps/s, ETA .*, loss ' '$T/plain') -eq 10 ] && ! grep -q \"\$(printf '\r')\" '$T/plain'"
+if command -v script >/dev/null 2>&1; then
+    script -qc "'$S' train --problem quadratic --algo sgd --lr 0.01 --steps 200 --eval-every 100 >/dev/null" /dev/null \
+        >"$T/tty" 2>&1
+    check "progress on a terminal: a '\\r'-redrawn bar with steps/s, ETA and loss" sh -c \
+        "tr '\r' '\n' <'$T/tty' | grep -q '^seed 1 (1/1) \[=*\] 200/200 .* steps/s ETA .* loss '"
+    script -qc "'$S' train --quiet --problem quadratic --algo sgd --lr 0.01 --steps 200 >/dev/null" /dev/null >"$T/tty" 2>&1
+    check "--quiet on a terminal prints nothing" [ ! -s "$T/tty" ]
+fi
+
 # ---- --out protection ----
 "$S" train --quiet --steps 5 --out "$T/run" >/dev/null 2>"$T/err"
 check "an existing run is refused (exit 2)" [ $? -eq 2 ]
