@@ -191,9 +191,16 @@ int cli_config_read(cli_options *o, const char *path, const char *cmd_algo, cons
                 rc = 1;
             }
         }
-    if (!rc && selected && !cmd_algo) {
+    /* Running from the list (or, before the runs, checking as its first entry rather than the default id). */
+    char head[64] = "", *first = head;
+    if (!rc && algos && !selected && !cmd_algo) {
+        snprintf(head, sizeof head, "%.*s", (int)strcspn(algos, ","), algos);
+        first = trim(head);
+    }
+    const char *run_algo = selected ? selected : first[0] ? first : NULL;
+    if (!rc && run_algo && !cmd_algo) {
         int ai = cli_flag_index("algo");
-        file_val[ai] = keep(selected);
+        file_val[ai] = keep(run_algo);
         origin[ai] = keep(path);
         if (!file_val[ai] || !origin[ai]) {
             cli_error(o->cmd, "out of memory");

@@ -163,11 +163,16 @@ static void fmt_acc(char *buf, size_t n, double v)
 }
 
 /* One train run of the parsed options o (all seeds): results to o.out and stdout. Returns the exit code. */
-static int train_one(cli_options *op, int *argc, char ***argv)
+static int train_one(cli_options *op, int *argc, char ***argv, const char *heading)
 {
     cli_options o = *op;
     session S;
     int code = session_open(&S, &o, argc, argv);
+    if (S.root && heading) {
+        if (!o.quiet) fprintf(stderr, "signopt train: %s\n", heading);
+        printf("algo: %s\n", heading);
+        fflush(stdout);
+    }
     if (!code && S.root && o.out) code = prepare_out(&o, "metrics.csv");
     if (S.t) code = session_agree(&S, code);
     row_list rows = {0};
@@ -250,7 +255,7 @@ int cmd_train(int argc, char **argv)
         code = 2;
     }
     if (code || !o.config_algos[0]) {
-        if (!code) code = train_one(&o, &argc, &argv);
+        if (!code) code = train_one(&o, &argc, &argv, NULL);
         cli_options_free(&o);
         mpi_done();
         return code < 0 ? 0 : code;
@@ -276,10 +281,7 @@ int cmd_train(int argc, char **argv)
                     snprintf(dir, sizeof dir, "%s/%s", out, a);
                     o.out = o.val[out_i] = dir;
                 }
-                if (!o.quiet) fprintf(stderr, "signopt train: %s\n", a);
-                printf("algo: %s\n", a);
-                fflush(stdout);
-                code = train_one(&o, &argc, &argv);
+                code = train_one(&o, &argc, &argv, a);
             }
             cli_options_free(&o);
         }

@@ -215,6 +215,12 @@ if command -v mpirun >/dev/null 2>&1; then
     "$S" train --workers 3 $mpi --out "$T/local3" >/dev/null 2>&1
     cut -d, -f1-11 "$T/mpi/metrics.csv" >"$T/a" 2>/dev/null; cut -d, -f1-11 "$T/local3/metrics.csv" >"$T/b"
     check "--backend mpi with 3 ranks equals 3 in-process workers" sh -c "cmp -s '$T/a' '$T/b' && [ \$(wc -l <'$T/a') -eq 6 ]"
+    printf 'dim = 20\nsteps = 10\nalgos = mv-signsgd, mv-signum\n[mv-signum]\nlr = 0.01\n' >"$T/mpi.conf"
+    timeout 120 mpirun --allow-run-as-root --oversubscribe -np 2 "$S" train --backend mpi --quiet --config "$T/mpi.conf" \
+        --out "$T/mpimulti" >"$T/o" 2>"$T/e"
+    "$S" train --quiet --workers 2 --config "$T/mpi.conf" --out "$T/localmulti" >/dev/null 2>&1
+    check "MPI with an algos list: one run per algorithm, headings printed once, rows equal to in-process workers" sh -c \
+        "[ \$(grep -c '^algo: ' '$T/o') -eq 2 ] && for a in mv-signsgd mv-signum; do cut -d, -f1-11 '$T/mpimulti/'\$a/metrics.csv >'$T/a' && cut -d, -f1-11 '$T/localmulti/'\$a/metrics.csv >'$T/b' && cmp -s '$T/a' '$T/b' || exit 1; done"
 fi
 
 # ---- bits: mv-signsgd sends d bits up per round ----
