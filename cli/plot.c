@@ -46,6 +46,7 @@ static void run_free(plot_run *r)
     memset(r, 0, sizeof *r);
 }
 
+/* A run's label: the last component of its DIR. */
 static void label_of(char *buf, size_t n, const char *dir)
 {
     char tmp[4096];
@@ -54,8 +55,21 @@ static void label_of(char *buf, size_t n, const char *dir)
     while (len > 1 && tmp[len - 1] == '/') tmp[--len] = '\0';
     const char *slash = strrchr(tmp, '/');
     const char *base = slash && slash[1] ? slash + 1 : tmp;
-    if (strcmp(base, ".") == 0 || strcmp(base, "..") == 0 || !*base) base = dir;
     snprintf(buf, n, "%s", base);
+    if (strcmp(base, ".") != 0 && strcmp(base, "..") != 0 && strcmp(base, "/") != 0) return;
+    /* A directory without a name of its own: its run's algorithm id from summary.json, when there is one. */
+    char path[4200], text[4096];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    size_t got = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[got] = '\0';
+    const char *a = strstr(text, "\"algo\": \"");
+    if (!a) return;
+    a += strlen("\"algo\": \"");
+    size_t k = strcspn(a, "\"");
+    if (k > 0 && k < n) snprintf(buf, n, "%.*s", (int)k, a);
 }
 
 /* gnuplot single-quoted string: a quote is written twice. */

@@ -50,6 +50,9 @@ for run in mv-signsgd mv-signum; do
         [ $? -eq 0 -a -n "$got" ]
 done
 
+(cd "$T/mv-signum" && "$S" plot . --no-png) >"$T/dot"
+check "run label: DIR's last component, or the algo of summary.json for '.'" grep -q '^| mv-signum | 3 | 30 |' "$T/dot"
+
 # ---- a hand-made run with known answers: seeds 1 and 2, final losses 1 and 3 (mean 2, std sqrt 2) ----
 mkdir -p "$T/hand"
 cat >"$T/hand/metrics.csv" <<'CSV'
