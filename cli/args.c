@@ -107,8 +107,9 @@ void cli_usage(FILE *f, const char *cmd)
 {
     fprintf(f, "usage: signopt %s [flags]\n", cmd);
     if (strcmp(cmd, "sweep") == 0)
-        fprintf(f, "Runs a grid over --lr and --beta (comma lists), --seeds seeds per cell; reports the best cell by\n"
-                   "final training loss (mean over seeds). Other flags as for train.\n");
+        fprintf(f, "Runs a grid over --lr and --beta (comma lists) and the --grid flags, --seeds seeds per cell;\n"
+                   "reports the best cell by final training loss (mean over seeds; a diverged seed counts as +inf).\n"
+                   "Other flags as for train.\n");
     else
         fprintf(f, "Trains one algorithm on one problem for --seeds seeds; writes --out DIR/metrics.csv and\n"
                    "DIR/summary.json, prints a results table.\n");
