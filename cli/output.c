@@ -134,6 +134,8 @@ static double quantile(const double *sorted, int n, double q)
     int i = (int)floor(pos);
     if (i >= n - 1) return sorted[n - 1];
     double frac = pos - i;
+    /* Equal neighbours (two diverged seeds' +inf) would give inf - inf = NaN. */
+    if (frac == 0.0 || sorted[i] == sorted[i + 1]) return sorted[i];
     return sorted[i] + frac * (sorted[i + 1] - sorted[i]);
 }
 
@@ -234,6 +236,30 @@ static void netcost_json(sbuf *b, int n, size_t d, double bw, int down_bits)
     sb_printf(b, "}");
 }
 
+/* The final metrics' statistics across seeds. Over all seeds (finite_only 0) a diverged seed's loss and gradient
+ * norms count as +inf, so a quantile is +inf (written null) once enough seeds diverged, and the mean is; its
+ * accuracies and bit counts, never measured at the divergence, are left out. finite_only 1: the seeds that
+ * finished. "n" is how many values each statistic is over. */
+static void final_stats(sbuf *b, const seed_result *res, int nres, int finite_only)
+{
+    double *v = malloc((nres ? nres : 1) * sizeof *v), st[7];
+    for (int k = 0; v && k < NMETRIC; k++) {
+        int m = 0;
+        for (int s = 0; s < nres; s++) {
+            if (!res[s].diverged) v[m++] = metric(&res[s].res.final, k);
+            else if (!finite_only) v[m++] = k == 0 || (k >= 3 && k <= 5) ? INFINITY : NAN;
+        }
+        int n = stats7(v, m, st);
+        sb_printf(b, "%s\n    \"%s\": {", k ? "," : "", metric_names[k]);
+        for (int j = 0; j < 7; j++) {
+            sb_printf(b, "%s\"%s\": ", j ? ", " : "", stat_names[j]);
+            json_num(b, st[j]);
+        }
+        sb_printf(b, ", \"n\": %d}", n);
+    }
+    free(v);
+}
+
 void summary_json(sbuf *b, const cli_options *o, const seed_result *res, int nres, int workers, size_t dim,
                   size_t samples, const char *error)
 {
@@ -262,41 +288,45 @@ void summary_json(sbuf *b, const cli_options *o, const seed_result *res, int nre
         sb_printf(b, ",\n  \"error\": ");
         json_str(b, error);
     }
-    sb_printf(b, ",\n  \"seeds\": [");
+    int ndiv = 0, first = -1;
     for (int s = 0; s < nres; s++) {
-        sb_printf(b, "%s\n    {\"seed\": %llu, \"stopped_early\": %s, \"skipped_steps\": %ld, \"final\": ",
-                  s ? "," : "", (unsigned long long)res[s].seed, res[s].res.stopped_early ? "true" : "false",
-                  res[s].res.skipped_steps);
+        if (res[s].diverged) ndiv++;
+        else if (first < 0) first = s;
+    }
+    sb_printf(b, ",\n  \"diverged_seeds\": %d,\n  \"seeds\": [", ndiv);
+    for (int s = 0; s < nres; s++) {
+        sb_printf(b, "%s\n    {\"seed\": %llu, \"diverged\": %s, \"diverged_step\": ", s ? "," : "",
+                  (unsigned long long)res[s].seed, res[s].diverged ? "true" : "false");
+        if (res[s].diverged) sb_printf(b, "%ld", res[s].diverged_step);
+        else sb_printf(b, "null");
+        sb_printf(b, ", \"stopped_early\": %s, \"skipped_steps\": %ld, \"final\": ",
+                  res[s].res.stopped_early ? "true" : "false", res[s].res.skipped_steps);
         json_row(b, &res[s].res.final, NMETRIC);
         sb_printf(b, ", \"tau\": ");
-        json_row(b, &res[s].res.tau, 5);
+        if (res[s].diverged) sb_printf(b, "null");
+        else json_row(b, &res[s].res.tau, 5);
         sb_printf(b, "}");
     }
     sb_printf(b, "\n  ],\n  \"final_stats\": {");
-    double *v = malloc((nres ? nres : 1) * sizeof *v), st[7];
-    for (int k = 0; v && k < NMETRIC; k++) {
-        for (int s = 0; s < nres; s++) v[s] = metric(&res[s].res.final, k);
-        stats7(v, nres, st);
-        sb_printf(b, "%s\n    \"%s\": {", k ? "," : "", metric_names[k]);
-        for (int j = 0; j < 7; j++) {
-            sb_printf(b, "%s\"%s\": ", j ? ", " : "", stat_names[j]);
-            json_num(b, st[j]);
-        }
-        sb_printf(b, "}");
-    }
+    final_stats(b, res, nres, 0);
+    sb_printf(b, "\n  },\n  \"final_stats_finite\": {");
+    final_stats(b, res, nres, 1);
     sb_printf(b, "\n  },\n  \"tau_mean\": {");
+    double *v = malloc((nres ? nres : 1) * sizeof *v), st[7];
     for (int k = 0; v && k < 5; k++) {
-        for (int s = 0; s < nres; s++) v[s] = metric(&res[s].res.tau, k);
-        stats7(v, nres, st);
+        int m = 0;
+        for (int s = 0; s < nres; s++)
+            if (!res[s].diverged) v[m++] = metric(&res[s].res.tau, k);
+        stats7(v, m, st);
         sb_printf(b, "%s\"%s\": ", k ? ", " : "", metric_names[k]);
         json_num(b, st[0]);
     }
     free(v);
     /* Measured from the counters: cumulative bits over rounds run (dropout makes it vary). */
-    double up = 0, down = 0;
-    if (nres && steps > 0) {
-        up = (double)res[0].res.final.bits_up / (double)res[0].res.final.step;
-        down = (double)res[0].res.final.bits_down / (double)res[0].res.final.step;
+    double up = NAN, down = NAN;
+    if (first >= 0 && res[first].res.final.step > 0) {
+        up = (double)res[first].res.final.bits_up / (double)res[first].res.final.step;
+        down = (double)res[first].res.final.bits_down / (double)res[first].res.final.step;
     }
     sb_printf(b, "},\n  \"bits_per_round\": {\"up\": ");
     json_num(b, up);

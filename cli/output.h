@@ -34,6 +34,8 @@ typedef struct seed_result {
     double lr, beta; /* as used (theory presets resolve them per seed) */
     long steps;
     int status; /* so_run's return */
+    int diverged;       /* so_run stopped on a non-finite loss or gradient (SO_ENUMERIC) */
+    long diverged_step; /* where; res.final is then the row written at that step */
 } seed_result;
 
 /* mkdir -p; returns 0 or prints one line and returns 1. */
@@ -51,7 +53,9 @@ extern const char *const stat_names[7];
 void json_num(sbuf *b, double v);
 void json_str(sbuf *b, const char *s);
 
-/* summary.json for a train run. */
+/* summary.json for a train run. Per seed "diverged" and "diverged_step"; "final_stats" over all seeds with a
+ * diverged seed's loss and gradient norms as +inf (written null where a statistic is not finite), and
+ * "final_stats_finite" over the seeds that finished. */
 void summary_json(sbuf *b, const cli_options *o, const seed_result *res, int nres, int workers, size_t dim,
                   size_t samples, const char *error);
 
