@@ -494,6 +494,18 @@ static int grid_set(cli_options *o, const grid_dim *d, int nd, int c, int *pos)
     return cli_validate(o);
 }
 
+/* Cell a ranks ahead of cell b: the lower mean final loss (a diverged seed makes it +inf); between two cells
+ * with diverged seeds, fewer diverged seeds, then the lower mean over the seeds that finished. Equal cells keep
+ * grid order. */
+static int sweep_better(const double *a, const double *b)
+{
+    if (a[0] != b[0]) return a[0] < b[0];
+    if (isfinite(a[0])) return 0;
+    if (a[3] != b[3]) return a[3] < b[3];
+    if (isnan(a[4]) || isnan(b[4])) return !isnan(a[4]) && isnan(b[4]);
+    return a[4] < b[4];
+}
+
 int cmd_sweep(int argc, char **argv)
 {
     cli_options o;
@@ -523,7 +535,8 @@ int cmd_sweep(int argc, char **argv)
     if (S.t) code = session_agree(&S, code);
     double *loss = calloc((size_t)ncell * (size_t)o.seeds, sizeof *loss);
     double *acc = calloc((size_t)ncell * (size_t)o.seeds, sizeof *acc);
-    double (*cell)[4] = calloc((size_t)ncell, sizeof *cell); /* loss mean, loss std, acc mean, diverged seeds */
+    /* loss mean, loss std, acc mean, diverged seeds, loss mean over the seeds that finished */
+    double (*cell)[5] = calloc((size_t)ncell, sizeof *cell);
     if ((!loss || !acc || !cell) && !code) {
         cli_error(o.cmd, "out of memory");
         code = 1;
@@ -568,13 +581,19 @@ int cmd_sweep(int argc, char **argv)
         double st[7];
         stats7(&loss[c * o.seeds], o.seeds, st);
         cell[c][0] = cell[c][3] > 0 ? INFINITY : st[0];
-        cell[c][1] = st[1];
+        cell[c][1] = isnan(st[1]) ? NAN : st[1]; /* inf - inf: print nan, not -nan */
+        double *fin = &loss[c * o.seeds];
+        int m = 0;
+        for (int s = 0; s < o.seeds; s++)
+            if (isfinite(fin[s])) fin[m++] = fin[s];
+        stats7(fin, m, st);
+        cell[c][4] = st[0];
         stats7(&acc[c * o.seeds], o.seeds, st);
         cell[c][2] = st[0];
     }
     int best = -1;
     for (int c = 0; !code && c < ncell; c++)
-        if (best < 0 || cell[c][0] < cell[best][0]) best = c;
+        if (best < 0 || sweep_better(cell[c], cell[best])) best = c;
     if (!code && S.root) {
         char acc_s[32];
         for (int k = 0; k < nd; k++) printf("%-12s ", cli_flags[dims[k].flag].name);
@@ -590,7 +609,10 @@ int cmd_sweep(int argc, char **argv)
             grid_set(&o, dims, nd, best, pos);
             printf("best:");
             for (int k = 0; k < nd; k++) printf(" %s %s", cli_flags[dims[k].flag].name, dims[k].vals[pos[k]]);
-            printf(" (mean final loss %.6g over %d seeds)\n", cell[best][0], o.seeds);
+            printf(" (mean final loss %.6g over %d seeds", cell[best][0], o.seeds);
+            if (cell[best][3] > 0)
+                printf("; %.0f diverged, mean %.6g over the others", cell[best][3], cell[best][4]);
+            printf(")\n");
         }
         if (o.out && best >= 0) {
             sb_printf(&j, "{\n  \"command\": \"sweep\",\n  \"algo\": ");
@@ -598,7 +620,7 @@ int cmd_sweep(int argc, char **argv)
             sb_printf(&j, ",\n  \"problem\": ");
             json_str(&j, o.prob.id);
             sb_printf(&j, ",\n  \"seeds\": %d,\n  \"criterion\": \"mean final training loss over seeds, diverged = "
-                          "+inf\",\n  \"cells\": [", o.seeds);
+                          "+inf; among cells with diverged seeds: fewer diverged, then loss_mean_finite\",\n  \"cells\": [", o.seeds);
             for (int c = 0; c <= ncell; c++) {
                 int cc = c < ncell ? c : best;
                 grid_set(&o, dims, nd, cc, pos);
@@ -618,7 +640,9 @@ int cmd_sweep(int argc, char **argv)
                 json_num(&j, cell[cc][1]);
                 sb_printf(&j, ", \"test_acc_mean\": ");
                 json_num(&j, cell[cc][2]);
-                sb_printf(&j, ", \"diverged\": %.0f}", cell[cc][3]);
+                sb_printf(&j, ", \"diverged\": %.0f, \"loss_mean_finite\": ", cell[cc][3]);
+                json_num(&j, cell[cc][4]);
+                sb_printf(&j, "}");
             }
             sb_printf(&j, "\n}\n");
             char path[4200];
