@@ -327,7 +327,7 @@ static int train_one(cli_options *op, int *argc, char ***argv, const char *headi
         if (code) break;
         if (res[nres].diverged) {
             if (S.root)
-                cli_error(o.cmd, "seed %llu diverged at step %ld (%s); going on with the next seed",
+                cli_error(o.cmd, "seed %llu diverged at step %ld (%s)",
                           (unsigned long long)seed, res[nres].diverged_step, err);
             err[0] = '\0';
             ndiv++;
