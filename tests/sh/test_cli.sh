@@ -334,6 +334,21 @@ check "sweep: the best cell is the closed form's argmin (lr $1, weight-decay $2)
 check "sweep --grid lr=... exits 2 naming --grid" sh -c "[ $? -eq 2 ] && grep -q -- '--grid' '$T/e'"
 "$S" sweep --quiet --grid "weight-decay=0,-1" >/dev/null 2>"$T/e"
 check "sweep --grid with a bad value exits 2 naming the flag, before any run" sh -c "[ $? -eq 2 ] && grep -q -- '--weight-decay' '$T/e'"
+# sweep with diverging seeds: lr 1 > 2/L_max diverges in every seed and ranks last (+inf); among cells that all
+# have diverged seeds (l0l1 under Pareto noise) the one with fewer diverged, then the lower mean over the finished
+# seeds, wins; both taken here from sweep.csv by awk.
+"$S" sweep --quiet --algo sgd --L-max 10 --x0 1 --lr 1,0.1 --steps 100 --seeds 2 --out "$T/swdiv" >"$T/sw" 2>/dev/null
+check "sweep: a cell where every seed diverges ranks after a finite one (exit 0)" sh -c \
+    "[ $? -eq 0 ] && grep -q '^best: lr 0.1 beta 0.9 (mean final loss' '$T/sw' && [ \"\$(awk -F, '\$1 == 1 { printf \"%s:%s \", \$4, \$7 }' '$T/swdiv/sweep.csv')\" = 'inf:1 inf:1 ' ]"
+"$S" sweep $heavy --lr 0.003,0.001 --seeds 10 --out "$T/swmix" >"$T/sw" 2>/dev/null
+awk -F, 'NR > 1 { c = $1; k[c] += $7; if (!$7) { s[c] += $4; n[c]++ } }
+    END { for (c in k) { if (!k[c]) { print "a cell without divergence"; exit }
+              m = n[c] ? s[c] / n[c] : 1e308
+              if (best == "" || k[c] < bk || (k[c] == bk && m < bm)) { best = c; bk = k[c]; bm = m } }
+          print best }' "$T/swmix/sweep.csv" >"$T/want"
+check "sweep: between cells that both have diverged seeds, the best is sweep.csv's fewest diverged, then lowest finite mean ($(cat "$T/want"))" \
+    grep -q "^best: lr $(cat "$T/want") beta 0.9 (mean final loss inf over 10 seeds; [0-9]* diverged" "$T/sw"
+
 "$S" plan --workers 1000 --dim 25000000 --bandwidth 1e9 --latency 5e-5 >"$T/plan"
 check "plan prints three patterns and the fastest" sh -c "grep -q ps-1bit '$T/plan' && grep -q allgather-1bit '$T/plan' && grep -q ring-fp32 '$T/plan' && grep -q '^fastest: ' '$T/plan'"
 "$S" plan --workers 0 >/dev/null 2>&1
