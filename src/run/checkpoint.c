@@ -234,7 +234,7 @@ int so__ckpt_read(const char *path, so_ckpt *c)
         off += n;
     }
     if (crc != stored_crc) {
-        rc = so_error(SO_EFORMAT, "%s: checkpoint is corrupt (CRC-32 %08x, stored %08x)", path, crc, stored_crc);
+        rc = so_error(SO_EFORMAT, "%s: checkpoint is corrupt or truncated (CRC-32 %08x, stored %08x)", path, crc, stored_crc);
         goto done;
     }
     b.len = len - 4;

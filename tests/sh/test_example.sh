@@ -5,7 +5,7 @@ B=${BUILD:-build}
 pass=0; fail=0
 tmp=$(mktemp -d) || exit 1
 if mpicc -std=c11 -Wall -Wextra -Werror -Iinclude examples/quickstart.c "$B/libsignopt.a" -fopenmp -lopenblas -lz -lm \
-        -o "$tmp/quickstart" 2>"$tmp/cc.err"; then
+        $SO_SAN_FLAGS -o "$tmp/quickstart" 2>"$tmp/cc.err"; then
     pass=$((pass + 1))
     if "$tmp/quickstart" >"$tmp/out" 2>&1; then pass=$((pass + 1)); else fail=$((fail + 1)); cat "$tmp/out" >&2; fi
     if awk '/step    0/ { f0 = $NF } /step 2000/ { f1 = $6 } /round 2000/ { f2 = $6 }
