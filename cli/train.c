@@ -296,9 +296,11 @@ static void print_table(const seed_result *res, int nres, int ndiv)
     fflush(stdout);
 }
 
-/* One train run of the parsed options o (all seeds): results to o.out and stdout. Returns the exit code. */
-static int train_one(cli_options *op, int *argc, char ***argv, const char *heading)
+/* One train run of the parsed options o (all seeds): results to o.out and stdout. Returns the exit code; sets
+ * *all_diverged when that code is 1 only because every seed diverged. */
+static int train_one(cli_options *op, int *argc, char ***argv, const char *heading, int *all_diverged)
 {
+    *all_diverged = 0;
     cli_options o = *op;
     session S;
     int code = session_open(&S, &o, argc, argv);
@@ -338,6 +340,7 @@ static int train_one(cli_options *op, int *argc, char ***argv, const char *headi
     /* Divergence is a result, not a failure, as long as one seed finished (exit 1 when none did). */
     if (!code && nres > 0 && ndiv == nres) {
         code = 1;
+        *all_diverged = 1;
         if (S.root && nres > 1) cli_error(o.cmd, "every seed diverged (%d of %d)", ndiv, nres);
     }
     if (S.root && o.out && (code == 0 || rows.n > 0 || ndiv > 0) && dim > 0) {
@@ -375,7 +378,8 @@ int cmd_train(int argc, char **argv)
         code = 2;
     }
     if (code || !o.config_algos[0]) {
-        if (!code) code = train_one(&o, &argc, &argv, NULL);
+        int all_div;
+        if (!code) code = train_one(&o, &argc, &argv, NULL, &all_div);
         cli_options_free(&o);
         mpi_done();
         return code < 0 ? 0 : code;
@@ -384,7 +388,7 @@ int cmd_train(int argc, char **argv)
     snprintf(list, sizeof list, "%s", o.config_algos);
     if (o.out) snprintf(out, sizeof out, "%s", o.out);
     cli_options_free(&o);
-    int out_i = cli_flag_index("out");
+    int out_i = cli_flag_index("out"), any_all_div = 0;
     for (int pass = 0; pass < 2 && !code; pass++) {
         char buf[sizeof list], *save = NULL;
         snprintf(buf, sizeof buf, "%s", list);
@@ -401,14 +405,20 @@ int cmd_train(int argc, char **argv)
                     snprintf(dir, sizeof dir, "%s/%s", out, a);
                     o.out = o.val[out_i] = dir;
                 }
-                code = train_one(&o, &argc, &argv, a);
+                int all_div;
+                code = train_one(&o, &argc, &argv, a, &all_div);
+                /* An algorithm whose every seed diverged is a result too: the others still run. */
+                if (all_div) {
+                    any_all_div = 1;
+                    code = 0;
+                }
             }
             cli_options_free(&o);
         }
     }
     cli_config_select(NULL);
     mpi_done();
-    return code;
+    return code ? code : any_all_div;
 }
 
 /* ---- sweep: a grid over --lr, --beta and any --grid flags, seeds per cell; the best cell by mean final

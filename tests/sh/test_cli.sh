@@ -263,6 +263,25 @@ for ev in 1 7; do
         '$T/alldiv$ev/metrics.csv')\" = '$want,1 $want,1 $want,1 ' ] && grep -q '\"diverged_seeds\": 3,' '$T/alldiv$ev/summary.json'"
 done
 
+# An algos list where one algorithm diverges in every seed: the next algorithm still runs; exit 1 at the end.
+cat >"$T/divalgos.conf" <<'CONF'
+L-max = 10
+x0 = 1
+steps = 60
+eval-every = 20
+seeds = 2
+algos = sgd, signum
+[sgd]
+lr = 1
+[signum]
+lr = 0.01
+CONF
+"$S" train --quiet --config "$T/divalgos.conf" --out "$T/divalgos" >/dev/null 2>"$T/e"
+rc=$?
+check "algos list: sgd diverging in every seed does not stop signum; exit 1" sh -c "[ $rc -eq 1 ] && \
+    grep -q '\"diverged_seeds\": 2,' '$T/divalgos/sgd/summary.json' && grep -q '\"diverged_seeds\": 0,' '$T/divalgos/signum/summary.json' && \
+    [ \"\$(awk -F, '\$2 == 60' '$T/divalgos/signum/metrics.csv' | cut -d, -f1 | tr '\n' ' ')\" = '1 2 ' ]"
+
 # ---- checkpoint/resume: 20 steps + resume to 40 equals 40 straight (all but wall_s) ----
 common="--quiet --problem quadratic --algo mv-signum --workers 3 --dim 30 --x0 0.3 --noise gauss:1 --lr 0.01 --eval-every 10"
 "$S" train $common --steps 40 --checkpoint "$T/ck40" --out "$T/straight" >/dev/null 2>&1
