@@ -341,3 +341,88 @@ void summary_json(sbuf *b, const cli_options *o, const seed_result *res, int nre
     netcost_json(b, workers, dim, 1e10, down_bits);
     sb_printf(b, "}\n}\n");
 }
+
+long diverged_step(long last_step, int stopped, const so_metrics_row *last, long eval_every, long steps)
+{
+    /* The driver evaluates at step 0, after every eval_every steps, at the last step and where progress asked to
+     * stop; an evaluation due at the last finished step that left no row is the one that failed, otherwise the
+     * next step's gradient did. */
+    if (last_step < 0) return last ? last->step + 1 : 0;
+    int due = last_step % eval_every == 0 || last_step == steps || stopped;
+    if (due && !(last && last->step == last_step)) return last_step;
+    return last_step + 1;
+}
+
+void divergence_row(so_metrics_row *r, const so_metrics_row *last, uint64_t seed, long step, double epoch,
+                    double wall_s, const char *msg)
+{
+    memset(r, 0, sizeof *r);
+    r->seed = seed;
+    r->step = step;
+    r->epoch = epoch;
+    r->loss = r->grad_l1 = r->grad_l2 = r->g_linf = NAN;
+    r->train_acc = r->test_acc = NAN;
+    /* so_run's message for a failed evaluation carries the values it measured (%g). */
+    long at;
+    double loss, l1;
+    if (sscanf(msg, "step %ld: the objective diverged (loss %lf, ||grad||_1 %lf)", &at, &loss, &l1) == 3 &&
+        at == step) {
+        r->loss = loss;
+        r->grad_l1 = l1;
+    }
+    if (last) {
+        r->bits_up = last->bits_up;
+        r->bits_down = last->bits_down;
+    }
+    r->wall_s = wall_s;
+}
+
+void fmt_acc(char *buf, size_t n, double v)
+{
+    if (isnan(v)) snprintf(buf, n, "-");
+    else snprintf(buf, n, "%.4f", v);
+}
+
+/* The results table on stdout: one line per seed (a diverged one shows loss inf and its step), then the mean
+ * and std over the seeds that finished, and how many diverged. */
+void print_results(const seed_result *res, int nres, int ndiv)
+{
+    printf("%-8s %14s %9s %14s %14s\n", "seed", "final_loss", "test_acc", "grad_l1", "bits_up");
+    double *v = malloc((size_t)nres * sizeof *v), *a = malloc((size_t)nres * sizeof *a),
+           *g = malloc((size_t)nres * sizeof *g);
+    int nfin = 0;
+    for (int s = 0; s < nres; s++) {
+        const so_metrics_row *r = &res[s].res.final;
+        char acc[32];
+        if (res[s].diverged) {
+            printf("%-8llu %14s %9s %14s %14llu  diverged at step %ld\n", (unsigned long long)res[s].seed, "inf", "-",
+                   "-", (unsigned long long)r->bits_up, res[s].diverged_step);
+            continue;
+        }
+        fmt_acc(acc, sizeof acc, r->test_acc);
+        printf("%-8llu %14.6g %9s %14.6g %14llu\n", (unsigned long long)res[s].seed, r->loss, acc, r->grad_l1,
+               (unsigned long long)r->bits_up);
+        if (v && a && g) {
+            v[nfin] = r->loss;
+            a[nfin] = r->test_acc;
+            g[nfin++] = r->grad_l1;
+        }
+    }
+    if (nfin > 1) {
+        double st_loss[7], st_acc[7], st_l1[7];
+        stats7(v, nfin, st_loss);
+        stats7(a, nfin, st_acc);
+        stats7(g, nfin, st_l1);
+        char acc[32];
+        fmt_acc(acc, sizeof acc, st_acc[0]);
+        printf("%-8s %14.6g %9s %14.6g\n", "mean", st_loss[0], acc, st_l1[0]);
+        fmt_acc(acc, sizeof acc, st_acc[1]);
+        printf("%-8s %14.6g %9s %14.6g\n", "std", st_loss[1], acc, st_l1[1]);
+    }
+    if (ndiv > 0)
+        printf("diverged: %d of %d seeds%s\n", ndiv, nres, nfin > 1 ? " (mean and std are over the others)" : "");
+    free(v);
+    free(a);
+    free(g);
+    fflush(stdout);
+}

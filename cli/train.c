@@ -93,7 +93,8 @@ static const char *seed_path(char *buf, size_t n, const char *path, const cli_op
 }
 
 /* What the CLI sees of one seed while so_run goes: the rows it hands on and the last step it finished. so_run
- * reports no step or value when it stops on a non-finite number, so the divergence row is rebuilt from these. */
+ * reports no step or value when it stops on a non-finite number, so the divergence row is rebuilt from these
+ * (diverged_step, divergence_row in output.c). */
 typedef struct seed_watch {
     row_list *rows;
     progress *pr;
@@ -124,45 +125,6 @@ static int watch_step(long step, long total, double loss, void *user)
     w->last_step = step;
     w->stop = progress_step(step, total, loss, w->pr);
     return w->stop;
-}
-
-/* The step at which a run that returned SO_ENUMERIC diverged. The driver evaluates at step 0, after every
- * eval_every steps, at the last step and where progress asked to stop; an evaluation due at the last finished
- * step that left no row is the one that failed, otherwise the next step's gradient did. */
-static long diverged_step(const seed_watch *w, const so_run_config *rc, const so_metrics_row *last)
-{
-    if (w->last_step < 0) return w->nrows ? last->step + 1 : 0;
-    long s = w->last_step, every = rc->eval_every > 0 ? rc->eval_every : rc->steps;
-    int due = s % every == 0 || s == rc->steps || w->stop;
-    if (due && !(w->nrows && last->step == s)) return s;
-    return s + 1;
-}
-
-/* The row at the divergence: the full objective's loss and ||grad||_1 when its evaluation is what failed (read
- * from so_run's message), NaN where no value was measured; the counters as of the last evaluation. */
-static void divergence_row(so_metrics_row *r, const seed_watch *w, const so_metrics_row *last, uint64_t seed,
-                           long step, double epoch)
-{
-    memset(r, 0, sizeof *r);
-    r->seed = seed;
-    r->step = step;
-    r->epoch = epoch;
-    r->loss = r->grad_l1 = r->grad_l2 = r->g_linf = NAN;
-    r->train_acc = r->test_acc = NAN;
-    long at;
-    double loss, l1;
-    if (sscanf(so_errmsg(), "step %ld: the objective diverged (loss %lf, ||grad||_1 %lf)", &at, &loss, &l1) == 3 &&
-        at == step) {
-        r->loss = loss;
-        r->grad_l1 = l1;
-    }
-    if (w->nrows) {
-        r->bits_up = last->bits_up;
-        r->bits_down = last->bits_down;
-        r->wall_s = last->wall_s + (now_s() - w->last_t);
-    } else {
-        r->wall_s = now_s() - w->t0;
-    }
 }
 
 /* Run one seed with the given lr and beta. Returns an exit code (0, 1 data/io, 2 bad value); a seed that
@@ -206,14 +168,14 @@ static int run_seed(cli_options *o, const session *S, uint64_t seed, double lr, 
     out->status = status;
     progress_end(&pr);
     if (status == SO_ENUMERIC) {
-        so_metrics_row last, r;
-        memset(&last, 0, sizeof last);
-        if (w.nrows) last = rows->rows[rows->n - 1];
+        const so_metrics_row *last = w.nrows ? &rows->rows[rows->n - 1] : NULL;
+        long every = rc.eval_every > 0 ? rc.eval_every : rc.steps;
         out->diverged = 1;
-        out->diverged_step = diverged_step(&w, &rc, &last);
-        divergence_row(&r, &w, &last, seed, out->diverged_step, so_problem_epoch(p, out->diverged_step));
-        out->res.final = r;
-        if (S->root) rows_push(&r, rows);
+        out->diverged_step = diverged_step(w.last_step, w.stop, last, every, rc.steps);
+        double wall = last ? last->wall_s + (now_s() - w.last_t) : now_s() - w.t0;
+        divergence_row(&out->res.final, last, seed, out->diverged_step, so_problem_epoch(p, out->diverged_step), wall,
+                       so_errmsg());
+        if (S->root) rows_push(&out->res.final, rows);
     }
     so_problem_destroy(p);
     if (status != SO_OK) {
@@ -244,56 +206,6 @@ static int prepare_out(const cli_options *o, const char *file)
         return 2;
     }
     return 0;
-}
-
-static void fmt_acc(char *buf, size_t n, double v)
-{
-    if (isnan(v)) snprintf(buf, n, "-");
-    else snprintf(buf, n, "%.4f", v);
-}
-
-/* The results table on stdout: one line per seed (a diverged one shows loss inf and its step), then the mean
- * and std over the seeds that finished, and how many diverged. */
-static void print_table(const seed_result *res, int nres, int ndiv)
-{
-    printf("%-8s %14s %9s %14s %14s\n", "seed", "final_loss", "test_acc", "grad_l1", "bits_up");
-    double *v = malloc((size_t)nres * sizeof *v), *a = malloc((size_t)nres * sizeof *a),
-           *g = malloc((size_t)nres * sizeof *g);
-    int nfin = 0;
-    for (int s = 0; s < nres; s++) {
-        const so_metrics_row *r = &res[s].res.final;
-        char acc[32];
-        if (res[s].diverged) {
-            printf("%-8llu %14s %9s %14s %14llu  diverged at step %ld\n", (unsigned long long)res[s].seed, "inf", "-",
-                   "-", (unsigned long long)r->bits_up, res[s].diverged_step);
-            continue;
-        }
-        fmt_acc(acc, sizeof acc, r->test_acc);
-        printf("%-8llu %14.6g %9s %14.6g %14llu\n", (unsigned long long)res[s].seed, r->loss, acc, r->grad_l1,
-               (unsigned long long)r->bits_up);
-        if (v && a && g) {
-            v[nfin] = r->loss;
-            a[nfin] = r->test_acc;
-            g[nfin++] = r->grad_l1;
-        }
-    }
-    if (nfin > 1) {
-        double st_loss[7], st_acc[7], st_l1[7];
-        stats7(v, nfin, st_loss);
-        stats7(a, nfin, st_acc);
-        stats7(g, nfin, st_l1);
-        char acc[32];
-        fmt_acc(acc, sizeof acc, st_acc[0]);
-        printf("%-8s %14.6g %9s %14.6g\n", "mean", st_loss[0], acc, st_l1[0]);
-        fmt_acc(acc, sizeof acc, st_acc[1]);
-        printf("%-8s %14.6g %9s %14.6g\n", "std", st_loss[1], acc, st_l1[1]);
-    }
-    if (ndiv > 0)
-        printf("diverged: %d of %d seeds%s\n", ndiv, nres, nfin > 1 ? " (mean and std are over the others)" : "");
-    free(v);
-    free(a);
-    free(g);
-    fflush(stdout);
 }
 
 /* One train run of the parsed options o (all seeds): results to o.out and stdout. Returns the exit code; sets
@@ -359,7 +271,7 @@ static int train_one(cli_options *op, int *argc, char ***argv, const char *headi
         sb_free(&m);
         sb_free(&j);
     }
-    if (S.root && nres > 0) print_table(res, nres, ndiv);
+    if (S.root && nres > 0) print_results(res, nres, ndiv);
     rows_free(&rows);
     free(res);
     session_close(&S);
