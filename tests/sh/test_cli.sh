@@ -1,8 +1,9 @@
 #!/bin/sh
 # test_cli.sh — the signopt command against its contract (CLI.md) and against independent evidence:
 # ids from ALGORITHMS.md, the exact metrics.csv columns, exit codes and one-line messages for bad input,
-# --out protection, checkpoint/resume equality, a closed-form sgd trajectory on the quadratic, and thread-count
-# independence. Last line: "cli: N passed, M failed".
+# --out protection, checkpoint/resume equality, a closed-form sgd trajectory on the quadratic, thread-count
+# independence, and multi-seed runs where seeds diverge (counts from metrics.csv by awk, the step from the
+# quadratic's closed-form float overflow). Last line: "cli: N passed, M failed".
 S=${SIGNOPT:-${BUILD:-build}/signopt}
 T=$(mktemp -d /tmp/signopt-cli.XXXXXX)
 trap 'rm -rf "$T"' EXIT
