@@ -2,6 +2,9 @@
 # run.sh — run every test binary given and every tests/sh/test_*.sh script; each ends with a line
 # "NAME: N passed, M failed". Print the total as "N passed, N failed"; exit non-zero on any failure.
 total_pass=0; total_fail=0; status=0
+# Idle OpenMP threads sleep instead of spinning: the tests run one after another on a small shared machine, and a
+# spinning team between a test's parallel regions slowed the suite several times over. Results do not depend on it.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 for t in "$@" tests/sh/test_*.sh; do
     [ -e "$t" ] || continue
     case "$t" in *.sh) cmd="sh $t";; *) cmd="$t";; esac

@@ -258,27 +258,6 @@ static int use_threads(const so_cluster *c)
     return c->threads > 1 && (size_t)c->count * c->d >= PARALLEL_MIN_WORK;
 }
 
-/* OpenBLAS keeps its own thread pool; called from several worker threads at once it oversubscribes the cores
- * (several times slower on the models). While worker threads run, BLAS gets one thread each. Weak, so that
- * another BLAS links too. */
-#pragma weak openblas_set_num_threads
-#pragma weak openblas_get_num_threads
-void openblas_set_num_threads(int n);
-int openblas_get_num_threads(void);
-
-static int blas_single_begin(const so_cluster *c)
-{
-    if (!use_threads(c) || !openblas_set_num_threads || !openblas_get_num_threads) return 0;
-    int before = openblas_get_num_threads();
-    if (before > 1) openblas_set_num_threads(1);
-    return before;
-}
-
-static void blas_single_end(int before)
-{
-    if (before > 1) openblas_set_num_threads(before);
-}
-
 /* The message is thread-local: keep the first failing worker's for the calling thread. */
 static void note_failure(so_cluster *c, int j, int *failed)
 {
@@ -292,7 +271,7 @@ static void note_failure(so_cluster *c, int j, int *failed)
 /* Sign methods: worker_round for every hosted worker on the cluster's threads; each writes its own slots. */
 static void run_workers(so_cluster *c, const float *point, uint32_t step)
 {
-    int failed = c->n, blas = blas_single_begin(c);
+    int failed = c->n;
 #pragma omp parallel num_threads(c->threads) if (use_threads(c))
     {
         int tid = thread_id();
@@ -308,7 +287,6 @@ static void run_workers(so_cluster *c, const float *point, uint32_t step)
             if (rc != SO_OK) note_failure(c, j, &failed);
         }
     }
-    blas_single_end(blas);
 }
 
 /* Every rank learns every worker's loss, ||g||_inf and status; a failure anywhere fails the round everywhere. */
@@ -369,7 +347,7 @@ static int round_mean(so_cluster *c, float *x, const float *point, uint32_t step
 {
     int to_all = c->cfg.pattern == SO_PATTERN_ALLGATHER;
     memset(c->acc, 0, c->d * sizeof *c->acc);
-    int failed = c->n, sum_rc = SO_OK, blas = blas_single_begin(c);
+    int failed = c->n, sum_rc = SO_OK;
 #pragma omp parallel num_threads(c->threads) if (use_threads(c))
     {
         int tid = thread_id();
@@ -390,7 +368,6 @@ static int round_mean(so_cluster *c, float *x, const float *point, uint32_t step
             }
         }
     }
-    blas_single_end(blas);
     int rc = exchange_stats(c, step);
     if (sum_rc != SO_OK) rc = sum_rc;
     if (rc != SO_OK) return rc;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cblas.h>
 #include "problem_impl.h"
 
 
@@ -43,6 +44,10 @@ so_problem *so_problem_create(const so_problem_config *cfg)
     snprintf(p->id, sizeof p->id, "%s", cfg->id);
     p->cfg.id = p->id;
     int rc;
+    /* OpenBLAS's sgemm gives different last bits with 1 and 2 threads, so the models' matrix products run on one
+     * BLAS thread: one seed then gives one result whatever --threads or OPENBLAS_NUM_THREADS say. The cores are used
+     * across workers and in the element-wise kernels instead. */
+    if (so__model_is(cfg->id) || so__lm_is(cfg->id)) openblas_set_num_threads(1);
     if (so__synthetic_is(cfg->id)) rc = so__synthetic_create(p);
     else if (so__model_is(cfg->id)) rc = so__model_create(p);
     else if (so__lm_is(cfg->id)) rc = so__lm_create(p);
