@@ -153,14 +153,22 @@ static int resume(driver *D, long *start)
     return rc;
 }
 
+/* max_i |g_i|, or NaN when some g_i is NaN. Taken on the bit patterns with the sign cleared: for non-negative
+ * floats the integer order is the float order, Inf is 0x7f800000 and every NaN lies above it, so one unsigned
+ * max (which vectorizes, unlike a float compare-and-select chain) gives the maximum and flags any NaN. */
 static double linf_checked(const float *g, size_t d)
 {
-    double m = 0.0;
+    uint32_t m = 0;
     for (size_t i = 0; i < d; i++) {
-        double a = fabs((double)g[i]);
-        if (!(a <= m)) m = a; /* also takes NaN, which the caller then rejects */
+        uint32_t u;
+        memcpy(&u, g + i, sizeof u);
+        u &= 0x7fffffffu;
+        m = u > m ? u : m;
     }
-    return m;
+    if (m > 0x7f800000u) return NAN;
+    float f;
+    memcpy(&f, &m, sizeof f);
+    return f;
 }
 
 /* One single-node step t (0-based): gradient at the optimizer's chosen point, then the rule. */
