@@ -16,13 +16,31 @@
 #include "philox_lanes.h"
 
 #define TILE 256 /* words per tile: 16384 coordinates, 2 KiB of each row */
+_Static_assert(TILE % 4 == 0, "the adders step 4 words at a time");
 #define STAGE (TILE + 8) /* words between staged rows (add_group) */
 #define IN_CACHE_BYTES ((size_t)4 << 20) /* votes up to this size are taken as coming from cache (add_group) */
+
+/* The adders work on 4 words (256 bits) at a time: GCC vector types, which compile to AVX2 with -march=native and
+ * to pairs or quads of plain 64-bit operations elsewhere. Left to itself, GCC kept the 16-row loop scalar (16
+ * row pointers are more run-time alias checks than it will version a loop for). */
+typedef uint64_t v4u __attribute__((vector_size(32)));
+
+static inline v4u load4(const uint64_t *p)
+{
+    v4u v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void store4(uint64_t *p, v4u v)
+{
+    memcpy(p, &v, sizeof v);
+}
 
 /* Carry-save adder: hi:lo = a + b + c, bit by bit. */
 #define CSA(hi, lo, a, b, c)                     \
     do {                                         \
-        uint64_t u_ = (a) ^ (b), c_ = (c);       \
+        v4u u_ = (a) ^ (b), c_ = (c);            \
         (hi) = ((a) & (b)) | (u_ & c_);          \
         (lo) = u_ ^ c_;                          \
     } while (0)
@@ -58,39 +76,104 @@ static void ripple(uint64_t *restrict planes, uint64_t *restrict carry, int k, i
     }
 }
 
+/* The adder trees below, each on words [w, w + 4) of the planes and words [rw, rw + 4) of its rows r[]. */
+
+/* 16 rows: planes 0..3 += their count, the sixteens into carry. */
+static inline void add16_at(uint64_t *restrict planes, uint64_t *restrict carry, const uint64_t *const *r, size_t rw,
+                            size_t w)
+{
+    uint64_t *restrict p1 = planes + w, *restrict p2 = planes + TILE + w, *restrict p4 = planes + 2 * TILE + w;
+    uint64_t *restrict p8 = planes + 3 * TILE + w;
+    v4u ones = load4(p1), twos = load4(p2), fours = load4(p4), eights = load4(p8);
+    v4u twosA, twosB, foursA, foursB, eightsA, eightsB, sixteens;
+    CSA(twosA, ones, ones, load4(r[0] + rw), load4(r[1] + rw));
+    CSA(twosB, ones, ones, load4(r[2] + rw), load4(r[3] + rw));
+    CSA(foursA, twos, twos, twosA, twosB);
+    CSA(twosA, ones, ones, load4(r[4] + rw), load4(r[5] + rw));
+    CSA(twosB, ones, ones, load4(r[6] + rw), load4(r[7] + rw));
+    CSA(foursB, twos, twos, twosA, twosB);
+    CSA(eightsA, fours, fours, foursA, foursB);
+    CSA(twosA, ones, ones, load4(r[8] + rw), load4(r[9] + rw));
+    CSA(twosB, ones, ones, load4(r[10] + rw), load4(r[11] + rw));
+    CSA(foursA, twos, twos, twosA, twosB);
+    CSA(twosA, ones, ones, load4(r[12] + rw), load4(r[13] + rw));
+    CSA(twosB, ones, ones, load4(r[14] + rw), load4(r[15] + rw));
+    CSA(foursB, twos, twos, twosA, twosB);
+    CSA(eightsB, fours, fours, foursA, foursB);
+    CSA(sixteens, eights, eights, eightsA, eightsB);
+    store4(p1, ones);
+    store4(p2, twos);
+    store4(p4, fours);
+    store4(p8, eights);
+    store4(carry + w, sixteens);
+}
+
+/* 8 rows: planes 0..2 += their count, the eights into carry. */
+static inline void add8_at(uint64_t *restrict planes, uint64_t *restrict carry, const uint64_t *const *r, size_t rw,
+                           size_t w)
+{
+    uint64_t *restrict p1 = planes + w, *restrict p2 = planes + TILE + w, *restrict p4 = planes + 2 * TILE + w;
+    v4u ones = load4(p1), twos = load4(p2), fours = load4(p4), twosA, twosB, foursA, foursB, eights;
+    CSA(twosA, ones, ones, load4(r[0] + rw), load4(r[1] + rw));
+    CSA(twosB, ones, ones, load4(r[2] + rw), load4(r[3] + rw));
+    CSA(foursA, twos, twos, twosA, twosB);
+    CSA(twosA, ones, ones, load4(r[4] + rw), load4(r[5] + rw));
+    CSA(twosB, ones, ones, load4(r[6] + rw), load4(r[7] + rw));
+    CSA(foursB, twos, twos, twosA, twosB);
+    CSA(eights, fours, fours, foursA, foursB);
+    store4(p1, ones);
+    store4(p2, twos);
+    store4(p4, fours);
+    store4(carry + w, eights);
+}
+
+/* 4 rows: planes 0..1 += their count, the fours into carry. */
+static inline void add4_at(uint64_t *restrict planes, uint64_t *restrict carry, const uint64_t *const *r, size_t rw,
+                           size_t w)
+{
+    uint64_t *restrict p1 = planes + w, *restrict p2 = planes + TILE + w;
+    v4u ones = load4(p1), twos = load4(p2), twosA, twosB, fours;
+    CSA(twosA, ones, ones, load4(r[0] + rw), load4(r[1] + rw));
+    CSA(twosB, ones, ones, load4(r[2] + rw), load4(r[3] + rw));
+    CSA(fours, twos, twos, twosA, twosB);
+    store4(p1, ones);
+    store4(p2, twos);
+    store4(carry + w, fours);
+}
+
+/* 2 rows: plane 0 += their count, the twos into carry. */
+static inline void add2_at(uint64_t *restrict planes, uint64_t *restrict carry, const uint64_t *const *r, size_t rw,
+                           size_t w)
+{
+    v4u ones = load4(planes + w), twos;
+    CSA(twos, ones, ones, load4(r[0] + rw), load4(r[1] + rw));
+    store4(planes + w, ones);
+    store4(carry + w, twos);
+}
+
+/* Runs ADD_AT over words [0, nw) of the g rows r[] in steps of 4. The last, partial step reads copies of the
+ * rows' last words padded with zeros (a zero adds nothing), so no row is read past its end; the planes and carry
+ * have room for it (TILE is a multiple of 4, and count_tile clears the planes up to the next multiple of 4). */
+#define ADD_ROWS(ADD_AT, planes, carry, r, g, nw)                                                  \
+    do {                                                                                           \
+        size_t w_ = 0;                                                                             \
+        for (; w_ + 4 <= (nw); w_ += 4) ADD_AT(planes, carry, r, w_, w_);                          \
+        if (w_ < (nw)) {                                                                           \
+            uint64_t pad_[16][4];                                                                  \
+            const uint64_t *padded_[16];                                                           \
+            for (int i_ = 0; i_ < (g); i_++) {                                                     \
+                memset(pad_[i_], 0, sizeof pad_[i_]);                                              \
+                memcpy(pad_[i_], (r)[i_] + w_, ((nw) - w_) * sizeof(uint64_t));                    \
+                padded_[i_] = pad_[i_];                                                            \
+            }                                                                                      \
+            ADD_AT(planes, carry, padded_, 0, w_);                                                 \
+        }                                                                                          \
+    } while (0)
+
 /* Add 16 rows (each already offset to the slice) into the planes; needs P >= 5, true once 16 rows are present. */
 static void add16(uint64_t *restrict planes, uint64_t *restrict carry, const uint64_t *const *g, int P, size_t nw)
 {
-    const uint64_t *restrict r0 = g[0], *restrict r1 = g[1], *restrict r2 = g[2], *restrict r3 = g[3];
-    const uint64_t *restrict r4 = g[4], *restrict r5 = g[5], *restrict r6 = g[6], *restrict r7 = g[7];
-    const uint64_t *restrict r8 = g[8], *restrict r9 = g[9], *restrict ra = g[10], *restrict rb = g[11];
-    const uint64_t *restrict rc = g[12], *restrict rd = g[13], *restrict re = g[14], *restrict rf = g[15];
-    uint64_t *restrict p1 = planes, *restrict p2 = planes + TILE, *restrict p4 = planes + 2 * TILE;
-    uint64_t *restrict p8 = planes + 3 * TILE;
-    for (size_t w = 0; w < nw; w++) {
-        uint64_t ones = p1[w], twos = p2[w], fours = p4[w], eights = p8[w];
-        uint64_t twosA, twosB, foursA, foursB, eightsA, eightsB, sixteens;
-        CSA(twosA, ones, ones, r0[w], r1[w]);
-        CSA(twosB, ones, ones, r2[w], r3[w]);
-        CSA(foursA, twos, twos, twosA, twosB);
-        CSA(twosA, ones, ones, r4[w], r5[w]);
-        CSA(twosB, ones, ones, r6[w], r7[w]);
-        CSA(foursB, twos, twos, twosA, twosB);
-        CSA(eightsA, fours, fours, foursA, foursB);
-        CSA(twosA, ones, ones, r8[w], r9[w]);
-        CSA(twosB, ones, ones, ra[w], rb[w]);
-        CSA(foursA, twos, twos, twosA, twosB);
-        CSA(twosA, ones, ones, rc[w], rd[w]);
-        CSA(twosB, ones, ones, re[w], rf[w]);
-        CSA(foursB, twos, twos, twosA, twosB);
-        CSA(eightsB, fours, fours, foursA, foursB);
-        CSA(sixteens, eights, eights, eightsA, eightsB);
-        p1[w] = ones;
-        p2[w] = twos;
-        p4[w] = fours;
-        p8[w] = eights;
-        carry[w] = sixteens;
-    }
+    ADD_ROWS(add16_at, planes, carry, g, 16, nw);
     ripple(planes, carry, 4, P, nw);
 }
 
@@ -100,51 +183,20 @@ static void add16(uint64_t *restrict planes, uint64_t *restrict carry, const uin
 static void add_rest(uint64_t *restrict planes, uint64_t *restrict carry, const uint64_t *const *r, int g,
                      int P, size_t nw)
 {
-    uint64_t *restrict p1 = planes, *restrict p2 = planes + TILE, *restrict p4 = planes + 2 * TILE;
     if (g >= 8) {
-        const uint64_t *restrict r0 = r[0], *restrict r1 = r[1], *restrict r2 = r[2], *restrict r3 = r[3];
-        const uint64_t *restrict r4 = r[4], *restrict r5 = r[5], *restrict r6 = r[6], *restrict r7 = r[7];
-        for (size_t w = 0; w < nw; w++) {
-            uint64_t ones = p1[w], twos = p2[w], fours = p4[w], twosA, twosB, foursA, foursB, eights;
-            CSA(twosA, ones, ones, r0[w], r1[w]);
-            CSA(twosB, ones, ones, r2[w], r3[w]);
-            CSA(foursA, twos, twos, twosA, twosB);
-            CSA(twosA, ones, ones, r4[w], r5[w]);
-            CSA(twosB, ones, ones, r6[w], r7[w]);
-            CSA(foursB, twos, twos, twosA, twosB);
-            CSA(eights, fours, fours, foursA, foursB);
-            p1[w] = ones;
-            p2[w] = twos;
-            p4[w] = fours;
-            carry[w] = eights;
-        }
+        ADD_ROWS(add8_at, planes, carry, r, 8, nw);
         ripple(planes, carry, 3, P, nw);
         r += 8;
         g -= 8;
     }
     if (g >= 4) {
-        const uint64_t *restrict r0 = r[0], *restrict r1 = r[1], *restrict r2 = r[2], *restrict r3 = r[3];
-        for (size_t w = 0; w < nw; w++) {
-            uint64_t ones = p1[w], twos = p2[w], twosA, twosB, fours;
-            CSA(twosA, ones, ones, r0[w], r1[w]);
-            CSA(twosB, ones, ones, r2[w], r3[w]);
-            CSA(fours, twos, twos, twosA, twosB);
-            p1[w] = ones;
-            p2[w] = twos;
-            carry[w] = fours;
-        }
+        ADD_ROWS(add4_at, planes, carry, r, 4, nw);
         ripple(planes, carry, 2, P, nw);
         r += 4;
         g -= 4;
     }
     if (g >= 2) {
-        const uint64_t *restrict r0 = r[0], *restrict r1 = r[1];
-        for (size_t w = 0; w < nw; w++) {
-            uint64_t ones = p1[w], twos;
-            CSA(twos, ones, ones, r0[w], r1[w]);
-            p1[w] = ones;
-            carry[w] = twos;
-        }
+        ADD_ROWS(add2_at, planes, carry, r, 2, nw);
         ripple(planes, carry, 1, P, nw);
         r += 2;
         g -= 2;
@@ -190,7 +242,8 @@ static void add_group(uint64_t *restrict planes, uint64_t *restrict carry, uint6
 static void count_tile(uint64_t *restrict planes, uint64_t *restrict carry, uint64_t *restrict stage, int P,
                        const uint64_t *const *rows, size_t n, size_t w0, size_t nw, int stage_clashes)
 {
-    for (int k = 0; k < P; k++) memset(planes + (size_t)k * TILE, 0, nw * sizeof(uint64_t));
+    const size_t nw4 = (nw + 3) & ~(size_t)3; /* the adders' last step of 4 words may pass nw */
+    for (int k = 0; k < P; k++) memset(planes + (size_t)k * TILE, 0, nw4 * sizeof(uint64_t));
     const uint64_t *group[16];
     int g = 0;
     for (size_t j = 0; j < n; j++) {
