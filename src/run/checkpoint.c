@@ -191,9 +191,9 @@ static int read_file(const char *path, unsigned char **data, size_t *size)
         len += got;
         if (got == 0) break;
     }
-    int err = ferror(f);
+    int err = ferror(f) ? errno : 0;
     fclose(f);
-    if (err) { free(p); return so_error(SO_EIO, "%s: read error", path); }
+    if (err) { free(p); return so_error(SO_EIO, "%s: cannot read: %s", path, strerror(err)); }
     *data = p;
     *size = len;
     return SO_OK;

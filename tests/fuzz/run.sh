@@ -12,7 +12,7 @@ command -v "$CC" >/dev/null || { echo "fuzz: $CC not found (apt-get install -y c
 MPI_CFLAGS=$(mpicc --showme:compile)
 MPI_LIBS=$(mpicc --showme:link)
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-CFLAGS="-O1 -g -std=c11 -D_POSIX_C_SOURCE=200809L -ffp-contract=off -fno-math-errno -fopenmp -Iinclude \
+CFLAGS="-O1 -g -march=native -std=c11 -D_POSIX_C_SOURCE=200809L -ffp-contract=off -fno-math-errno -fopenmp -Iinclude \
 -I/usr/include/x86_64-linux-gnu/openblas-pthread $MPI_CFLAGS $SAN"
 mkdir -p $B/obj
 
