@@ -344,16 +344,38 @@ size_t so_vote_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bi
     return m;
 }
 
-/* The 64 counts of word w of a tile, bit-sliced planes back to integers (two 32-lane halves, so the shifts
- * stay 32-bit and vectorize). */
-static void word_counts(uint32_t c[64], const uint64_t *restrict planes, int P, size_t w)
+typedef uint8_t v32b __attribute__((vector_size(32)));
+
+/* The 64 counts of word w of a tile, bit-sliced planes back to integers. Byte by byte, 32 coordinates a vector:
+ * each plane word is spread so that byte b holds the byte of the word that has bit b (a shuffle within 128-bit
+ * lanes, vpshufb on AVX2), bit b is tested with a mask, and the result sets bit k mod 8 of byte k / 8 of
+ * count b. About a dozen vector operations per plane for 64 coordinates, where shifting bit b out of the word
+ * for each coordinate took 64. Counts have at most 32 planes (they are uint32_t). */
+static inline void word_counts(uint32_t c[64], const uint64_t *restrict planes, int P, size_t w)
 {
-    for (int b = 0; b < 64; b++) c[b] = 0;
-    for (int k = 0; k < P; k++) {
-        uint64_t word = planes[(size_t)k * TILE + w];
-        uint32_t lo = (uint32_t)word, hi = (uint32_t)(word >> 32);
-        for (int b = 0; b < 32; b++) c[b] |= ((lo >> b) & 1u) << k;
-        for (int b = 0; b < 32; b++) c[32 + b] |= ((hi >> b) & 1u) << k;
+    /* Byte b of the broadcast word in lane order: coordinates 0..15 read bytes 0,1 of the first copy of the word,
+     * 16..31 bytes 2,3 of the second copy (which starts at byte 16); the high 32 coordinates bytes 4..7. */
+    const v32b spread_lo = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                            18, 18, 18, 18, 18, 18, 18, 18, 19, 19, 19, 19, 19, 19, 19, 19};
+    const v32b spread_hi = spread_lo + 4;
+    const v32b bit = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128,
+                      1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+    for (int g = 0; g * 8 < P && g < 4; g++) {
+        v32b lo = {0}, hi = {0};
+        for (int k = 8 * g; k < P && k < 8 * g + 8; k++) {
+            const uint64_t x = planes[(size_t)k * TILE + w];
+            const v4u xx = {x, x, x, x};
+            const v32b word = (v32b)xx, kbit = (v32b){0} + (uint8_t)(1u << (k % 8));
+            lo |= (v32b)((__builtin_shuffle(word, spread_lo) & bit) != 0) & kbit;
+            hi |= (v32b)((__builtin_shuffle(word, spread_hi) & bit) != 0) & kbit;
+        }
+        uint8_t byte[64];
+        memcpy(byte, &lo, sizeof lo);
+        memcpy(byte + 32, &hi, sizeof hi);
+        if (g == 0)
+            for (int b = 0; b < 64; b++) c[b] = byte[b];
+        else
+            for (int b = 0; b < 64; b++) c[b] |= (uint32_t)byte[b] << (8 * g);
     }
 }
 
@@ -373,10 +395,14 @@ void so_vote_count(uint32_t *restrict counts, const uint64_t *const *rows, size_
         size_t w0 = t * TILE, nw = nwords - w0 < TILE ? nwords - w0 : TILE;
         count_tile(planes, carry, stage, P, rows, n, w0, nw, in_cache);
         for (size_t w = 0; w < nw; w++) {
-            uint32_t c[64];
-            word_counts(c, planes, P, w);
-            size_t i0 = 64 * (w0 + w), len = d - i0 < 64 ? d - i0 : 64;
-            memcpy(counts + i0, c, len * sizeof(uint32_t));
+            size_t i0 = 64 * (w0 + w);
+            if (d - i0 >= 64) {
+                word_counts(counts + i0, planes, P, w); /* straight into place: no copy per word */
+            } else {
+                uint32_t c[64];
+                word_counts(c, planes, P, w);
+                memcpy(counts + i0, c, (d - i0) * sizeof(uint32_t));
+            }
         }
     }
 }
