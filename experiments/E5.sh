@@ -1,0 +1,106 @@
+# E5 — seed 000 §5.2, Fig. 2: majority vote signSGD with momentum (MVSM-v2) in the distributed setting.
+# Seed: ResNet-50 on CIFAR-100 across 8 nodes; MVSM-v2 against MV-signSGD, MV-Signum, Sto-signSGD and
+#   MV-signSGD-SIM; hyperparameters by the grid of §5.1: beta in {0.9, 0.5, 0.1, 0.01},
+#   lr in {0.5, 0.25, 0.1, 0.05, 0.025, 0.01} x 1e-2; 10 runs; training loss, accuracy, ||grad||_1 and ||grad||_2.
+# Here: the MLP 784-64-64-10 on Fashion-MNIST instead of a CNN (the `cnn` problem costs about 100x more per
+#   round on this 2-core box, which would leave only a few dozen rounds); 8 workers, non-IID Dirichlet(1) split
+#   (the seed does not say how its data were split: EXPERIMENTS.md asks for non-IID), per-worker batch 32 (not
+#   stated in the seed), ROUNDS rounds, constant lr, R = G = 0.001 for the stochastic signs (CLI default).
+#   First 12000 training rows (--train-limit: evaluating the training loss dominates the cost otherwise).
+#   Grid on seed 1, shrunk for the budget: the lr set above, beta in {0.9, 0.5, 0.1} (0.01 dropped; beta only
+#   for the methods with momentum), judged by the final training loss after SWEEP_ROUNDS rounds; then 3 seeds
+#   at the chosen values for ROUNDS rounds (all shrunk to fit a heavily shared 2-core box). Each sweep (one per
+#   beta) and each (method, seed) final run is its own process, run side by side.
+# Claims: mvsm-v2 has the lowest final training loss and the highest final test accuracy of the five; the
+#   methods without momentum (mv-signsgd, sto-signsgd) have a higher final loss than every method with momentum.
+EXP=${EXP:-E5}
+. experiments/lib.sh
+
+ROUNDS=$(q 200 3)
+SWEEP_ROUNDS=$(q 100 2)
+SEEDS=$(q "1 2 3" 1)
+EVAL=$(q 40 3)
+P=${P:-8}
+LRS=$(q 0.005,0.0025,0.001,0.0005,0.00025,0.0001 0.001)
+BETAS=$(q 0.9,0.5,0.1 0.9)
+C="--problem mlp --data fashion-mnist --workers 8 --split dirichlet:1 --batch 32 --steps $ROUNDS --R 0.001
+ --threads 1 --train-limit $(q 12000 1000)"
+
+mean_curve() {
+    c=$(exp_col "$1" "$2")
+    awk -F, -v c="$c" 'NR > 1 { s[$2] += $c; n[$2]++ } END { for (k in s) print k, s[k] / n[k] }' \
+        "$1/metrics.csv" | sort -n
+}
+
+export SIGNOPT OUT EXP C EVAL
+# sweep ALGO BETA: the lr grid at one beta on seed 1 (one process per beta, so the grid runs side by side).
+# A sweep whose log already holds its "best:" line is reused (resuming an interrupted run; rm -r $OUT for a
+# fresh one).
+sweep() {
+    if ! grep -q '^best:' "$OUT/sweep-$1-b$2.log" 2>/dev/null; then
+        # shellcheck disable=SC2086
+        exp_sweep_best "sweep-$1-b$2" $C --algo "$1" --lr "$LRS" --beta "$2" \
+            --steps "$SWEEP_ROUNDS" --eval-every "$SWEEP_ROUNDS" >/dev/null
+    fi
+}
+for m in mvsm-v2 mv-signum mv-sto-signsgd-sim; do for b in $(echo "$BETAS" | tr ',' ' '); do sweep $m $b & done; done
+for m in mv-signsgd sto-signsgd; do sweep $m 0.9 & done
+wait
+# The best (lr, beta) of each method over its per-beta sweeps, by mean final training loss.
+for m in mvsm-v2 mv-signum mv-sto-signsgd-sim mv-signsgd sto-signsgd; do
+    cat "$OUT"/sweep-$m-b*.log | sed -n 's/^best: lr \([^ ]*\) beta \([^ ]*\) (mean final loss \([^ ]*\) .*/\3 \1 \2/p' |
+        sort -g | head -n 1 | cut -d' ' -f2,3 >"$OUT/$m.hp"
+    [ -s "$OUT/$m.hp" ] || { echo "$EXP: no sweep result for $m" >&2; exit 1; }
+done
+# The final runs: every (method, seed) its own process, P at a time; then the seeds merged into $OUT/ALGO.
+for m in mvsm-v2 mv-signum mv-sto-signsgd-sim mv-signsgd sto-signsgd; do for s in $SEEDS; do
+    echo "$m $s $(cat "$OUT/$m.hp")"
+done; done | xargs -P "$P" -L 1 sh -c 'echo "$EXP: train $0 seed $1 lr $2 beta $3" >&2
+    "$SIGNOPT" train --quiet --force --out "$OUT/$0-s$1" --seed "$1" --algo "$0" --lr "$2" --beta "$3" $C \
+        --eval-every "$EVAL" >"$OUT/$0-s$1.log" 2>&1 || echo "$EXP: run $0 seed $1 failed" >&2'
+for m in mvsm-v2 mv-signum mv-sto-signsgd-sim mv-signsgd sto-signsgd; do
+    mkdir -p "$OUT/$m"; first=1
+    for s in $SEEDS; do
+        f="$OUT/$m-s$s/metrics.csv"
+        [ -f "$f" ] || { echo "$EXP: missing run $m seed $s" >&2; exit 1; }
+        if [ $first = 1 ]; then cat "$f"; first=0; else tail -n +2 "$f"; fi
+    done >"$OUT/$m/metrics.csv"
+done
+METHODS="mvsm-v2 mv-signum mv-sto-signsgd-sim mv-signsgd sto-signsgd"
+for m in $METHODS; do [ -f "$OUT/$m/metrics.csv" ] || { echo "$EXP: missing run $m" >&2; exit 1; }; done
+
+echo "$EXP: final values (mean ± std over seeds $SEEDS), $ROUNDS rounds; hp = lr beta (beta unused without momentum):"
+for m in $METHODS; do
+    printf '%s: %-20s hp %-14s loss %s  test_acc %s  grad_l1 %s  grad_l2 %s\n' "$EXP" "$m" "$(cat "$OUT/$m.hp")" \
+        "$(exp_mean_std "$OUT/$m" loss)" "$(exp_mean_std "$OUT/$m" test_acc)" \
+        "$(exp_mean_std "$OUT/$m" grad_l1)" "$(exp_mean_std "$OUT/$m" grad_l2)"
+    for col in loss test_acc grad_l1 grad_l2; do mean_curve "$OUT/$m" $col >"$OUT/$m.$col.dat"; done
+done | tee "$OUT/table.txt"
+
+l_v2=$(exp_final "$OUT/mvsm-v2" loss); a_v2=$(exp_final "$OUT/mvsm-v2" test_acc)
+l_sm=$(exp_final "$OUT/mv-signum" loss); a_sm=$(exp_final "$OUT/mv-signum" test_acc)
+l_si=$(exp_final "$OUT/mv-sto-signsgd-sim" loss); a_si=$(exp_final "$OUT/mv-sto-signsgd-sim" test_acc)
+l_mv=$(exp_final "$OUT/mv-signsgd" loss); a_mv=$(exp_final "$OUT/mv-signsgd" test_acc)
+l_st=$(exp_final "$OUT/sto-signsgd" loss); a_st=$(exp_final "$OUT/sto-signsgd" test_acc)
+exp_claim "mvsm-v2 lowest final training loss" "$l_v2 < $l_sm && $l_v2 < $l_si && $l_v2 < $l_mv && $l_v2 < $l_st"
+exp_claim "mvsm-v2 highest final test accuracy" "$a_v2 > $a_sm && $a_v2 > $a_si && $a_v2 > $a_mv && $a_v2 > $a_st"
+mx=$(printf '%s\n' "$l_v2" "$l_sm" "$l_si" | sort -g | tail -n 1)
+mn=$(printf '%s\n' "$l_mv" "$l_st" | sort -g | head -n 1)
+exp_claim "methods without momentum (mv-signsgd, sto-signsgd) have a higher final loss than all with momentum" \
+    "$mn > $mx"
+
+PNG=${PNG:-$OUT/E5.png}
+gnuplot <<GP || echo "$EXP: gnuplot failed" >&2
+set terminal pngcairo size 1200,420 font ",9"
+set output "$PNG"
+set multiplot layout 1,3
+set xlabel "round"; set key top right
+set title "training loss (mean over seeds)"; set logscale y
+plot for [m in "$METHODS"] "$OUT/".m.".loss.dat" with lines lw 2 title m
+set title "||grad f||_2"
+plot for [m in "$METHODS"] "$OUT/".m.".grad_l2.dat" with lines lw 2 title m
+unset logscale y; set key bottom right
+set title "test accuracy"
+plot for [m in "$METHODS"] "$OUT/".m.".test_acc.dat" with lines lw 2 title m
+unset multiplot
+GP
