@@ -16,29 +16,31 @@
 #include "philox_lanes.h"
 
 #define TILE 256 /* words per tile: 16384 coordinates, 2 KiB of each row */
-_Static_assert(TILE % 8 == 0, "the adders step 8 words at a time");
+_Static_assert(TILE % 4 == 0, "the adders step 4 words at a time");
 #define STAGE (TILE + 8) /* words between staged rows (add_group) */
 #define IN_CACHE_BYTES ((size_t)4 << 20) /* votes up to this size are taken as coming from cache (add_group) */
 
-/* The adders work on 8 words (one 64-byte line of each row) at a time: GCC vector types, which compile to pairs
- * of AVX2 operations with -march=native and to plain 64-bit operations elsewhere. Left to itself, GCC kept the
- * 16-row loop scalar (16 row pointers are more run-time alias checks than it will version a loop for). A whole
- * line per step matters when rows lie a power of two apart (n messages of one allocation): their lines share
- * cache sets, and a line read half at a time was often evicted by the other rows before its second half. */
+/* The adders work on 4 words (256 bits) at a time: GCC vector types, which compile to AVX2 with -march=native and
+ * to pairs or quads of plain 64-bit operations elsewhere. Left to itself, GCC kept the 16-row loop scalar (16
+ * row pointers are more run-time alias checks than it will version a loop for). */
 typedef uint64_t v4u __attribute__((vector_size(32)));
-typedef uint64_t v8u __attribute__((vector_size(64)));
-#define STEP 8 /* words per adder step */
 
-/* Unaligned, aliasing-safe access to STEP words (GCC's idiom for unaligned vector loads; a function returning v8u
- * would pass it in a way the ABI only fixes for AVX-512). */
-typedef uint64_t v8u_unaligned __attribute__((vector_size(64), aligned(8), may_alias));
-#define load_step(p) (*(const v8u_unaligned *)(p))
-#define store_step(p, v) (*(v8u_unaligned *)(p) = (v))
+static inline v4u load4(const uint64_t *p)
+{
+    v4u v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void store4(uint64_t *p, v4u v)
+{
+    memcpy(p, &v, sizeof v);
+}
 
 /* Carry-save adder: hi:lo = a + b + c, bit by bit. */
 #define CSA(hi, lo, a, b, c)                     \
     do {                                         \
-        v8u u_ = (a) ^ (b), c_ = (c);            \
+        v4u u_ = (a) ^ (b), c_ = (c);            \
         (hi) = ((a) & (b)) | (u_ & c_);          \
         (lo) = u_ ^ c_;                          \
     } while (0)
@@ -74,7 +76,7 @@ static void ripple(uint64_t *restrict planes, uint64_t *restrict carry, int k, i
     }
 }
 
-/* The adder trees below, each on words [w, w + STEP) of the planes and words [rw, rw + STEP) of its rows r[]. */
+/* The adder trees below, each on words [w, w + 4) of the planes and words [rw, rw + 4) of its rows r[]. */
 
 /* 16 rows: planes 0..3 += their count, the sixteens into carry. */
 static inline void add16_at(uint64_t *restrict planes, uint64_t *restrict carry, const uint64_t *const *r, size_t rw,
@@ -82,28 +84,28 @@ static inline void add16_at(uint64_t *restrict planes, uint64_t *restrict carry,
 {
     uint64_t *restrict p1 = planes + w, *restrict p2 = planes + TILE + w, *restrict p4 = planes + 2 * TILE + w;
     uint64_t *restrict p8 = planes + 3 * TILE + w;
-    v8u ones = load_step(p1), twos = load_step(p2), fours = load_step(p4), eights = load_step(p8);
-    v8u twosA, twosB, foursA, foursB, eightsA, eightsB, sixteens;
-    CSA(twosA, ones, ones, load_step(r[0] + rw), load_step(r[1] + rw));
-    CSA(twosB, ones, ones, load_step(r[2] + rw), load_step(r[3] + rw));
+    v4u ones = load4(p1), twos = load4(p2), fours = load4(p4), eights = load4(p8);
+    v4u twosA, twosB, foursA, foursB, eightsA, eightsB, sixteens;
+    CSA(twosA, ones, ones, load4(r[0] + rw), load4(r[1] + rw));
+    CSA(twosB, ones, ones, load4(r[2] + rw), load4(r[3] + rw));
     CSA(foursA, twos, twos, twosA, twosB);
-    CSA(twosA, ones, ones, load_step(r[4] + rw), load_step(r[5] + rw));
-    CSA(twosB, ones, ones, load_step(r[6] + rw), load_step(r[7] + rw));
+    CSA(twosA, ones, ones, load4(r[4] + rw), load4(r[5] + rw));
+    CSA(twosB, ones, ones, load4(r[6] + rw), load4(r[7] + rw));
     CSA(foursB, twos, twos, twosA, twosB);
     CSA(eightsA, fours, fours, foursA, foursB);
-    CSA(twosA, ones, ones, load_step(r[8] + rw), load_step(r[9] + rw));
-    CSA(twosB, ones, ones, load_step(r[10] + rw), load_step(r[11] + rw));
+    CSA(twosA, ones, ones, load4(r[8] + rw), load4(r[9] + rw));
+    CSA(twosB, ones, ones, load4(r[10] + rw), load4(r[11] + rw));
     CSA(foursA, twos, twos, twosA, twosB);
-    CSA(twosA, ones, ones, load_step(r[12] + rw), load_step(r[13] + rw));
-    CSA(twosB, ones, ones, load_step(r[14] + rw), load_step(r[15] + rw));
+    CSA(twosA, ones, ones, load4(r[12] + rw), load4(r[13] + rw));
+    CSA(twosB, ones, ones, load4(r[14] + rw), load4(r[15] + rw));
     CSA(foursB, twos, twos, twosA, twosB);
     CSA(eightsB, fours, fours, foursA, foursB);
     CSA(sixteens, eights, eights, eightsA, eightsB);
-    store_step(p1, ones);
-    store_step(p2, twos);
-    store_step(p4, fours);
-    store_step(p8, eights);
-    store_step(carry + w, sixteens);
+    store4(p1, ones);
+    store4(p2, twos);
+    store4(p4, fours);
+    store4(p8, eights);
+    store4(carry + w, sixteens);
 }
 
 /* 8 rows: planes 0..2 += their count, the eights into carry. */
@@ -111,18 +113,18 @@ static inline void add8_at(uint64_t *restrict planes, uint64_t *restrict carry, 
                            size_t w)
 {
     uint64_t *restrict p1 = planes + w, *restrict p2 = planes + TILE + w, *restrict p4 = planes + 2 * TILE + w;
-    v8u ones = load_step(p1), twos = load_step(p2), fours = load_step(p4), twosA, twosB, foursA, foursB, eights;
-    CSA(twosA, ones, ones, load_step(r[0] + rw), load_step(r[1] + rw));
-    CSA(twosB, ones, ones, load_step(r[2] + rw), load_step(r[3] + rw));
+    v4u ones = load4(p1), twos = load4(p2), fours = load4(p4), twosA, twosB, foursA, foursB, eights;
+    CSA(twosA, ones, ones, load4(r[0] + rw), load4(r[1] + rw));
+    CSA(twosB, ones, ones, load4(r[2] + rw), load4(r[3] + rw));
     CSA(foursA, twos, twos, twosA, twosB);
-    CSA(twosA, ones, ones, load_step(r[4] + rw), load_step(r[5] + rw));
-    CSA(twosB, ones, ones, load_step(r[6] + rw), load_step(r[7] + rw));
+    CSA(twosA, ones, ones, load4(r[4] + rw), load4(r[5] + rw));
+    CSA(twosB, ones, ones, load4(r[6] + rw), load4(r[7] + rw));
     CSA(foursB, twos, twos, twosA, twosB);
     CSA(eights, fours, fours, foursA, foursB);
-    store_step(p1, ones);
-    store_step(p2, twos);
-    store_step(p4, fours);
-    store_step(carry + w, eights);
+    store4(p1, ones);
+    store4(p2, twos);
+    store4(p4, fours);
+    store4(carry + w, eights);
 }
 
 /* 4 rows: planes 0..1 += their count, the fours into carry. */
@@ -130,34 +132,34 @@ static inline void add4_at(uint64_t *restrict planes, uint64_t *restrict carry, 
                            size_t w)
 {
     uint64_t *restrict p1 = planes + w, *restrict p2 = planes + TILE + w;
-    v8u ones = load_step(p1), twos = load_step(p2), twosA, twosB, fours;
-    CSA(twosA, ones, ones, load_step(r[0] + rw), load_step(r[1] + rw));
-    CSA(twosB, ones, ones, load_step(r[2] + rw), load_step(r[3] + rw));
+    v4u ones = load4(p1), twos = load4(p2), twosA, twosB, fours;
+    CSA(twosA, ones, ones, load4(r[0] + rw), load4(r[1] + rw));
+    CSA(twosB, ones, ones, load4(r[2] + rw), load4(r[3] + rw));
     CSA(fours, twos, twos, twosA, twosB);
-    store_step(p1, ones);
-    store_step(p2, twos);
-    store_step(carry + w, fours);
+    store4(p1, ones);
+    store4(p2, twos);
+    store4(carry + w, fours);
 }
 
 /* 2 rows: plane 0 += their count, the twos into carry. */
 static inline void add2_at(uint64_t *restrict planes, uint64_t *restrict carry, const uint64_t *const *r, size_t rw,
                            size_t w)
 {
-    v8u ones = load_step(planes + w), twos;
-    CSA(twos, ones, ones, load_step(r[0] + rw), load_step(r[1] + rw));
-    store_step(planes + w, ones);
-    store_step(carry + w, twos);
+    v4u ones = load4(planes + w), twos;
+    CSA(twos, ones, ones, load4(r[0] + rw), load4(r[1] + rw));
+    store4(planes + w, ones);
+    store4(carry + w, twos);
 }
 
-/* Runs ADD_AT over words [0, nw) of the g rows r[] in steps of STEP. The last, partial step reads copies of the
+/* Runs ADD_AT over words [0, nw) of the g rows r[] in steps of 4. The last, partial step reads copies of the
  * rows' last words padded with zeros (a zero adds nothing), so no row is read past its end; the planes and carry
- * have room for it (TILE is a multiple of STEP, and count_tile clears the planes up to the next multiple). */
+ * have room for it (TILE is a multiple of 4, and count_tile clears the planes up to the next multiple of 4). */
 #define ADD_ROWS(ADD_AT, planes, carry, r, g, nw)                                                  \
     do {                                                                                           \
         size_t w_ = 0;                                                                             \
-        for (; w_ + STEP <= (nw); w_ += STEP) ADD_AT(planes, carry, r, w_, w_);                    \
+        for (; w_ + 4 <= (nw); w_ += 4) ADD_AT(planes, carry, r, w_, w_);                          \
         if (w_ < (nw)) {                                                                           \
-            uint64_t pad_[16][STEP];                                                               \
+            uint64_t pad_[16][4];                                                                  \
             const uint64_t *padded_[16];                                                           \
             for (int i_ = 0; i_ < (g); i_++) {                                                     \
                 memset(pad_[i_], 0, sizeof pad_[i_]);                                              \
@@ -240,8 +242,8 @@ static void add_group(uint64_t *restrict planes, uint64_t *restrict carry, uint6
 static void count_tile(uint64_t *restrict planes, uint64_t *restrict carry, uint64_t *restrict stage, int P,
                        const uint64_t *const *rows, size_t n, size_t w0, size_t nw, int stage_clashes)
 {
-    const size_t nw_padded = (nw + STEP - 1) / STEP * STEP; /* the adders' last step may pass nw */
-    for (int k = 0; k < P; k++) memset(planes + (size_t)k * TILE, 0, nw_padded * sizeof(uint64_t));
+    const size_t nw4 = (nw + 3) & ~(size_t)3; /* the adders' last step of 4 words may pass nw */
+    for (int k = 0; k < P; k++) memset(planes + (size_t)k * TILE, 0, nw4 * sizeof(uint64_t));
     const uint64_t *group[16];
     int g = 0;
     for (size_t j = 0; j < n; j++) {
