@@ -346,6 +346,14 @@ size_t so_vote_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bi
 
 typedef uint8_t v32b __attribute__((vector_size(32)));
 
+/* Byte b of SPREAD(word, o) is byte o + b / 8 of the broadcast word, taken within 128-bit lanes: coordinates
+ * 0..15 read the first copy of the word, 16..31 the second, which starts at byte 16. __builtin_shufflevector
+ * (GCC 12 and clang) with constant indices. */
+#define SPREAD(v, o)                                                                                           \
+    __builtin_shufflevector(v, v, o, o, o, o, o, o, o, o, o + 1, o + 1, o + 1, o + 1, o + 1, o + 1, o + 1,     \
+                            o + 1, o + 18, o + 18, o + 18, o + 18, o + 18, o + 18, o + 18, o + 18, o + 19,    \
+                            o + 19, o + 19, o + 19, o + 19, o + 19, o + 19, o + 19)
+
 /* The 64 counts of word w of a tile, bit-sliced planes back to integers. Byte by byte, 32 coordinates a vector:
  * each plane word is spread so that byte b holds the byte of the word that has bit b (a shuffle within 128-bit
  * lanes, vpshufb on AVX2), bit b is tested with a mask, and the result sets bit k mod 8 of byte k / 8 of
@@ -353,11 +361,6 @@ typedef uint8_t v32b __attribute__((vector_size(32)));
  * for each coordinate took 64. Counts have at most 32 planes (they are uint32_t). */
 static inline void word_counts(uint32_t c[64], const uint64_t *restrict planes, int P, size_t w)
 {
-    /* Byte b of the broadcast word in lane order: coordinates 0..15 read bytes 0,1 of the first copy of the word,
-     * 16..31 bytes 2,3 of the second copy (which starts at byte 16); the high 32 coordinates bytes 4..7. */
-    const v32b spread_lo = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-                            18, 18, 18, 18, 18, 18, 18, 18, 19, 19, 19, 19, 19, 19, 19, 19};
-    const v32b spread_hi = spread_lo + 4;
     const v32b bit = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128,
                       1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
     for (int g = 0; g * 8 < P && g < 4; g++) {
@@ -366,8 +369,8 @@ static inline void word_counts(uint32_t c[64], const uint64_t *restrict planes, 
             const uint64_t x = planes[(size_t)k * TILE + w];
             const v4u xx = {x, x, x, x};
             const v32b word = (v32b)xx, kbit = (v32b){0} + (uint8_t)(1u << (k % 8));
-            lo |= (v32b)((__builtin_shuffle(word, spread_lo) & bit) != 0) & kbit;
-            hi |= (v32b)((__builtin_shuffle(word, spread_hi) & bit) != 0) & kbit;
+            lo |= (v32b)((SPREAD(word, 0) & bit) != 0) & kbit;
+            hi |= (v32b)((SPREAD(word, 4) & bit) != 0) & kbit;
         }
         uint8_t byte[64];
         memcpy(byte, &lo, sizeof lo);
