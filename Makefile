@@ -57,8 +57,9 @@ $(BUILD)/libsignopt.a: $(LIB_OBJ)
 $(BUILD)/libsignopt.so: $(LIB_OBJ)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Linked to a temporary name and renamed, so a run using build/signopt during a rebuild never finds it half written.
 $(BUILD)/signopt: $(CLI_OBJ) $(BUILD)/libsignopt.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libsignopt.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@.tmp $(CLI_OBJ) $(BUILD)/libsignopt.a $(LDLIBS) && mv -f $@.tmp $@
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libsignopt.a $(HEADERS)
 	@mkdir -p $(dir $@)
