@@ -201,6 +201,16 @@ int cli_validate(cli_options *o)
     else if ((rc = num(o, "l2", NONNEG, &pc->l2))) return rc;
     if ((rc = integer(o, "train-limit", 0, LONG_MAX, &l))) return rc;
     pc->train_limit = (size_t)l;
+    const char *ss = cli_value(o, "synth-size");
+    long sn, sd;
+    nch = 0;
+    if (sscanf(ss, "%ld,%ld%n", &sn, &sd, &nch) != 2 || ss[nch] || sn < 2 || sd < 1 || sn > (1L << 31) ||
+        sd > (1L << 24)) {
+        cli_error(o->cmd, "--synth-size: expected N,D with N >= 2 rows and D >= 1 columns, got '%s'", ss);
+        return 2;
+    }
+    pc->synth_n = (size_t)sn;
+    pc->synth_dim = (size_t)sd;
     const char *split = cli_value(o, "split");
     if (so_split_parse(&pc->split, split) != SO_OK || (pc->split.dirichlet && !(pc->split.alpha > 0))) {
         cli_error(o->cmd, "--split: expected iid or dirichlet:A with A > 0, got '%s'", split);

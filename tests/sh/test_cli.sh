@@ -98,6 +98,7 @@ badcase "--algo" --algo nope
 badcase "--noise" --noise pareto:0.5:1
 badcase "--split" --algo mv-signsgd --workers 2 --split dirichlet:-1
 badcase "--ties" --ties maybe
+badcase "--synth-size" --problem logreg --data synthetic-epsilon --synth-size 1000
 badcase "--workers" --workers 0
 badcase "--byzantine" --algo mv-signsgd --workers 4 --byzantine 9:flip
 badcase "--beta" --beta 1
