@@ -139,6 +139,10 @@ static void test_cluster_state_fields_checked(void)
         memcpy(bad, f.state, f.size);
         bad[OFF_HAVE_PREV] = 2;
         CHECK(so_cluster_load(f.c, bad, f.size) == SO_EFORMAT, "have_prev 2: %s", so_errmsg());
+        /* Second run: a byte after the id's terminating zero ("mv-signum\0...\xc1") was accepted. */
+        memcpy(bad, f.state, f.size);
+        bad[8 + 31] = 0xc1;
+        CHECK(so_cluster_load(f.c, bad, f.size) == SO_EFORMAT, "junk after the algorithm id: %s", so_errmsg());
         free(bad);
     }
     fixture_close(&f);
@@ -157,9 +161,34 @@ static void test_cluster_state_fields_checked(void)
     fixture_close(&f);
 }
 
+/* fuzz_optim_load (second run): a state with step = INT64_MAX was accepted and the next step overflowed the
+ * signed counter (UBSan: signed integer overflow in so_optim_step). */
+static void test_optim_step_counter_bounded(void)
+{
+    so_optim_config oc;
+    so_optim_config_default(&oc);
+    oc.algo = "signum";
+    so_optim *o = so_optim_create(&oc, 7, NULL, 0);
+    CHECK(o != NULL, "%s", so_errmsg());
+    if (!o) return;
+    size_t n = so_optim_state_size(o);
+    unsigned char *b = malloc(n);
+    so_optim_save(o, b, n);
+    CHECK(so_optim_load(o, b, n) == SO_OK, "valid state: %s", so_errmsg());
+    int64_t big = INT64_MAX;
+    memcpy(b + 24, &big, 8); /* header: magic 8, algo 4, floats_per_param 4, d 8, then step */
+    CHECK(so_optim_load(o, b, n) == SO_EFORMAT, "step INT64_MAX: %s", so_errmsg());
+    big = 1000;
+    memcpy(b + 24, &big, 8);
+    CHECK(so_optim_load(o, b, n) == SO_OK && so_optim_step_count(o) == 1000, "step 1000: %s", so_errmsg());
+    free(b);
+    so_optim_destroy(o);
+}
+
 int main(void)
 {
     RUN(test_idx_header_larger_than_file);
     RUN(test_cluster_state_fields_checked);
+    RUN(test_optim_step_counter_bounded);
     return test_report("fuzz_findings");
 }

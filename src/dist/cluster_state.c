@@ -106,7 +106,9 @@ int so_cluster_load(so_cluster *c, const void *buf, size_t size)
         if (rc == SO_OK) memcpy(&h, b, sizeof h);
         if (rc == SO_OK && memcmp(h.magic, state_magic, sizeof h.magic) != 0)
             rc = so_error(SO_EFORMAT, "cluster: not a cluster state (bad magic)");
-        if (rc == SO_OK && (strncmp(h.algo, c->algo_id, sizeof h.algo) != 0 || h.n != (uint64_t)c->n || h.d != c->d))
+        char want[sizeof h.algo] = {0}; /* save pads the id with zeros: so must a state we accept */
+        snprintf(want, sizeof want, "%s", c->algo_id);
+        if (rc == SO_OK && (memcmp(h.algo, want, sizeof h.algo) != 0 || h.n != (uint64_t)c->n || h.d != c->d))
             rc = so_error(SO_EFORMAT, "cluster: state is for %.32s with %llu workers, d = %llu; this cluster runs "
                           "%s with %d workers, d = %zu", h.algo, (unsigned long long)h.n, (unsigned long long)h.d,
                           c->algo_id, c->n, c->d);
@@ -116,7 +118,7 @@ int so_cluster_load(so_cluster *c, const void *buf, size_t size)
         if (rc == SO_OK && h.optim_size != (c->opt ? so_optim_state_size(c->opt) : 0))
             rc = so_error(SO_EFORMAT, "cluster: state says %llu optimizer bytes, expected %zu",
                           (unsigned long long)h.optim_size, c->opt ? so_optim_state_size(c->opt) : (size_t)0);
-        if (rc == SO_OK && (h.have_prev > 1 || h.round > (uint64_t)LONG_MAX))
+        if (rc == SO_OK && (h.have_prev > 1 || h.round >= (uint64_t)LONG_MAX))
             rc = so_error(SO_EFORMAT, "cluster: state header is malformed (round %llu, have_prev %llu)",
                           (unsigned long long)h.round, (unsigned long long)h.have_prev);
         for (size_t i = 0; rc == SO_OK && c->mom && i < pad8((size_t)c->n); i++)

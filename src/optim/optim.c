@@ -5,6 +5,7 @@
  * signum, signum-nesterov, ef-signsgd and lion take it decoupled (x <- x - eta lambda x before the step,
  * ALGORITHMS.md Notation; lion's own form x <- x - eta (sign(c) + lambda x) is the same thing). scaled-signsgd
  * refuses it: its alpha multiplies ||g||_1, so alpha lambda x would be no decay on any meaningful scale. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,7 +332,8 @@ int so_optim_load(so_optim *o, const void *buf, size_t size)
     if (h.d != (uint64_t)o->d)
         return so_error(SO_EFORMAT, "optimizer load: state has d = %llu, optimizer d = %zu",
                         (unsigned long long)h.d, o->d);
-    if (h.floats_per_param != algo_table[o->algo].state_floats || size != so_optim_state_size(o) || h.step < 0)
+    if (h.floats_per_param != algo_table[o->algo].state_floats || size != so_optim_state_size(o) || h.step < 0 ||
+        h.step >= (int64_t)LONG_MAX) /* the next step would overflow the counter */
         return so_error(SO_EFORMAT, "optimizer load: state block of %zu bytes, expected %zu", size,
                         so_optim_state_size(o));
     if (o->state) memcpy(o->state, (const char *)buf + sizeof h, h.floats_per_param * o->d * sizeof(float));
