@@ -114,5 +114,8 @@ void so_bench_stream(so_bench_log *log, const so_bench_opts *opts, so_bench_arra
 void so_bench_steps(so_bench_log *log, const so_bench_opts *opts, size_t d, int threads);
 void so_bench_sign(so_bench_log *log, const so_bench_opts *opts, size_t d, int threads);
 void so_bench_dist(so_bench_log *log, const so_bench_opts *opts, size_t d, int threads);
+/* `signopt bench --mpi` on o->sizes with o->reps repetitions (bench_mpi.c); initializes MPI if the caller
+ * did not (and then finalizes it). Rank 0 prints. Returns the exit code. */
+int so_bench_mpi(const so_bench_opts *o, int json);
 
 #endif

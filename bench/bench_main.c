@@ -132,6 +132,9 @@ static void usage(FILE *f)
                "  --reps N          timed repetitions, >= 1 [5]\n"
                "  --only PREFIX     run only the cases whose name starts with PREFIX (stream always runs)\n"
                "  --peer FILE       figures of a peer (tools/bench_torch_optim.py --out FILE) to set beside ours\n"
+               "  --mpi             under mpirun: 1-bit PS and allgather rounds vs MPI_Allreduce of fp32, per\n"
+               "                    size [1048576,4194304,16777216,25000000] (--quick: 4096,65536), beside the\n"
+               "                    cost model fitted to the allreduce; only --sizes, --reps, --quick, --json apply\n"
                "  --help            this text\n");
 }
 
@@ -288,7 +291,7 @@ int so_bench_cmd(int argc, char **argv)
     static const size_t full_sizes[] = {4096, 262144, 4194304, 16777216, 67108864};
     so_bench_opts o = {.nsizes = 5, .threads = {1, 2}, .nthreads = 2, .reps = 5, .rep_s = 0.02, .only = NULL};
     memcpy(o.sizes, full_sizes, sizeof full_sizes);
-    int json = 0, quick = 0, sizes_set = 0, reps_set = 0;
+    int json = 0, quick = 0, sizes_set = 0, reps_set = 0, mpi = 0;
     const char *peer = NULL;
     double vals[SO_BENCH_MAX_SIZES];
     for (int i = 1; i < argc; i++) {
@@ -306,6 +309,8 @@ int so_bench_cmd(int argc, char **argv)
             json = 1;
         } else if (strcmp(a, "--quick") == 0) {
             quick = 1;
+        } else if (strcmp(a, "--mpi") == 0) {
+            mpi = 1;
         } else if (strcmp(a, "--sizes") == 0) {
             int n = parse_list(a, v, vals, SO_BENCH_MAX_SIZES, 64, 1 << 30);
             if (n < 0) return 2;
@@ -330,6 +335,19 @@ int so_bench_cmd(int argc, char **argv)
             return 2;
         }
         if (takes) i++;
+    }
+    if (mpi) {
+        static const size_t mpi_sizes[] = {1048576, 4194304, 16777216, 25000000};
+        if (!sizes_set) {
+            memcpy(o.sizes, mpi_sizes, sizeof mpi_sizes);
+            o.nsizes = 4;
+            if (quick) {
+                o.sizes[0] = 4096;
+                o.sizes[1] = 65536;
+                o.nsizes = 2;
+            }
+        }
+        return so_bench_mpi(&o, json);
     }
     if (quick) {
         if (!sizes_set) {
