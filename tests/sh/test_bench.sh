@@ -3,17 +3,8 @@
 # carry the required fields, every case of the suite is there, and the derived figures agree with the byte
 # counts stated in BENCHMARKS.md (hand values, not read from the code), the roofline definition and a peer file.
 # No timing assertions: only relations that hold whatever the machine's speed. Last line: "bench: N passed, M failed".
-S=${SIGNOPT:-${BUILD:-build}/signopt}
-T=$(mktemp -d /tmp/signopt-bench.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*" >&2; }
-check() { # check NAME CONDITION-COMMAND...
-    name=$1; shift
-    if "$@"; then ok; else bad "$name"; fi
-}
-if [ ! -x "$S" ]; then echo "bench: 0 passed, 1 failed"; echo "no binary at $S" >&2; exit 1; fi
+NAME=bench
+. tests/sh/lib.sh
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 

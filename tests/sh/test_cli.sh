@@ -4,17 +4,8 @@
 # --out protection, checkpoint/resume equality, a closed-form sgd trajectory on the quadratic, thread-count
 # independence, and multi-seed runs where seeds diverge (counts from metrics.csv by awk, the step from the
 # quadratic's closed-form float overflow). Last line: "cli: N passed, M failed".
-S=${SIGNOPT:-${BUILD:-build}/signopt}
-T=$(mktemp -d /tmp/signopt-cli.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*" >&2; }
-check() { # check NAME CONDITION-COMMAND...
-    name=$1; shift
-    if "$@"; then ok; else bad "$name"; fi
-}
-if [ ! -x "$S" ]; then echo "cli: 0 passed, 1 failed"; echo "no binary at $S" >&2; exit 1; fi
+NAME=cli
+. tests/sh/lib.sh
 
 # ---- list: exactly the ids of ALGORITHMS.md, in its order ----
 want_algos="sgd sgdm adam adamw signsgd signum signum-nesterov ef-signsgd scaled-signsgd lion mv-signsgd mv-signum

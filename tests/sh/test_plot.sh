@@ -3,17 +3,8 @@
 # its table's numbers against a separate awk computation of mean/std over seeds from metrics.csv and against a
 # hand-made CSV whose answers are known, and its errors (FILE:LINE for malformed input, exit 1; bad flags exit 2).
 # Last line: "plot: N passed, M failed".
-S=${SIGNOPT:-${BUILD:-build}/signopt}
-T=$(mktemp -d /tmp/signopt-plot.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*" >&2; }
-check() { # check NAME CONDITION-COMMAND...
-    name=$1; shift
-    if "$@"; then ok; else bad "$name"; fi
-}
-if [ ! -x "$S" ]; then echo "plot: 0 passed, 1 failed"; echo "no binary at $S" >&2; exit 1; fi
+NAME=plot
+. tests/sh/lib.sh
 case $S in /*) ;; *) S=$(pwd)/$S ;; esac
 
 # A valid PNG: the 8 magic bytes 89 50 4E 47 0D 0A 1A 0A and more than a blank canvas.
