@@ -117,5 +117,7 @@ void so_bench_dist(so_bench_log *log, const so_bench_opts *opts, size_t d, int t
 /* `signopt bench --mpi` on o->sizes with o->reps repetitions (bench_mpi.c); initializes MPI if the caller
  * did not (and then finalizes it). Rank 0 prints. Returns the exit code. */
 int so_bench_mpi(const so_bench_opts *o, int json);
+/* `signopt bench --scaling` (bench_scaling.c): in-process mv-signsgd rounds vs workers and d, per o->threads. */
+int so_bench_scaling(const so_bench_opts *o, int json, int quick);
 
 #endif

@@ -135,6 +135,8 @@ static void usage(FILE *f)
                "  --mpi             under mpirun: 1-bit PS and allgather rounds vs MPI_Allreduce of fp32, per\n"
                "                    size [1048576,4194304,16777216,25000000] (--quick: 4096,65536), beside the\n"
                "                    cost model fitted to the allreduce; only --sizes, --reps, --quick, --json apply\n"
+               "  --scaling         seconds per in-process mv-signsgd round: mlp (batch 16) with 1..1000 workers,\n"
+               "                    quadratic with d 1M..16M and 8 workers (--quick: 1, 8 workers; d 65536)\n"
                "  --help            this text\n");
 }
 
@@ -291,7 +293,7 @@ int so_bench_cmd(int argc, char **argv)
     static const size_t full_sizes[] = {4096, 262144, 4194304, 16777216, 67108864};
     so_bench_opts o = {.nsizes = 5, .threads = {1, 2}, .nthreads = 2, .reps = 5, .rep_s = 0.02, .only = NULL};
     memcpy(o.sizes, full_sizes, sizeof full_sizes);
-    int json = 0, quick = 0, sizes_set = 0, reps_set = 0, mpi = 0;
+    int json = 0, quick = 0, sizes_set = 0, reps_set = 0, mpi = 0, scaling = 0;
     const char *peer = NULL;
     double vals[SO_BENCH_MAX_SIZES];
     for (int i = 1; i < argc; i++) {
@@ -311,6 +313,8 @@ int so_bench_cmd(int argc, char **argv)
             quick = 1;
         } else if (strcmp(a, "--mpi") == 0) {
             mpi = 1;
+        } else if (strcmp(a, "--scaling") == 0) {
+            scaling = 1;
         } else if (strcmp(a, "--sizes") == 0) {
             int n = parse_list(a, v, vals, SO_BENCH_MAX_SIZES, 64, 1 << 30);
             if (n < 0) return 2;
@@ -335,6 +339,10 @@ int so_bench_cmd(int argc, char **argv)
             return 2;
         }
         if (takes) i++;
+    }
+    if (scaling) {
+        if (quick && !reps_set) o.reps = 3;
+        return so_bench_scaling(&o, json, quick);
     }
     if (mpi) {
         static const size_t mpi_sizes[] = {1048576, 4194304, 16777216, 25000000};
