@@ -100,6 +100,36 @@ while IFS= read -r line; do
     case "$line" in ok*) ok;; *) bad "${line#FAIL }";; esac
 done <"$T/res"
 
+# ---- bench --mpi on 2 ranks (when mpirun exists): valid JSON, the three exchanges per size, the byte counts ----
+if command -v mpirun >/dev/null 2>&1; then
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 60 mpirun --allow-run-as-root --oversubscribe \
+        -np 2 "$S" bench --mpi --quick --json >"$T/mpi.json" 2>"$T/err"
+    check "mpirun -np 2 bench --mpi --quick --json exits 0" [ $? -eq 0 ]
+    "$PY" - "$T/mpi.json" <<'EOF' >"$T/res"
+import json, math, sys
+try:
+    rows = json.load(open(sys.argv[1]))
+except Exception as e:
+    print("FAIL bench --mpi output is JSON: %s" % e); sys.exit(0)
+need = ["name", "ranks", "d", "seconds", "bytes_up_per_rank", "bytes_down_per_rank", "fp32_over_this", "model_seconds"]
+print("ok" if rows and all(k in r for r in rows for k in need) else "FAIL bench --mpi: every row has the fields")
+names = sorted((r["name"], r["d"]) for r in rows)
+want = sorted((n, d) for n in ("mpi/ps-1bit", "mpi/allgather-1bit", "mpi/allreduce-fp32") for d in (4096, 65536))
+print("ok" if names == want else "FAIL bench --mpi: three exchanges at d = 4096, 65536: %s" % names)
+good = all(r["ranks"] == 2 and math.isfinite(r["seconds"]) and r["seconds"] > 0 for r in rows)
+print("ok" if good else "FAIL bench --mpi: 2 ranks, finite positive seconds")
+# Hand counts for 2 ranks: d/8 bytes up for the 1-bit rounds, 2 d/8 down (sign and zero bits) for the
+# parameter server, d/8 from the one other rank for the allgather, 2 (n-1)/n 4d = 4d each way for the ring.
+byt = {"mpi/ps-1bit": (1 / 8, 2 / 8), "mpi/allgather-1bit": (1 / 8, 1 / 8), "mpi/allreduce-fp32": (4, 4)}
+bad = [r["name"] for r in rows if (r["bytes_up_per_rank"], r["bytes_down_per_rank"]) !=
+       tuple(f * r["d"] for f in byt[r["name"]])]
+print("ok" if not bad else "FAIL bench --mpi: byte counts %s" % bad)
+EOF
+    while IFS= read -r line; do
+        case "$line" in ok*) ok;; *) bad "${line#FAIL }";; esac
+    done <"$T/res"
+fi
+
 # ---- flags ----
 "$S" bench --bogus >/dev/null 2>"$T/err"
 check "unknown flag exits 2" [ $? -eq 2 ]
