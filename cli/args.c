@@ -48,6 +48,7 @@ const cli_flag cli_flags[] = {
     {"binary", "A,B", "0,6", "logreg on image data: class A vs class B", 0},
     {"l2", "X|auto", "auto", "logreg L2 weight lambda; auto: 1/N", 0},
     {"train-limit", "N", "0", "use only the first N training rows (0: all)", 0},
+    {"eval-limit", "N", "0", "logreg/mlp/cnn: loss, gradient norms, train_acc on the first N training rows (0: all)", 0},
     {"synth-size", "N,D", "4000,200", "--data synthetic-epsilon: N rows of dimension D (seed 004 used 400000,2000)", 0},
     {"seed", "S", "1", "first seed", 0},
     {"seeds", "R", "1", "number of seeds (S .. S+R-1)", 0},

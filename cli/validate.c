@@ -201,6 +201,8 @@ int cli_validate(cli_options *o)
     else if ((rc = num(o, "l2", NONNEG, &pc->l2))) return rc;
     if ((rc = integer(o, "train-limit", 0, LONG_MAX, &l))) return rc;
     pc->train_limit = (size_t)l;
+    if ((rc = integer(o, "eval-limit", 0, LONG_MAX, &l))) return rc;
+    pc->eval_limit = (size_t)l;
     const char *ss = cli_value(o, "synth-size");
     long sn, sd;
     nch = 0;

@@ -49,6 +49,8 @@ typedef struct so_problem_config {
     int binary_a, binary_b; /* logreg on image data: classes a vs b (default 0 vs 6) */
     double l2;           /* logreg lambda; < 0: 1/N (004 Ex. 5) */
     size_t train_limit;  /* use only the first N training rows (0: all) */
+    size_t eval_limit;   /* logreg/mlp/cnn: the loss, gradient norms and train accuracy of an evaluation over the
+                          * first N training rows only (0: all); test accuracy always over the whole held-out set */
     size_t synth_n, synth_dim; /* data "synthetic-epsilon": size of the generated set */
     /* workers */
     int workers;         /* n >= 1 */

@@ -11,10 +11,10 @@
  * epochs, so the K+1 minibatches of a round differ (sub < 256; epochs < 2^24). A draw depends on
  * (seed, j, sub, t) only: the same under any thread count and on an MPI rank as in-process.
  *
- * Evaluation. full() runs over all training rows in blocks of eval_block rows, sums each block's loss and
- * gradient in double in block order, and divides by N at the end; it remembers the training accuracy it met on
- * the way, so accuracy() at the same x only has to run the test set. Train accuracy is over all training rows
- * (after train_limit), test accuracy over the held-out set: the t10k files, the LIBSVM test_data file, or the
+ * Evaluation. full() runs over all training rows (the first cfg.eval_limit of them when that is set) in blocks of
+ * eval_block rows, sums each block's loss and gradient in double in block order, and divides by N at the end; it
+ * remembers the training accuracy it met on the way, so accuracy() at the same x only has to run the test set.
+ * Train accuracy is over the same rows (after train_limit and eval_limit), test accuracy over the held-out set: the t10k files, the LIBSVM test_data file, or the
  * extra rows of the synthetic set. */
 #include <math.h>
 #include <stdlib.h>
@@ -205,6 +205,15 @@ static int sweep(so_model *m, const float *x, double *acc, size_t dim, const so_
     return SO_OK;
 }
 
+/* The training rows an evaluation runs over: the first cfg->eval_limit of them (0: all). Rows are taken in order,
+ * so the subset is the same for every seed and every run. */
+static so_dataset eval_rows(const so_model *m, const so_problem_config *cfg)
+{
+    so_dataset ev = m->train;
+    if (cfg->eval_limit && cfg->eval_limit < ev.n) ev.n = cfg->eval_limit;
+    return ev;
+}
+
 static int model_full(so_problem *p, const float *x, float *grad, double *f)
 {
     so_model *m = model_of(p);
@@ -212,10 +221,11 @@ static int model_full(so_problem *p, const float *x, float *grad, double *f)
     int rc = eval_workspace(m, p->dim);
     double sum = 0.0;
     long correct = 0;
-    if (rc == SO_OK) rc = sweep(m, x, grad ? m->acc : NULL, p->dim, &m->train, m->train_b, &sum, &correct);
+    const so_dataset ev = eval_rows(m, &p->cfg);
+    if (rc == SO_OK) rc = sweep(m, x, grad ? m->acc : NULL, p->dim, &ev, m->train_b, &sum, &correct);
     if (rc == SO_OK) {
         /* the regularizer (logreg; lambda = 0 for the nets) is added in double, so f is the exact objective */
-        const double N = (double)m->train.n, lambda = m->kind == MODEL_LOGREG ? m->lambda : 0.0;
+        const double N = (double)ev.n, lambda = m->kind == MODEL_LOGREG ? m->lambda : 0.0;
         *f = sum / N + (lambda ? lambda * half_sq_norm(x, p->dim) : 0.0);
         if (grad)
             for (size_t i = 0; i < p->dim; i++) grad[i] = (float)(m->acc[i] / N + lambda * x[i]);
@@ -230,15 +240,16 @@ static int model_full(so_problem *p, const float *x, float *grad, double *f)
 static int model_accuracy(so_problem *p, const float *x, double *train, double *test)
 {
     so_model *m = model_of(p);
+    const so_dataset ev = eval_rows(m, &p->cfg);
     pthread_mutex_lock(&m->eval_lock);
     int rc = eval_workspace(m, p->dim);
     double sum;
     long correct = 0;
     if (rc == SO_OK) {
         if (m->eval_x_valid && memcmp(x, m->eval_x, p->dim * sizeof *x) == 0) correct = m->eval_train_correct;
-        else rc = sweep(m, x, NULL, p->dim, &m->train, m->train_b, &sum, &correct);
+        else rc = sweep(m, x, NULL, p->dim, &ev, m->train_b, &sum, &correct);
     }
-    if (rc == SO_OK) *train = (double)correct / (double)m->train.n;
+    if (rc == SO_OK) *train = (double)correct / (double)ev.n;
     *test = NAN;
     if (rc == SO_OK && m->has_test) {
         rc = sweep(m, x, NULL, p->dim, &m->test, m->test_b, &sum, &correct);

@@ -361,6 +361,19 @@ awk -F, 'NR > 1 { c = $1; k[c] += $7; if (!$7) { s[c] += $4; n[c]++ } }
 check "sweep: between cells that both have diverged seeds, the best is sweep.csv's fewest diverged, then lowest finite mean ($(cat "$T/want"))" \
     grep -q "^best: lr $(cat "$T/want") beta 0.9 (mean final loss inf over 10 seeds; [0-9]* diverged" "$T/sw"
 
+# --eval-limit: the evaluation's loss and train_acc come from the first N training rows only; the trajectory and the
+# test accuracy do not change, and N = all rows gives the plain evaluation bit for bit.
+EV="--problem mlp --train-limit 3000 --algo signum --lr 1e-3 --batch 32 --steps 20 --eval-every 10 --threads 1 --quiet --force"
+"$S" train $EV --out "$T/ev0" >/dev/null 2>&1 && "$S" train $EV --eval-limit 500 --out "$T/ev5" >/dev/null 2>&1 &&
+    "$S" train $EV --eval-limit 3000 --out "$T/ev30" >/dev/null 2>&1
+check "--eval-limit N = all rows: metrics identical to no limit" \
+    sh -c "cut -d, -f1-11 '$T/ev0/metrics.csv' >'$T/a'; cut -d, -f1-11 '$T/ev30/metrics.csv' >'$T/b'; cmp -s '$T/a' '$T/b'"
+check "--eval-limit 500: same test_acc column, different loss" \
+    sh -c "[ \"\$(cut -d, -f6 '$T/ev0/metrics.csv')\" = \"\$(cut -d, -f6 '$T/ev5/metrics.csv')\" ] &&
+           [ \"\$(cut -d, -f4 '$T/ev0/metrics.csv')\" != \"\$(cut -d, -f4 '$T/ev5/metrics.csv')\" ]"
+"$S" train $EV --eval-limit -1 --out "$T/evbad" >/dev/null 2>"$T/e"
+check "--eval-limit -1 exits 2 naming the flag" sh -c "[ $? -eq 2 ] && grep -q -- '--eval-limit' '$T/e'"
+
 "$S" plan --workers 1000 --dim 25000000 --bandwidth 1e9 --latency 5e-5 >"$T/plan"
 check "plan prints three patterns and the fastest" sh -c "grep -q ps-1bit '$T/plan' && grep -q allgather-1bit '$T/plan' && grep -q ring-fp32 '$T/plan' && grep -q '^fastest: ' '$T/plan'"
 "$S" plan --workers 0 >/dev/null 2>&1
