@@ -68,6 +68,17 @@ const int cli_nflags = (int)(sizeof cli_flags / sizeof cli_flags[0]);
 /* "FILE:LINE" of each value read from --config, so an error about "--flag" can name where it was set. */
 static const char *val_origin[96];
 
+/* Bytes in the valid UTF-8 sequence of 2 to 4 bytes at s (no overlongs, no surrogates, <= U+10FFFF); 1 otherwise. */
+static int utf8_len(const unsigned char *s)
+{
+    int n = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3 : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 1;
+    for (int i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80) return 1;
+    if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0))) return 1;
+    if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))) return 1;
+    return n;
+}
+
 void cli_error(const char *cmd, const char *fmt, ...)
 {
     char msg[1024];
@@ -86,10 +97,22 @@ void cli_error(const char *cmd, const char *fmt, ...)
             snprintf(msg, sizeof msg, "%.1000s", tmp);
         }
     }
-    /* One line, whatever the library's message held. */
-    for (char *c = msg; *c; c++)
-        if (*c == '\n' || *c == '\r') *c = ' ';
-    fprintf(stderr, "signopt %s: %s\n", cmd, msg);
+    /* One printable line, whatever the library's message or the input it quotes held: line breaks become spaces,
+     * other control bytes, DEL and bytes that are not valid UTF-8 (a binary file given as a config) as \xNN. */
+    char out[4 * sizeof msg];
+    size_t k = 0;
+    for (const unsigned char *c = (const unsigned char *)msg; *c; c++) {
+        int len = utf8_len(c);
+        if (*c == '\n' || *c == '\r') out[k++] = ' ';
+        else if (len > 1) {
+            memcpy(out + k, c, (size_t)len);
+            k += (size_t)len;
+            c += len - 1;
+        } else if (*c < 0x20 || *c >= 0x7f) k += (size_t)snprintf(out + k, sizeof out - k, "\\x%02x", *c);
+        else out[k++] = (char)*c;
+    }
+    out[k] = '\0';
+    fprintf(stderr, "signopt %s: %s\n", cmd, out);
 }
 
 int cli_flag_index(const char *name)

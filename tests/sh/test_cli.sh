@@ -374,6 +374,13 @@ check "--eval-limit 500: same test_acc column, different loss" \
 "$S" train $EV --eval-limit -1 --out "$T/evbad" >/dev/null 2>"$T/e"
 check "--eval-limit -1 exits 2 naming the flag" sh -c "[ $? -eq 2 ] && grep -q -- '--eval-limit' '$T/e'"
 
+# A binary config: the error names FILE:LINE on one printable line; control and non-UTF-8 bytes come out as \xNN.
+printf 'lr = 0.1\n\001\002junk\377 = 3\n' >"$T/junk.conf"
+"$S" train --config "$T/junk.conf" --steps 2 >/dev/null 2>"$T/e"
+check "binary config: exit 2, FILE:2, bytes escaped, one printable line" sh -c "[ $? -eq 2 ] &&
+    grep -q 'junk.conf:2: unknown key .\\\\x01\\\\x02junk\\\\xff.' '$T/e' && [ \$(wc -l <'$T/e') -eq 1 ] &&
+    ! LC_ALL=C grep -q '[^[:print:]]' '$T/e'"
+
 "$S" plan --workers 1000 --dim 25000000 --bandwidth 1e9 --latency 5e-5 >"$T/plan"
 check "plan prints three patterns and the fastest" sh -c "grep -q ps-1bit '$T/plan' && grep -q allgather-1bit '$T/plan' && grep -q ring-fp32 '$T/plan' && grep -q '^fastest: ' '$T/plan'"
 "$S" plan --workers 0 >/dev/null 2>&1
