@@ -1,6 +1,8 @@
 /* checkpoint.c — writing and verifying the driver's checkpoint files (layout in checkpoint.h). */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,35 @@ static void sync_dir(const char *path)
     if (fd < 0) return;
     fsync(fd);
     close(fd);
+}
+
+/* Removes PATH.tmp.PID files left by writers that were killed mid-write (PID no longer running). They were never
+ * renamed into place, so nothing reads them; this only keeps them from piling up. A PID that is alive, or that
+ * this process may not signal (EPERM: someone else's live process), is left alone. */
+static void remove_stale_temps(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    char dir[4096], pattern[4096];
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == path) snprintf(dir, sizeof dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    int plen = snprintf(pattern, sizeof pattern, "%s.tmp.", base);
+    if (plen <= 0 || (size_t)plen >= sizeof pattern) return;
+    DIR *dp = opendir(dir);
+    if (!dp) return;
+    struct dirent *e;
+    while ((e = readdir(dp)) != NULL) {
+        if (strncmp(e->d_name, pattern, (size_t)plen) != 0) continue;
+        char *end;
+        errno = 0;
+        long pid = strtol(e->d_name + plen, &end, 10);
+        if (errno || *end || end == e->d_name + plen || pid <= 0 || pid == (long)getpid()) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        char full[8192];
+        if ((size_t)snprintf(full, sizeof full, "%s/%s", dir, e->d_name) < sizeof full) remove(full);
+    }
+    closedir(dp);
 }
 
 int so__write_atomic(const char *path, const void *data, size_t size)
@@ -58,6 +89,7 @@ int so__write_atomic(const char *path, const void *data, size_t size)
      * file rather than at nothing. A directory that cannot be opened for reading is not an error: the data is
      * already durable and POSIX does not promise that directories can be synced. */
     sync_dir(path);
+    remove_stale_temps(path);
     return SO_OK;
 }
 

@@ -91,6 +91,16 @@ cut -d, -f1-11 "$T/straight/metrics.csv" >"$T/a"; cut -d, -f1-11 "$T/resumed/met
 check "SIGKILL mid-write: resumed rows equal the straight run's bit for bit" \
     sh -c "cmp -s '$T/a' '$T/b' && [ \$(wc -l <'$T/a') -eq 22 ]"
 
+# A temporary file left by a writer that was killed (PATH.tmp.PID, PID no longer running) is removed at the next
+# successful checkpoint write; one whose PID is alive (another writer at work) is left alone.
+sh -c 'exit 0' & dead=$!; wait $dead
+sleep 30 & alive=$!
+: >"$T/k.ck.tmp.$dead"; : >"$T/k.ck.tmp.$alive"
+"$S" $big --steps 4 --checkpoint "$T/k.ck" >/dev/null 2>&1
+check "a stale PATH.tmp.PID of a dead writer is removed by the next checkpoint write" [ ! -e "$T/k.ck.tmp.$dead" ]
+check "a PATH.tmp.PID whose writer is alive is kept" [ -e "$T/k.ck.tmp.$alive" ]
+kill $alive 2>/dev/null; wait $alive 2>/dev/null
+
 # ---- numerical faults ----
 nan="train $Q --problem quadratic --dim 20 --algo signum --noise student:0.3:1e30 --steps 200 --eval-every 20"
 expect "--on-nan stop (default)" "Inf in a stochastic gradient" 1 "step [0-9]*: the stochastic gradient or its loss is not finite.*last good checkpoint.*at step 0" \
