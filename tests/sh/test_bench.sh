@@ -100,6 +100,30 @@ while IFS= read -r line; do
     case "$line" in ok*) ok;; *) bad "${line#FAIL }";; esac
 done <"$T/res"
 
+# ---- bench --scaling --quick: valid JSON, mlp at 1 and 8 workers and the quadratic, for 1 and 2 threads ----
+"$S" bench --scaling --quick --json >"$T/scal.json" 2>"$T/err"
+check "bench --scaling --quick --json exits 0" [ $? -eq 0 ]
+"$PY" - "$T/scal.json" <<'EOF' >"$T/res"
+import json, math, sys
+try:
+    rows = json.load(open(sys.argv[1]))
+except Exception as e:
+    print("FAIL bench --scaling output is JSON: %s" % e); sys.exit(0)
+need = ["name", "workers", "d", "threads", "batch", "seconds_per_round", "seconds_per_worker_gradient"]
+print("ok" if rows and all(k in r for r in rows for k in need) else "FAIL bench --scaling: every row has the fields")
+got = sorted((r["name"], r["workers"], r["threads"]) for r in rows)
+want = sorted([("scaling/mlp/mv-signsgd", w, t) for w in (1, 8) for t in (1, 2)] +
+              [("scaling/quadratic/mv-signsgd", 8, t) for t in (1, 2)])
+print("ok" if got == want else "FAIL bench --scaling: the quick cases: %s" % got)
+good = all(math.isfinite(r["seconds_per_round"]) and r["seconds_per_round"] > 0 and
+           abs(r["seconds_per_worker_gradient"] * r["workers"] - r["seconds_per_round"]) <= 1e-5 * r["seconds_per_round"]
+           for r in rows)
+print("ok" if good else "FAIL bench --scaling: positive seconds; per worker = per round / workers")
+EOF
+while IFS= read -r line; do
+    case "$line" in ok*) ok;; *) bad "${line#FAIL }";; esac
+done <"$T/res"
+
 # ---- bench --mpi on 2 ranks (when mpirun exists): valid JSON, the three exchanges per size, the byte counts ----
 if command -v mpirun >/dev/null 2>&1; then
     OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 60 mpirun --allow-run-as-root --oversubscribe \
