@@ -208,6 +208,41 @@ static void test_majority_power_of_two_stride(void)
     rowset_free(s);
 }
 
+/* Votes too large for the cache (here 40 rows of 256 KiB) are counted in long tiles (up to 4096 words) with their
+ * buffers on the heap; 40 rows = two 16-row groups (each added in two passes of 8) and a rest of 8. Majority (each
+ * tie rule), count and the stochastic downlink against the naive sums, the last word partial. */
+static void test_long_tiles_match_naive(void)
+{
+    mix_state = 11;
+    const size_t n = 40, d = ((size_t)2 << 20) + 77, nw = so_packed_words(d);
+    rowset s = rowset_make(n, d, 0);
+    const uint64_t *const *rows = (const uint64_t *const *)s.rows;
+    for (int ties = 0; ties < 3; ties++) {
+        size_t bad = check_majority(rows, n, d, (so_ties)ties, 99, 4);
+        CHECK(bad == 0, "ties=%d: %zu bits differ from the naive vote", ties, bad);
+    }
+    size_t m;
+    long *sum = naive_sums(rows, n, d, &m);
+    uint32_t *counts = malloc(d * sizeof(uint32_t));
+    uint64_t *bits = malloc(nw * 8);
+    so_vote_count(counts, rows, n, d);
+    size_t bad = 0;
+    for (size_t i = 0; i < d; i++) bad += (long)counts[i] * 2 - (long)m != sum[i];
+    CHECK(bad == 0, "count: %zu coordinates differ from the naive sum", bad);
+    CHECK(so_vote_stochastic(bits, rows, n, d, 4242, 7) == m, "stochastic: m");
+    bad = 0;
+    for (size_t i = 0; i < d; i++) {
+        double c = (double)(sum[i] + (long)m) / 2, u = so_rand_uniformf_at(4242, 0, 7, SO_STREAM_DOWN, i);
+        bad += get_bit(bits, i) != (u * (double)m < c);
+    }
+    for (size_t i = d; i < 64 * nw; i++) bad += get_bit(bits, i);
+    CHECK(bad == 0, "stochastic: %zu bits differ from the stated rule", bad);
+    free(counts);
+    free(bits);
+    free(sum);
+    rowset_free(s);
+}
+
 /* Two rows that disagree everywhere tie on every coordinate: random ties must be reproducible (same key, same
  * bits), change with the step, and be +1 about half the time: |frac - 1/2| <= 5 sigma, sigma = 0.5/sqrt(d). */
 static void test_random_ties_reproducible_and_fair(void)
@@ -312,6 +347,7 @@ int main(void)
 {
     RUN(test_count_matches_naive);
     RUN(test_count_large_both_paths);
+    RUN(test_long_tiles_match_naive);
     RUN(test_majority_matches_naive_each_tie_rule);
     RUN(test_majority_with_absent_rows);
     RUN(test_empty_dimension);

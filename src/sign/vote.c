@@ -7,17 +7,30 @@
  * (Harley and Seal's population count, as in Mula, Kurz and Lemire, "Faster population counts using AVX2
  * instructions", 2018) that keeps planes 0..3 and emits a "sixteens" word, which ripples into planes 4..P-1;
  * the remaining < 16 rows go through the same tree cut to 8, 4, 2 and 1 rows. The sign is then a bit-sliced
- * comparison of the planes with m/2. Words are processed in tiles of TILE words so that a tile's planes
- * (P * TILE * 8 bytes, 20 KiB for n = 1000) stay in L1 while every row streams through once; rows whose words
- * would fight over the same cache sets are staged first (add_group). Tiles are independent: threads split them
- * and the result does not depend on the thread count. */
+ * comparison of the planes with m/2.
+ *
+ * Memory. Words are processed in tiles of ts words; every row streams through a tile once. How the rows are read
+ * decides the speed once the votes do not fit in cache: measured on a 2-core EPYC (Zen 3), one core reading 32
+ * rows of 2 MiB interleaved 4 words at a time, S rows at a time, C words of each row per visit, pulled
+ * S = 16: 9-11 GB/s whatever C; S = 8: 13.5 (C = 256), 19.3 (1024), 21.5 (4096), 23.5 GB/s (16384); S = 4: 12-21;
+ * against a STREAM triad of 18-22 GB/s in the same runs. So the 16-row tree reads its rows in two passes of 8
+ * (add16: add8_at, then add8b_at merging the first pass's eights), and votes larger than the cache use long
+ * tiles (TILE_DRAM words, 32 KiB of each row; the planes, P * 32 KiB, then live in L2), cut shorter only to give
+ * every thread at least two tiles. Votes that fit in cache use TILE_CACHE words, so that a tile's planes stay in
+ * L1, and rows whose words would fight over the same cache sets are staged first (add_group). Tiles are
+ * independent: threads split them and the result depends neither on the thread count nor on the tile size. */
+#include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include "signopt/sign.h"
 #include "philox_lanes.h"
 
-#define TILE 256 /* words per tile: 16384 coordinates, 2 KiB of each row */
-_Static_assert(TILE % 4 == 0, "the adders step 4 words at a time");
-#define STAGE (TILE + 8) /* words between staged rows (add_group) */
+#define TILE_CACHE 256 /* words per tile when the votes fit in cache: 16384 coordinates, 2 KiB of each row */
+#define TILE_DRAM 4096 /* words per tile otherwise (at most): 32 KiB of each row */
+_Static_assert(TILE_CACHE % 4 == 0 && TILE_DRAM % TILE_CACHE == 0, "the adders step 4 words at a time");
+#define STAGE (TILE_CACHE + 8) /* words between staged rows (add_group; staging is for TILE_CACHE tiles only) */
 #define IN_CACHE_BYTES ((size_t)4 << 20) /* votes up to this size are taken as coming from cache (add_group) */
 
 /* The adders work on 4 words (256 bits) at a time: GCC vector types, which compile to AVX2 with -march=native and
@@ -60,14 +73,14 @@ static int count_planes(size_t m)
     return p;
 }
 
-/* Planes are flat: plane k of a tile is planes + k * TILE; the adders below work on a slice of nw words of
- * every plane starting at the pointer they are given. */
+/* Planes are flat: plane k of a tile is planes + k * ts (ts: the tile's words); the adders below work on a slice of
+ * nw words of every plane starting at the pointer they are given. */
 
 /* plane[k..P-1] += carry << k over nw words, rippling; carry is consumed. */
-static void ripple(uint64_t *restrict planes, uint64_t *restrict carry, int k, int P, size_t nw)
+static void ripple(uint64_t *restrict planes, size_t ts, uint64_t *restrict carry, int k, int P, size_t nw)
 {
     for (; k < P; k++) {
-        uint64_t *restrict pk = planes + (size_t)k * TILE;
+        uint64_t *restrict pk = planes + (size_t)k * ts;
         for (size_t w = 0; w < nw; w++) {
             uint64_t x = pk[w], c = carry[w];
             pk[w] = x ^ c;
@@ -78,41 +91,11 @@ static void ripple(uint64_t *restrict planes, uint64_t *restrict carry, int k, i
 
 /* The adder trees below, each on words [w, w + 4) of the planes and words [rw, rw + 4) of its rows r[]. */
 
-/* 16 rows: planes 0..3 += their count, the sixteens into carry. */
-static inline void add16_at(uint64_t *restrict planes, uint64_t *restrict carry, const uint64_t *const *r, size_t rw,
-                            size_t w)
-{
-    uint64_t *restrict p1 = planes + w, *restrict p2 = planes + TILE + w, *restrict p4 = planes + 2 * TILE + w;
-    uint64_t *restrict p8 = planes + 3 * TILE + w;
-    v4u ones = load4(p1), twos = load4(p2), fours = load4(p4), eights = load4(p8);
-    v4u twosA, twosB, foursA, foursB, eightsA, eightsB, sixteens;
-    CSA(twosA, ones, ones, load4(r[0] + rw), load4(r[1] + rw));
-    CSA(twosB, ones, ones, load4(r[2] + rw), load4(r[3] + rw));
-    CSA(foursA, twos, twos, twosA, twosB);
-    CSA(twosA, ones, ones, load4(r[4] + rw), load4(r[5] + rw));
-    CSA(twosB, ones, ones, load4(r[6] + rw), load4(r[7] + rw));
-    CSA(foursB, twos, twos, twosA, twosB);
-    CSA(eightsA, fours, fours, foursA, foursB);
-    CSA(twosA, ones, ones, load4(r[8] + rw), load4(r[9] + rw));
-    CSA(twosB, ones, ones, load4(r[10] + rw), load4(r[11] + rw));
-    CSA(foursA, twos, twos, twosA, twosB);
-    CSA(twosA, ones, ones, load4(r[12] + rw), load4(r[13] + rw));
-    CSA(twosB, ones, ones, load4(r[14] + rw), load4(r[15] + rw));
-    CSA(foursB, twos, twos, twosA, twosB);
-    CSA(eightsB, fours, fours, foursA, foursB);
-    CSA(sixteens, eights, eights, eightsA, eightsB);
-    store4(p1, ones);
-    store4(p2, twos);
-    store4(p4, fours);
-    store4(p8, eights);
-    store4(carry + w, sixteens);
-}
-
 /* 8 rows: planes 0..2 += their count, the eights into carry. */
-static inline void add8_at(uint64_t *restrict planes, uint64_t *restrict carry, const uint64_t *const *r, size_t rw,
-                           size_t w)
+static inline void add8_at(uint64_t *restrict planes, size_t ts, uint64_t *restrict carry, const uint64_t *const *r,
+                           size_t rw, size_t w)
 {
-    uint64_t *restrict p1 = planes + w, *restrict p2 = planes + TILE + w, *restrict p4 = planes + 2 * TILE + w;
+    uint64_t *restrict p1 = planes + w, *restrict p2 = planes + ts + w, *restrict p4 = planes + 2 * ts + w;
     v4u ones = load4(p1), twos = load4(p2), fours = load4(p4), twosA, twosB, foursA, foursB, eights;
     CSA(twosA, ones, ones, load4(r[0] + rw), load4(r[1] + rw));
     CSA(twosB, ones, ones, load4(r[2] + rw), load4(r[3] + rw));
@@ -127,11 +110,35 @@ static inline void add8_at(uint64_t *restrict planes, uint64_t *restrict carry, 
     store4(carry + w, eights);
 }
 
-/* 4 rows: planes 0..1 += their count, the fours into carry. */
-static inline void add4_at(uint64_t *restrict planes, uint64_t *restrict carry, const uint64_t *const *r, size_t rw,
-                           size_t w)
+/* The second 8 rows of a 16-row group, after add8_at put the first 8 rows' eights into carry: planes 0..3 += the
+ * second 8 rows' count and the two eights, the sixteens into carry. */
+static inline void add8b_at(uint64_t *restrict planes, size_t ts, uint64_t *restrict carry, const uint64_t *const *r,
+                            size_t rw, size_t w)
 {
-    uint64_t *restrict p1 = planes + w, *restrict p2 = planes + TILE + w;
+    uint64_t *restrict p1 = planes + w, *restrict p2 = planes + ts + w, *restrict p4 = planes + 2 * ts + w;
+    uint64_t *restrict p8 = planes + 3 * ts + w;
+    v4u ones = load4(p1), twos = load4(p2), fours = load4(p4), eights = load4(p8), twosA, twosB, foursA, foursB;
+    v4u eightsB, sixteens;
+    CSA(twosA, ones, ones, load4(r[0] + rw), load4(r[1] + rw));
+    CSA(twosB, ones, ones, load4(r[2] + rw), load4(r[3] + rw));
+    CSA(foursA, twos, twos, twosA, twosB);
+    CSA(twosA, ones, ones, load4(r[4] + rw), load4(r[5] + rw));
+    CSA(twosB, ones, ones, load4(r[6] + rw), load4(r[7] + rw));
+    CSA(foursB, twos, twos, twosA, twosB);
+    CSA(eightsB, fours, fours, foursA, foursB);
+    CSA(sixteens, eights, eights, load4(carry + w), eightsB);
+    store4(p1, ones);
+    store4(p2, twos);
+    store4(p4, fours);
+    store4(p8, eights);
+    store4(carry + w, sixteens);
+}
+
+/* 4 rows: planes 0..1 += their count, the fours into carry. */
+static inline void add4_at(uint64_t *restrict planes, size_t ts, uint64_t *restrict carry, const uint64_t *const *r,
+                           size_t rw, size_t w)
+{
+    uint64_t *restrict p1 = planes + w, *restrict p2 = planes + ts + w;
     v4u ones = load4(p1), twos = load4(p2), twosA, twosB, fours;
     CSA(twosA, ones, ones, load4(r[0] + rw), load4(r[1] + rw));
     CSA(twosB, ones, ones, load4(r[2] + rw), load4(r[3] + rw));
@@ -142,9 +149,10 @@ static inline void add4_at(uint64_t *restrict planes, uint64_t *restrict carry, 
 }
 
 /* 2 rows: plane 0 += their count, the twos into carry. */
-static inline void add2_at(uint64_t *restrict planes, uint64_t *restrict carry, const uint64_t *const *r, size_t rw,
-                           size_t w)
+static inline void add2_at(uint64_t *restrict planes, size_t ts, uint64_t *restrict carry, const uint64_t *const *r,
+                           size_t rw, size_t w)
 {
+    (void)ts; /* plane 0 only */
     v4u ones = load4(planes + w), twos;
     CSA(twos, ones, ones, load4(r[0] + rw), load4(r[1] + rw));
     store4(planes + w, ones);
@@ -153,11 +161,11 @@ static inline void add2_at(uint64_t *restrict planes, uint64_t *restrict carry, 
 
 /* Runs ADD_AT over words [0, nw) of the g rows r[] in steps of 4. The last, partial step reads copies of the
  * rows' last words padded with zeros (a zero adds nothing), so no row is read past its end; the planes and carry
- * have room for it (TILE is a multiple of 4, and count_tile clears the planes up to the next multiple of 4). */
-#define ADD_ROWS(ADD_AT, planes, carry, r, g, nw)                                                  \
+ * have room for it (tiles are multiples of 4 words, and count_tile clears the planes up to the next multiple of 4). */
+#define ADD_ROWS(ADD_AT, planes, ts, carry, r, g, nw)                                              \
     do {                                                                                           \
         size_t w_ = 0;                                                                             \
-        for (; w_ + 4 <= (nw); w_ += 4) ADD_AT(planes, carry, r, w_, w_);                          \
+        for (; w_ + 4 <= (nw); w_ += 4) ADD_AT(planes, ts, carry, r, w_, w_);                      \
         if (w_ < (nw)) {                                                                           \
             uint64_t pad_[16][4];                                                                  \
             const uint64_t *padded_[16];                                                           \
@@ -166,44 +174,47 @@ static inline void add2_at(uint64_t *restrict planes, uint64_t *restrict carry, 
                 memcpy(pad_[i_], (r)[i_] + w_, ((nw) - w_) * sizeof(uint64_t));                    \
                 padded_[i_] = pad_[i_];                                                            \
             }                                                                                      \
-            ADD_AT(planes, carry, padded_, 0, w_);                                                 \
+            ADD_AT(planes, ts, carry, padded_, 0, w_);                                             \
         }                                                                                          \
     } while (0)
 
-/* Add 16 rows (each already offset to the slice) into the planes; needs P >= 5, true once 16 rows are present. */
-static void add16(uint64_t *restrict planes, uint64_t *restrict carry, const uint64_t *const *g, int P, size_t nw)
+/* Add 16 rows (each already offset to the slice) into the planes, in two passes of 8 rows (8 rows read side by side
+ * stream from memory twice as fast as 16: see the top); needs P >= 5, true once 16 rows are present. */
+static void add16(uint64_t *restrict planes, size_t ts, uint64_t *restrict carry, const uint64_t *const *g, int P,
+                  size_t nw)
 {
-    ADD_ROWS(add16_at, planes, carry, g, 16, nw);
-    ripple(planes, carry, 4, P, nw);
+    ADD_ROWS(add8_at, planes, ts, carry, g, 8, nw);
+    ADD_ROWS(add8b_at, planes, ts, carry, g + 8, 8, nw);
+    ripple(planes, ts, carry, 4, P, nw);
 }
 
 /* Add the g < 16 staged rows left after the groups of 16: 8, 4, 2 and 1 at a time, each with its own adder tree
  * (the same tree as add16, cut short), so a vote of 8 rows costs one pass over the planes, not eight.
  * Each needs P > log2(rows added), true since those rows are present. */
-static void add_rest(uint64_t *restrict planes, uint64_t *restrict carry, const uint64_t *const *r, int g,
-                     int P, size_t nw)
+static void add_rest(uint64_t *restrict planes, size_t ts, uint64_t *restrict carry, const uint64_t *const *r,
+                     int g, int P, size_t nw)
 {
     if (g >= 8) {
-        ADD_ROWS(add8_at, planes, carry, r, 8, nw);
-        ripple(planes, carry, 3, P, nw);
+        ADD_ROWS(add8_at, planes, ts, carry, r, 8, nw);
+        ripple(planes, ts, carry, 3, P, nw);
         r += 8;
         g -= 8;
     }
     if (g >= 4) {
-        ADD_ROWS(add4_at, planes, carry, r, 4, nw);
-        ripple(planes, carry, 2, P, nw);
+        ADD_ROWS(add4_at, planes, ts, carry, r, 4, nw);
+        ripple(planes, ts, carry, 2, P, nw);
         r += 4;
         g -= 4;
     }
     if (g >= 2) {
-        ADD_ROWS(add2_at, planes, carry, r, 2, nw);
-        ripple(planes, carry, 1, P, nw);
+        ADD_ROWS(add2_at, planes, ts, carry, r, 2, nw);
+        ripple(planes, ts, carry, 1, P, nw);
         r += 2;
         g -= 2;
     }
     if (g == 1) {
         memcpy(carry, r[0], nw * sizeof(uint64_t));
-        ripple(planes, carry, 0, P, nw);
+        ripple(planes, ts, carry, 0, P, nw);
     }
 }
 
@@ -225,7 +236,7 @@ static int rows_clash(const uint64_t *const *g, int count)
  * on a 2-core EPYC, 64 rows a power of two apart: 1.7x faster at 512 KiB in all, 1.1x at 4 MiB, 0.8x at 8 MiB);
  * from DRAM, 16 rows read side by side keep more misses in flight than one copy at a time, and in-place reading
  * was 10-30% faster (16 and 1000 rows 2 MiB apart). */
-static void add_group(uint64_t *restrict planes, uint64_t *restrict carry, uint64_t *restrict stage,
+static void add_group(uint64_t *restrict planes, size_t ts, uint64_t *restrict carry, uint64_t *restrict stage,
                       const uint64_t **group, int g, int P, size_t nw, int stage_clashes)
 {
     if (stage_clashes && rows_clash(group, g)) {
@@ -234,39 +245,39 @@ static void add_group(uint64_t *restrict planes, uint64_t *restrict carry, uint6
             group[i] = stage + (size_t)i * STAGE;
         }
     }
-    if (g == 16) add16(planes, carry, group, P, nw);
-    else add_rest(planes, carry, group, g, P, nw);
+    if (g == 16) add16(planes, ts, carry, group, P, nw);
+    else add_rest(planes, ts, carry, group, g, P, nw);
 }
 
 /* planes <- bit-sliced counts of +1 votes of the present rows over words [w0, w0 + nw). */
-static void count_tile(uint64_t *restrict planes, uint64_t *restrict carry, uint64_t *restrict stage, int P,
-                       const uint64_t *const *rows, size_t n, size_t w0, size_t nw, int stage_clashes)
+static void count_tile(uint64_t *restrict planes, size_t ts, uint64_t *restrict carry, uint64_t *restrict stage,
+                       int P, const uint64_t *const *rows, size_t n, size_t w0, size_t nw, int stage_clashes)
 {
     const size_t nw4 = (nw + 3) & ~(size_t)3; /* the adders' last step of 4 words may pass nw */
-    for (int k = 0; k < P; k++) memset(planes + (size_t)k * TILE, 0, nw4 * sizeof(uint64_t));
+    for (int k = 0; k < P; k++) memset(planes + (size_t)k * ts, 0, nw4 * sizeof(uint64_t));
     const uint64_t *group[16];
     int g = 0;
     for (size_t j = 0; j < n; j++) {
         if (!rows[j]) continue;
         group[g++] = rows[j] + w0;
         if (g == 16) {
-            add_group(planes, carry, stage, group, g, P, nw, stage_clashes);
+            add_group(planes, ts, carry, stage, group, g, P, nw, stage_clashes);
             g = 0;
         }
     }
-    if (g) add_group(planes, carry, stage, group, g, P, nw, stage_clashes);
+    if (g) add_group(planes, ts, carry, stage, group, g, P, nw, stage_clashes);
 }
 
 /* Bit-sliced comparison of the counts with h, from the top plane down: gt_i = c_i > h, eq_i = c_i == h. */
-static void compare_tile(uint64_t *restrict gt, uint64_t *restrict eq, const uint64_t *restrict planes, int P,
-                         uint64_t h, size_t nw)
+static void compare_tile(uint64_t *restrict gt, uint64_t *restrict eq, const uint64_t *restrict planes, size_t ts,
+                         int P, uint64_t h, size_t nw)
 {
     for (size_t w = 0; w < nw; w++) {
         gt[w] = 0;
         eq[w] = ~(uint64_t)0;
     }
     for (int k = P - 1; k >= 0; k--) {
-        const uint64_t *restrict pk = planes + (size_t)k * TILE;
+        const uint64_t *restrict pk = planes + (size_t)k * ts;
         if ((h >> k) & 1) {
             for (size_t w = 0; w < nw; w++) eq[w] &= pk[w];
         } else {
@@ -300,6 +311,72 @@ static inline uint64_t last_word_mask(size_t d)
 /* Tiles run in parallel only when there is enough work to pay for waking the threads. */
 #define PARALLEL_WORK ((size_t)1 << 20) /* row-words */
 
+/* How a vote is cut into tiles, and where each thread's buffers live: P planes, carry, the staging block (votes that
+ * fit in cache) and gt, eq (majority), ts words each (staging: 16 * STAGE). */
+typedef struct vote_plan {
+    size_t ts, ntiles, per_thread; /* words per tile, tiles, buffer words per thread */
+    int P, in_cache, parallel;
+    uint64_t *heap; /* per_thread words for each thread; NULL: each thread's buffers on its stack (ts = TILE_CACHE) */
+} vote_plan;
+
+static size_t buffer_words(int P, size_t ts, int in_cache)
+{
+    return (size_t)P * ts + ts + (in_cache ? 16 * (size_t)STAGE : 0) + 2 * ts;
+}
+
+static void plan_make(vote_plan *pl, size_t m, size_t nwords)
+{
+    int threads = 1;
+    pl->P = count_planes(m);
+    pl->in_cache = m * nwords * sizeof(uint64_t) <= IN_CACHE_BYTES;
+    pl->parallel = m * nwords >= PARALLEL_WORK;
+#ifdef _OPENMP
+    if (pl->parallel) threads = omp_get_max_threads();
+#endif
+    size_t ts = TILE_CACHE;
+    if (!pl->in_cache)
+        for (ts = TILE_DRAM; ts > TILE_CACHE && nwords < 2 * (size_t)threads * ts; ts /= 2) {
+        }
+    pl->heap = NULL;
+    if (ts > TILE_CACHE) {
+        pl->heap = malloc((size_t)threads * buffer_words(pl->P, ts, pl->in_cache) * sizeof(uint64_t));
+        if (!pl->heap) ts = TILE_CACHE; /* no memory for long tiles: short ones on the stack, the same result */
+    }
+    pl->ts = ts;
+    pl->ntiles = (nwords + ts - 1) / ts;
+    pl->per_thread = buffer_words(pl->P, ts, pl->in_cache);
+    pl->parallel = pl->parallel && pl->ntiles > 1;
+}
+
+/* A thread's buffers, carved out of buf (plan->per_thread words). */
+typedef struct vote_bufs {
+    uint64_t *planes, *carry, *stage, *gt, *eq;
+} vote_bufs;
+
+static vote_bufs bufs_at(const vote_plan *pl, uint64_t *buf)
+{
+    vote_bufs b;
+    b.planes = buf;
+    b.carry = b.planes + (size_t)pl->P * pl->ts;
+    b.stage = b.carry + pl->ts;
+    b.gt = b.stage + (pl->in_cache ? 16 * (size_t)STAGE : 0);
+    b.eq = b.gt + pl->ts;
+    return b;
+}
+
+static int thread_index(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* The buffers of the calling thread: its slice of the heap block, or `local` (the stack) when there is none. */
+#define THREAD_BUFS(pl, local) bufs_at(&(pl), (pl).heap ? (pl).heap + (size_t)thread_index() * (pl).per_thread : (local))
+#define LOCAL_WORDS(pl) ((pl).heap ? 1 : (pl).per_thread)
+
 /* sign_bits, zero_bits are (ceil(d/64),); rows[j] is (ceil(d/64),) or NULL */
 size_t so_vote_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bits,
                         const uint64_t *const *rows, size_t n, size_t d,
@@ -311,17 +388,23 @@ size_t so_vote_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bi
         if (zero_bits) memset(zero_bits, 0, nwords * sizeof(uint64_t));
         return 0;
     }
-    int P = count_planes(m), in_cache = m * nwords * sizeof(uint64_t) <= IN_CACHE_BYTES;
+    vote_plan pl;
+    plan_make(&pl, m, nwords);
+    const int P = pl.P;
+    const size_t ts = pl.ts;
     uint64_t h = m / 2;
     int may_tie = m % 2 == 0;
     so_philox_key key = so_philox_key_make(seed, 0, step, SO_STREAM_TIES);
-    size_t ntiles = (nwords + TILE - 1) / TILE;
-#pragma omp parallel for schedule(static) if (m * nwords >= PARALLEL_WORK && ntiles > 1)
-    for (size_t t = 0; t < ntiles; t++) {
-        uint64_t planes[P * TILE], carry[TILE], stage[16 * STAGE], gt[TILE], eq[TILE];
-        size_t w0 = t * TILE, nw = nwords - w0 < TILE ? nwords - w0 : TILE;
-        count_tile(planes, carry, stage, P, rows, n, w0, nw, in_cache);
-        compare_tile(gt, eq, planes, P, h, nw);
+#pragma omp parallel if (pl.parallel)
+    {
+    uint64_t local[LOCAL_WORDS(pl)];
+    const vote_bufs b = THREAD_BUFS(pl, local);
+    uint64_t *restrict gt = b.gt, *restrict eq = b.eq, *restrict carry = b.carry;
+#pragma omp for schedule(static)
+    for (size_t t = 0; t < pl.ntiles; t++) {
+        size_t w0 = t * ts, nw = nwords - w0 < ts ? nwords - w0 : ts;
+        count_tile(b.planes, ts, carry, b.stage, P, rows, n, w0, nw, pl.in_cache);
+        compare_tile(gt, eq, b.planes, ts, P, h, nw);
         if (!may_tie) memset(eq, 0, nw * sizeof(uint64_t));
         uint64_t *restrict s = sign_bits + w0;
         if (ties == SO_TIES_RANDOM && may_tie) {
@@ -337,6 +420,8 @@ size_t so_vote_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bi
             else memset(zero_bits + w0, 0, nw * sizeof(uint64_t));
         }
     }
+    }
+    free(pl.heap);
     if (nwords) {
         sign_bits[nwords - 1] &= last_word_mask(d);
         if (zero_bits) zero_bits[nwords - 1] &= last_word_mask(d);
@@ -359,14 +444,14 @@ typedef uint8_t v32b __attribute__((vector_size(32)));
  * lanes, vpshufb on AVX2), bit b is tested with a mask, and the result sets bit k mod 8 of byte k / 8 of
  * count b. About a dozen vector operations per plane for 64 coordinates, where shifting bit b out of the word
  * for each coordinate took 64. Counts have at most 32 planes (they are uint32_t). */
-static inline void word_counts(uint32_t c[64], const uint64_t *restrict planes, int P, size_t w)
+static inline void word_counts(uint32_t c[64], const uint64_t *restrict planes, size_t ts, int P, size_t w)
 {
     const v32b bit = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128,
                       1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
     for (int g = 0; g * 8 < P && g < 4; g++) {
         v32b lo = {0}, hi = {0};
         for (int k = 8 * g; k < P && k < 8 * g + 8; k++) {
-            const uint64_t x = planes[(size_t)k * TILE + w];
+            const uint64_t x = planes[(size_t)k * ts + w];
             const v4u xx = {x, x, x, x};
             const v32b word = (v32b)xx, kbit = (v32b){0} + (uint8_t)(1u << (k % 8));
             lo |= (v32b)((SPREAD(word, 0) & bit) != 0) & kbit;
@@ -390,24 +475,31 @@ void so_vote_count(uint32_t *restrict counts, const uint64_t *const *rows, size_
         memset(counts, 0, d * sizeof(uint32_t));
         return;
     }
-    int P = count_planes(m), in_cache = m * nwords * sizeof(uint64_t) <= IN_CACHE_BYTES;
-    size_t ntiles = (nwords + TILE - 1) / TILE;
-#pragma omp parallel for schedule(static) if (m * nwords >= PARALLEL_WORK && ntiles > 1)
-    for (size_t t = 0; t < ntiles; t++) {
-        uint64_t planes[P * TILE], carry[TILE], stage[16 * STAGE];
-        size_t w0 = t * TILE, nw = nwords - w0 < TILE ? nwords - w0 : TILE;
-        count_tile(planes, carry, stage, P, rows, n, w0, nw, in_cache);
+    vote_plan pl;
+    plan_make(&pl, m, nwords);
+    const int P = pl.P;
+    const size_t ts = pl.ts;
+#pragma omp parallel if (pl.parallel)
+    {
+    uint64_t local[LOCAL_WORDS(pl)];
+    const vote_bufs b = THREAD_BUFS(pl, local);
+#pragma omp for schedule(static)
+    for (size_t t = 0; t < pl.ntiles; t++) {
+        size_t w0 = t * ts, nw = nwords - w0 < ts ? nwords - w0 : ts;
+        count_tile(b.planes, ts, b.carry, b.stage, P, rows, n, w0, nw, pl.in_cache);
         for (size_t w = 0; w < nw; w++) {
             size_t i0 = 64 * (w0 + w);
             if (d - i0 >= 64) {
-                word_counts(counts + i0, planes, P, w); /* straight into place: no copy per word */
+                word_counts(counts + i0, b.planes, ts, P, w); /* straight into place: no copy per word */
             } else {
                 uint32_t c[64];
-                word_counts(c, planes, P, w);
+                word_counts(c, b.planes, ts, P, w);
                 memcpy(counts + i0, c, (d - i0) * sizeof(uint32_t));
             }
         }
     }
+    }
+    free(pl.heap);
 }
 
 /* sign_bits is (ceil(d/64),); rows[j] is (ceil(d/64),) or NULL.
@@ -421,17 +513,22 @@ size_t so_vote_stochastic(uint64_t *restrict sign_bits, const uint64_t *const *r
         memset(sign_bits, 0, nwords * sizeof(uint64_t));
         return 0;
     }
-    int P = count_planes(m), in_cache = m * nwords * sizeof(uint64_t) <= IN_CACHE_BYTES;
     so_philox_key key = so_philox_key_make(seed, 0, step, SO_STREAM_DOWN);
-    size_t ntiles = (nwords + TILE - 1) / TILE;
-#pragma omp parallel for schedule(static) if (m * nwords >= PARALLEL_WORK && ntiles > 1)
-    for (size_t t = 0; t < ntiles; t++) {
-        uint64_t planes[P * TILE], carry[TILE], stage[16 * STAGE];
-        size_t w0 = t * TILE, nw = nwords - w0 < TILE ? nwords - w0 : TILE;
-        count_tile(planes, carry, stage, P, rows, n, w0, nw, in_cache);
+    vote_plan pl;
+    plan_make(&pl, m, nwords);
+    const int P = pl.P;
+    const size_t ts = pl.ts;
+#pragma omp parallel if (pl.parallel)
+    {
+    uint64_t local[LOCAL_WORDS(pl)];
+    const vote_bufs bf = THREAD_BUFS(pl, local);
+#pragma omp for schedule(static)
+    for (size_t t = 0; t < pl.ntiles; t++) {
+        size_t w0 = t * ts, nw = nwords - w0 < ts ? nwords - w0 : ts;
+        count_tile(bf.planes, ts, bf.carry, bf.stage, P, rows, n, w0, nw, pl.in_cache);
         for (size_t w = 0; w < nw; w++) {
             uint32_t c[64], draws[64];
-            word_counts(c, planes, P, w);
+            word_counts(c, bf.planes, ts, P, w);
             so_philox_word_draws(draws, &key, w0 + w);
             uint64_t word = 0;
             for (int b = 0; b < 64; b++)
@@ -439,6 +536,8 @@ size_t so_vote_stochastic(uint64_t *restrict sign_bits, const uint64_t *const *r
             sign_bits[w0 + w] = word;
         }
     }
+    }
+    free(pl.heap);
     if (nwords) sign_bits[nwords - 1] &= last_word_mask(d);
     return m;
 }
