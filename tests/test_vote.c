@@ -243,6 +243,30 @@ static void test_long_tiles_match_naive(void)
     rowset_free(s);
 }
 
+/* At most 8 present rows take a one-pass path (planes in registers), split over threads when large: 9 rows, one
+ * absent (m = 8, so ties happen), 8.4M coordinates, majority (each tie rule) and count against the naive sums. */
+static void test_small_vote_large_d(void)
+{
+    mix_state = 12;
+    const size_t n = 9, d = ((size_t)8 << 20) + 4099;
+    rowset s = rowset_make(n, d, 0x4);
+    const uint64_t *const *rows = (const uint64_t *const *)s.rows;
+    for (int ties = 0; ties < 3; ties++) {
+        size_t bad = check_majority(rows, n, d, (so_ties)ties, 31, 6);
+        CHECK(bad == 0, "ties=%d: %zu bits differ from the naive vote", ties, bad);
+    }
+    size_t m;
+    long *sum = naive_sums(rows, n, d, &m);
+    uint32_t *counts = malloc(d * sizeof(uint32_t));
+    so_vote_count(counts, rows, n, d);
+    size_t bad = 0;
+    for (size_t i = 0; i < d; i++) bad += (long)counts[i] * 2 - (long)m != sum[i];
+    CHECK(m == 8 && bad == 0, "count: m = %zu, %zu coordinates differ from the naive sum", m, bad);
+    free(counts);
+    free(sum);
+    rowset_free(s);
+}
+
 /* Two rows that disagree everywhere tie on every coordinate: random ties must be reproducible (same key, same
  * bits), change with the step, and be +1 about half the time: |frac - 1/2| <= 5 sigma, sigma = 0.5/sqrt(d). */
 static void test_random_ties_reproducible_and_fair(void)
@@ -348,6 +372,7 @@ int main(void)
     RUN(test_count_matches_naive);
     RUN(test_count_large_both_paths);
     RUN(test_long_tiles_match_naive);
+    RUN(test_small_vote_large_d);
     RUN(test_majority_matches_naive_each_tie_rule);
     RUN(test_majority_with_absent_rows);
     RUN(test_empty_dimension);

@@ -377,6 +377,114 @@ static int thread_index(void)
 #define THREAD_BUFS(pl, local) bufs_at(&(pl), (pl).heap ? (pl).heap + (size_t)thread_index() * (pl).per_thread : (local))
 #define LOCAL_WORDS(pl) ((pl).heap ? 1 : (pl).per_thread)
 
+/* ---- votes of at most 8 present rows: one pass, no planes in memory ----
+ * With m <= 8 the whole count fits in 4 bit planes that the 8-row adder tree builds in registers from zero, so
+ * the rows are read once, side by side, and the results written straight out: no plane is stored, rippled,
+ * cleared or re-read (for n = 8 that plane traffic, in L2 with long tiles or against short row runs with short
+ * ones, held the general path at ~0.6 of the bandwidth). Chunks of SMALL_CHUNK words are independent. */
+#define SMALL_ROWS 8
+#define SMALL_CHUNK 1024 /* words; even, a multiple of 4 (tie_words, the 4-word steps) */
+
+/* The 4 bit planes of the counts of the g <= 8 rows r[] over words [w, w + 4); rows past g count as zero. */
+static inline void small_planes(v4u pl[4], const uint64_t *const *r, int g, size_t w)
+{
+    v4u x[SMALL_ROWS];
+    for (int i = 0; i < SMALL_ROWS; i++) x[i] = i < g ? load4(r[i] + w) : (v4u){0, 0, 0, 0};
+    v4u ones = {0, 0, 0, 0}, twos = ones, fours, twosA, twosB, foursA, foursB, eights;
+    CSA(twosA, ones, ones, x[0], x[1]);
+    CSA(twosB, ones, ones, x[2], x[3]);
+    CSA(foursA, twos, twos, twosA, twosB);
+    CSA(twosA, ones, ones, x[4], x[5]);
+    CSA(twosB, ones, ones, x[6], x[7]);
+    CSA(foursB, twos, twos, twosA, twosB);
+    fours = foursA ^ foursB; /* at most 8 rows: the eights come only from foursA & foursB */
+    eights = foursA & foursB;
+    pl[0] = ones;
+    pl[1] = twos;
+    pl[2] = fours;
+    pl[3] = eights;
+}
+
+/* The g rows r[] offset to word w0 of a chunk of nw words: copies of the last, partial step's words padded with
+ * zeros go to pad[], so that the 4-word steps never read past a row's end. Calls STEP(planes, w) for w = 0, 4, .. */
+#define SMALL_STEPS(r, g, nw, STEP)                                                                \
+    do {                                                                                           \
+        v4u pl_[4];                                                                                \
+        size_t w_ = 0;                                                                             \
+        for (; w_ + 4 <= (nw); w_ += 4) {                                                          \
+            small_planes(pl_, r, g, w_);                                                           \
+            STEP(pl_, w_);                                                                         \
+        }                                                                                          \
+        if (w_ < (nw)) {                                                                           \
+            uint64_t pad_[SMALL_ROWS][4];                                                          \
+            const uint64_t *padded_[SMALL_ROWS];                                                   \
+            for (int i_ = 0; i_ < (g); i_++) {                                                     \
+                memset(pad_[i_], 0, sizeof pad_[i_]);                                              \
+                memcpy(pad_[i_], (r)[i_] + w_, ((nw) - w_) * sizeof(uint64_t));                    \
+                padded_[i_] = pad_[i_];                                                            \
+            }                                                                                      \
+            small_planes(pl_, padded_, g, 0);                                                      \
+            STEP(pl_, w_);                                                                         \
+        }                                                                                          \
+    } while (0)
+
+static int small_rows(const uint64_t **g, const uint64_t *const *rows, size_t n)
+{
+    int m = 0;
+    for (size_t j = 0; j < n; j++)
+        if (rows[j]) g[m++] = rows[j];
+    return m;
+}
+
+static void small_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bits, const uint64_t *const *rows,
+                           size_t n, size_t nwords, so_ties ties, const so_philox_key *key)
+{
+    const uint64_t *all[SMALL_ROWS];
+    const int m = small_rows(all, rows, n);
+    const uint64_t h = (uint64_t)m / 2;
+    const int may_tie = m % 2 == 0, random_ties = ties == SO_TIES_RANDOM && may_tie;
+    const size_t nchunks = (nwords + SMALL_CHUNK - 1) / SMALL_CHUNK;
+#pragma omp parallel for schedule(static) if ((size_t)m * nwords >= PARALLEL_WORK && nchunks > 1)
+    for (size_t c = 0; c < nchunks; c++) {
+        const size_t w0 = c * SMALL_CHUNK, nw = nwords - w0 < SMALL_CHUNK ? nwords - w0 : SMALL_CHUNK;
+        const uint64_t *r[SMALL_ROWS];
+        for (int i = 0; i < m; i++) r[i] = all[i] + w0;
+        uint64_t tie[SMALL_CHUNK + 4];
+        if (random_ties) {
+            tie_words(tie, key, w0, nw);
+            memset(tie + nw, 0, 4 * sizeof(uint64_t)); /* read by the last, partial step; its bits are not kept */
+        }
+        uint64_t *restrict s = sign_bits + w0, *restrict z = zero_bits ? zero_bits + w0 : NULL;
+        /* gt, eq of the counts against h, bit-sliced from the top plane down; then the tie rule */
+#define SMALL_MAJORITY_STEP(pl, w)                                                                 \
+    do {                                                                                           \
+        v4u gt = {0, 0, 0, 0}, eq = ~gt;                                                           \
+        for (int k = 3; k >= 0; k--) {                                                             \
+            if ((h >> k) & 1) eq &= pl[k];                                                         \
+            else {                                                                                 \
+                gt |= eq & pl[k];                                                                  \
+                eq &= ~pl[k];                                                                      \
+            }                                                                                      \
+        }                                                                                          \
+        if (!may_tie) eq = (v4u){0, 0, 0, 0};                                                      \
+        v4u out = gt;                                                                              \
+        if (random_ties) out |= eq & load4(tie + (w));                                             \
+        else if (ties == SO_TIES_POSITIVE) out |= eq;                                              \
+        uint64_t o_[4], e_[4];                                                                     \
+        memcpy(o_, &out, sizeof o_);                                                               \
+        memcpy(e_, &eq, sizeof e_);                                                                \
+        const size_t len_ = nw - (w) < 4 ? nw - (w) : 4;                                           \
+        memcpy(s + (w), o_, len_ * sizeof(uint64_t));                                              \
+        if (z) {                                                                                   \
+            if (ties != SO_TIES_ZERO) memset(e_, 0, sizeof e_);                                    \
+            memcpy(z + (w), e_, len_ * sizeof(uint64_t));                                          \
+        }                                                                                          \
+    } while (0)
+        SMALL_STEPS(r, m, nw, SMALL_MAJORITY_STEP);
+#undef SMALL_MAJORITY_STEP
+    }
+}
+
 /* sign_bits, zero_bits are (ceil(d/64),); rows[j] is (ceil(d/64),) or NULL */
 size_t so_vote_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bits,
                         const uint64_t *const *rows, size_t n, size_t d,
@@ -388,13 +496,17 @@ size_t so_vote_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bi
         if (zero_bits) memset(zero_bits, 0, nwords * sizeof(uint64_t));
         return 0;
     }
+    so_philox_key key = so_philox_key_make(seed, 0, step, SO_STREAM_TIES);
+    if (m <= SMALL_ROWS) {
+        small_majority(sign_bits, zero_bits, rows, n, nwords, ties, &key);
+        goto mask;
+    }
     vote_plan pl;
     plan_make(&pl, m, nwords);
     const int P = pl.P;
     const size_t ts = pl.ts;
     uint64_t h = m / 2;
     int may_tie = m % 2 == 0;
-    so_philox_key key = so_philox_key_make(seed, 0, step, SO_STREAM_TIES);
 #pragma omp parallel if (pl.parallel)
     {
     uint64_t local[LOCAL_WORDS(pl)];
@@ -422,6 +534,7 @@ size_t so_vote_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bi
     }
     }
     free(pl.heap);
+mask:
     if (nwords) {
         sign_bits[nwords - 1] &= last_word_mask(d);
         if (zero_bits) zero_bits[nwords - 1] &= last_word_mask(d);
@@ -467,12 +580,48 @@ static inline void word_counts(uint32_t c[64], const uint64_t *restrict planes, 
     }
 }
 
+/* so_vote_count for at most 8 present rows: the planes of 4 words at a time from small_planes, turned into counts
+ * by word_counts (planes laid out with a stride of 4 words), written straight into place. */
+static void small_count(uint32_t *restrict counts, const uint64_t *const *rows, size_t n, size_t d)
+{
+    const uint64_t *all[SMALL_ROWS];
+    const int m = small_rows(all, rows, n), P = count_planes((size_t)m);
+    const size_t nwords = so_packed_words(d), nchunks = (nwords + SMALL_CHUNK - 1) / SMALL_CHUNK;
+#pragma omp parallel for schedule(static) if ((size_t)m * nwords >= PARALLEL_WORK && nchunks > 1)
+    for (size_t c = 0; c < nchunks; c++) {
+        const size_t w0 = c * SMALL_CHUNK, nw = nwords - w0 < SMALL_CHUNK ? nwords - w0 : SMALL_CHUNK;
+        const uint64_t *r[SMALL_ROWS];
+        for (int i = 0; i < m; i++) r[i] = all[i] + w0;
+#define SMALL_COUNT_STEP(pl, w)                                                                    \
+    do {                                                                                           \
+        uint64_t lp_[4 * 4];                                                                       \
+        for (int k_ = 0; k_ < 4; k_++) store4(lp_ + 4 * k_, pl[k_]);                               \
+        for (size_t j_ = 0; j_ < 4 && (w) + j_ < nw; j_++) {                                       \
+            const size_t i0_ = 64 * (w0 + (w) + j_);                                               \
+            if (d - i0_ >= 64) {                                                                   \
+                word_counts(counts + i0_, lp_, 4, P, j_);                                          \
+            } else {                                                                               \
+                uint32_t c_[64];                                                                   \
+                word_counts(c_, lp_, 4, P, j_);                                                    \
+                memcpy(counts + i0_, c_, (d - i0_) * sizeof(uint32_t));                            \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+        SMALL_STEPS(r, m, nw, SMALL_COUNT_STEP);
+#undef SMALL_COUNT_STEP
+    }
+}
+
 /* counts is (d,); rows[j] is (ceil(d/64),) or NULL */
 void so_vote_count(uint32_t *restrict counts, const uint64_t *const *rows, size_t n, size_t d)
 {
     size_t nwords = so_packed_words(d), m = present_rows(rows, n);
     if (m == 0) {
         memset(counts, 0, d * sizeof(uint32_t));
+        return;
+    }
+    if (m <= SMALL_ROWS) {
+        small_count(counts, rows, n, d);
         return;
     }
     vote_plan pl;
