@@ -132,7 +132,7 @@ static void test_count_large_both_paths(void)
     rowset s = rowset_make(n, d, 0);
     size_t m;
     long *sum = naive_sums((const uint64_t *const *)s.rows, n, d, &m);
-    uint32_t *buf = aligned_alloc(64, (d + 8) * sizeof(uint32_t));
+    uint32_t *buf = aligned_alloc(64, ((d + 8) * sizeof(uint32_t) + 63) / 64 * 64); /* C11: a multiple of 64 */
     for (int off = 0; off < 2; off++) { /* off 0: 64-byte aligned; off 1: 4 bytes past it, not 16-aligned */
         uint32_t *counts = buf + off;
         memset(buf, 0xff, (d + 8) * sizeof(uint32_t));
