@@ -100,6 +100,15 @@ while IFS= read -r line; do
     case "$line" in ok*) ok;; *) bad "${line#FAIL }";; esac
 done <"$T/res"
 
+# ---- tools/bench_tables.py turns that JSON into the markdown tables of BENCHMARKS.md ----
+"$PY" tools/bench_tables.py "$T/out.json" >"$T/tables.md" 2>"$T/err"
+check "bench_tables.py: exits 0, a 1-thread and a 2-thread table with a step/sgd row at 4K and 64K" sh -c "[ $? -eq 0 ] &&
+    grep -q '^\*\*1 thread\*\*' '$T/tables.md' && grep -q '^\*\*2 threads\*\*' '$T/tables.md' &&
+    grep -q '^| case | 4K | 64K |\$' '$T/tables.md' && grep -q '^| step/sgd | [0-9]* ([0-9.]*) | [0-9]* ([0-9.]*) |\$' '$T/tables.md'"
+echo '{' >"$T/bad.json"
+"$PY" tools/bench_tables.py "$T/bad.json" >/dev/null 2>"$T/err"
+check "bench_tables.py: a broken file exits non-zero naming it" sh -c "[ $? -ne 0 ] && grep -q 'bad.json' '$T/err'"
+
 # ---- bench --scaling --quick: valid JSON, mlp at 1 and 8 workers and the quadratic, for 1 and 2 threads ----
 "$S" bench --scaling --quick --json >"$T/scal.json" 2>"$T/err"
 check "bench --scaling --quick --json exits 0" [ $? -eq 0 ]
