@@ -377,6 +377,28 @@ static int thread_index(void)
 #define THREAD_BUFS(pl, local) bufs_at(&(pl), (pl).heap ? (pl).heap + (size_t)thread_index() * (pl).per_thread : (local))
 #define LOCAL_WORDS(pl) ((pl).heap ? 1 : (pl).per_thread)
 
+/* What a vote does with a counted tile: its planes (b->planes, P planes of stride ts) for words [w0, w0 + nw). */
+typedef void (*tile_fn)(void *ctx, const vote_bufs *b, size_t ts, int P, size_t w0, size_t nw);
+
+/* Counts the m present rows of rows[0..n) tile by tile, threads splitting the tiles, and hands each to fn. */
+static void for_each_tile(const uint64_t *const *rows, size_t n, size_t m, size_t nwords, tile_fn fn, void *ctx)
+{
+    vote_plan pl;
+    plan_make(&pl, m, nwords);
+#pragma omp parallel if (pl.parallel)
+    {
+        uint64_t local[LOCAL_WORDS(pl)];
+        const vote_bufs b = THREAD_BUFS(pl, local);
+#pragma omp for schedule(static)
+        for (size_t t = 0; t < pl.ntiles; t++) {
+            const size_t w0 = t * pl.ts, nw = nwords - w0 < pl.ts ? nwords - w0 : pl.ts;
+            count_tile(b.planes, pl.ts, b.carry, b.stage, pl.P, rows, n, w0, nw, pl.in_cache);
+            fn(ctx, &b, pl.ts, pl.P, w0, nw);
+        }
+    }
+    free(pl.heap);
+}
+
 /* ---- votes of at most 8 present rows: one pass, no planes in memory ----
  * With m <= 8 the whole count fits in 4 bit planes that the 8-row adder tree builds in registers from zero, so
  * the rows are read once, side by side, and the results written straight out: no plane is stored, rippled,
@@ -485,6 +507,35 @@ static void small_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero
     }
 }
 
+typedef struct majority_ctx {
+    uint64_t *sign_bits, *zero_bits;
+    so_ties ties;
+    const so_philox_key *key;
+    uint64_t h;
+    int may_tie;
+} majority_ctx;
+
+static void majority_tile(void *ctx, const vote_bufs *b, size_t ts, int P, size_t w0, size_t nw)
+{
+    const majority_ctx *c = ctx;
+    uint64_t *restrict gt = b->gt, *restrict eq = b->eq, *restrict rnd = b->carry; /* carry is free again */
+    compare_tile(gt, eq, b->planes, ts, P, c->h, nw);
+    if (!c->may_tie) memset(eq, 0, nw * sizeof(uint64_t));
+    uint64_t *restrict s = c->sign_bits + w0;
+    if (c->ties == SO_TIES_RANDOM && c->may_tie) {
+        tie_words(rnd, c->key, w0, nw);
+        for (size_t w = 0; w < nw; w++) s[w] = gt[w] | (eq[w] & rnd[w]);
+    } else if (c->ties == SO_TIES_POSITIVE) {
+        for (size_t w = 0; w < nw; w++) s[w] = gt[w] | eq[w];
+    } else {
+        memcpy(s, gt, nw * sizeof(uint64_t));
+    }
+    if (c->zero_bits) {
+        if (c->ties == SO_TIES_ZERO) memcpy(c->zero_bits + w0, eq, nw * sizeof(uint64_t));
+        else memset(c->zero_bits + w0, 0, nw * sizeof(uint64_t));
+    }
+}
+
 /* sign_bits, zero_bits are (ceil(d/64),); rows[j] is (ceil(d/64),) or NULL */
 size_t so_vote_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bits,
                         const uint64_t *const *rows, size_t n, size_t d,
@@ -499,42 +550,10 @@ size_t so_vote_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bi
     so_philox_key key = so_philox_key_make(seed, 0, step, SO_STREAM_TIES);
     if (m <= SMALL_ROWS) {
         small_majority(sign_bits, zero_bits, rows, n, nwords, ties, &key);
-        goto mask;
+    } else {
+        majority_ctx c = {sign_bits, zero_bits, ties, &key, m / 2, m % 2 == 0};
+        for_each_tile(rows, n, m, nwords, majority_tile, &c);
     }
-    vote_plan pl;
-    plan_make(&pl, m, nwords);
-    const int P = pl.P;
-    const size_t ts = pl.ts;
-    uint64_t h = m / 2;
-    int may_tie = m % 2 == 0;
-#pragma omp parallel if (pl.parallel)
-    {
-    uint64_t local[LOCAL_WORDS(pl)];
-    const vote_bufs b = THREAD_BUFS(pl, local);
-    uint64_t *restrict gt = b.gt, *restrict eq = b.eq, *restrict carry = b.carry;
-#pragma omp for schedule(static)
-    for (size_t t = 0; t < pl.ntiles; t++) {
-        size_t w0 = t * ts, nw = nwords - w0 < ts ? nwords - w0 : ts;
-        count_tile(b.planes, ts, carry, b.stage, P, rows, n, w0, nw, pl.in_cache);
-        compare_tile(gt, eq, b.planes, ts, P, h, nw);
-        if (!may_tie) memset(eq, 0, nw * sizeof(uint64_t));
-        uint64_t *restrict s = sign_bits + w0;
-        if (ties == SO_TIES_RANDOM && may_tie) {
-            tie_words(carry, &key, w0, nw);
-            for (size_t w = 0; w < nw; w++) s[w] = gt[w] | (eq[w] & carry[w]);
-        } else if (ties == SO_TIES_POSITIVE) {
-            for (size_t w = 0; w < nw; w++) s[w] = gt[w] | eq[w];
-        } else {
-            memcpy(s, gt, nw * sizeof(uint64_t));
-        }
-        if (zero_bits) {
-            if (ties == SO_TIES_ZERO) memcpy(zero_bits + w0, eq, nw * sizeof(uint64_t));
-            else memset(zero_bits + w0, 0, nw * sizeof(uint64_t));
-        }
-    }
-    }
-    free(pl.heap);
-mask:
     if (nwords) {
         sign_bits[nwords - 1] &= last_word_mask(d);
         if (zero_bits) zero_bits[nwords - 1] &= last_word_mask(d);
@@ -612,6 +631,26 @@ static void small_count(uint32_t *restrict counts, const uint64_t *const *rows, 
     }
 }
 
+typedef struct count_ctx {
+    uint32_t *counts;
+    size_t d;
+} count_ctx;
+
+static void count_out_tile(void *ctx, const vote_bufs *b, size_t ts, int P, size_t w0, size_t nw)
+{
+    const count_ctx *c = ctx;
+    for (size_t w = 0; w < nw; w++) {
+        size_t i0 = 64 * (w0 + w);
+        if (c->d - i0 >= 64) {
+            word_counts(c->counts + i0, b->planes, ts, P, w); /* straight into place: no copy per word */
+        } else {
+            uint32_t cw[64];
+            word_counts(cw, b->planes, ts, P, w);
+            memcpy(c->counts + i0, cw, (c->d - i0) * sizeof(uint32_t));
+        }
+    }
+}
+
 /* counts is (d,); rows[j] is (ceil(d/64),) or NULL */
 void so_vote_count(uint32_t *restrict counts, const uint64_t *const *rows, size_t n, size_t d)
 {
@@ -624,36 +663,33 @@ void so_vote_count(uint32_t *restrict counts, const uint64_t *const *rows, size_
         small_count(counts, rows, n, d);
         return;
     }
-    vote_plan pl;
-    plan_make(&pl, m, nwords);
-    const int P = pl.P;
-    const size_t ts = pl.ts;
-#pragma omp parallel if (pl.parallel)
-    {
-    uint64_t local[LOCAL_WORDS(pl)];
-    const vote_bufs b = THREAD_BUFS(pl, local);
-#pragma omp for schedule(static)
-    for (size_t t = 0; t < pl.ntiles; t++) {
-        size_t w0 = t * ts, nw = nwords - w0 < ts ? nwords - w0 : ts;
-        count_tile(b.planes, ts, b.carry, b.stage, P, rows, n, w0, nw, pl.in_cache);
-        for (size_t w = 0; w < nw; w++) {
-            size_t i0 = 64 * (w0 + w);
-            if (d - i0 >= 64) {
-                word_counts(counts + i0, b.planes, ts, P, w); /* straight into place: no copy per word */
-            } else {
-                uint32_t c[64];
-                word_counts(c, b.planes, ts, P, w);
-                memcpy(counts + i0, c, (d - i0) * sizeof(uint32_t));
-            }
-        }
-    }
-    }
-    free(pl.heap);
+    count_ctx c = {counts, d};
+    for_each_tile(rows, n, m, nwords, count_out_tile, &c);
 }
 
 /* sign_bits is (ceil(d/64),); rows[j] is (ceil(d/64),) or NULL.
  * bit_i = (u_i * m < c_i), u_i = (draw_i >> 8) 2^-24 the float so_rand_uniformf_at gives, compared exactly in
  * integers as (draw_i >> 8) * m < c_i * 2^24: P(bit_i = 1) = ceil(c_i 2^24 / m) / 2^24, within 2^-24 of c_i/m. */
+typedef struct stochastic_ctx {
+    uint64_t *sign_bits;
+    const so_philox_key *key;
+    size_t m;
+} stochastic_ctx;
+
+static void stochastic_tile(void *ctx, const vote_bufs *b, size_t ts, int P, size_t w0, size_t nw)
+{
+    const stochastic_ctx *c = ctx;
+    for (size_t w = 0; w < nw; w++) {
+        uint32_t cw[64], draws[64];
+        word_counts(cw, b->planes, ts, P, w);
+        so_philox_word_draws(draws, c->key, w0 + w);
+        uint64_t word = 0;
+        for (int k = 0; k < 64; k++)
+            word |= (uint64_t)((uint64_t)(draws[k] >> 8) * c->m < (uint64_t)cw[k] << 24) << k;
+        c->sign_bits[w0 + w] = word;
+    }
+}
+
 size_t so_vote_stochastic(uint64_t *restrict sign_bits, const uint64_t *const *rows, size_t n, size_t d,
                           uint64_t seed, uint32_t step)
 {
@@ -663,30 +699,8 @@ size_t so_vote_stochastic(uint64_t *restrict sign_bits, const uint64_t *const *r
         return 0;
     }
     so_philox_key key = so_philox_key_make(seed, 0, step, SO_STREAM_DOWN);
-    vote_plan pl;
-    plan_make(&pl, m, nwords);
-    const int P = pl.P;
-    const size_t ts = pl.ts;
-#pragma omp parallel if (pl.parallel)
-    {
-    uint64_t local[LOCAL_WORDS(pl)];
-    const vote_bufs bf = THREAD_BUFS(pl, local);
-#pragma omp for schedule(static)
-    for (size_t t = 0; t < pl.ntiles; t++) {
-        size_t w0 = t * ts, nw = nwords - w0 < ts ? nwords - w0 : ts;
-        count_tile(bf.planes, ts, bf.carry, bf.stage, P, rows, n, w0, nw, pl.in_cache);
-        for (size_t w = 0; w < nw; w++) {
-            uint32_t c[64], draws[64];
-            word_counts(c, bf.planes, ts, P, w);
-            so_philox_word_draws(draws, &key, w0 + w);
-            uint64_t word = 0;
-            for (int b = 0; b < 64; b++)
-                word |= (uint64_t)((uint64_t)(draws[b] >> 8) * m < (uint64_t)c[b] << 24) << b;
-            sign_bits[w0 + w] = word;
-        }
-    }
-    }
-    free(pl.heap);
+    stochastic_ctx c = {sign_bits, &key, m};
+    for_each_tile(rows, n, m, nwords, stochastic_tile, &c);
     if (nwords) sign_bits[nwords - 1] &= last_word_mask(d);
     return m;
 }
