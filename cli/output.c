@@ -342,17 +342,6 @@ void summary_json(sbuf *b, const cli_options *o, const seed_result *res, int nre
     sb_printf(b, "}\n}\n");
 }
 
-long diverged_step(long last_step, int stopped, const so_metrics_row *last, long eval_every, long steps)
-{
-    /* The driver evaluates at step 0, after every eval_every steps, at the last step and where progress asked to
-     * stop; an evaluation due at the last finished step that left no row is the one that failed, otherwise the
-     * next step's gradient did. */
-    if (last_step < 0) return last ? last->step + 1 : 0;
-    int due = last_step % eval_every == 0 || last_step == steps || stopped;
-    if (due && !(last && last->step == last_step)) return last_step;
-    return last_step + 1;
-}
-
 void divergence_row(so_metrics_row *r, const so_metrics_row *last, uint64_t seed, long step, double epoch,
                     double wall_s, const char *msg)
 {

@@ -59,22 +59,6 @@ void json_str(sbuf *b, const char *s);
 void summary_json(sbuf *b, const cli_options *o, const seed_result *res, int nres, int workers, size_t dim,
                   size_t samples, const char *error);
 
-/* The step at which a run that so_run stopped with SO_ENUMERIC diverged, from the last step its progress callback
- * saw (-1: none), whether that callback asked to stop there, and the seed's last row (NULL: none). */
-long diverged_step(long last_step, int stopped, const so_metrics_row *last, long eval_every, long steps);
-/* The metrics row at a divergence: loss and grad_l1 as a failed evaluation measured them (parsed from so_run's
- * message msg), NaN where nothing was measured; bits as of the last row (NULL: 0). */
-void divergence_row(so_metrics_row *r, const so_metrics_row *last, uint64_t seed, long step, double epoch,
-                    double wall_s, const char *msg);
-/* An accuracy for a table: "-" for NaN. */
-void fmt_acc(char *buf, size_t n, double v);
-/* train's results table on stdout: one line per seed (a diverged one shows loss inf and its step), the mean and
- * std over the seeds that finished, and how many diverged. */
-void print_results(const seed_result *res, int nres, int ndiv);
-
-/* The step at which a run that so_run stopped with SO_ENUMERIC diverged, from the last step its progress callback
- * saw (-1: none), whether that callback asked to stop there, and the seed's last row (NULL: none). */
-long diverged_step(long last_step, int stopped, const so_metrics_row *last, long eval_every, long steps);
 /* The metrics row at a divergence: loss and grad_l1 as a failed evaluation measured them (parsed from so_run's
  * message msg), NaN where nothing was measured; bits as of the last row (NULL: 0). */
 void divergence_row(so_metrics_row *r, const so_metrics_row *last, uint64_t seed, long step, double epoch,

@@ -92,9 +92,9 @@ static const char *seed_path(char *buf, size_t n, const char *path, const cli_op
     return buf;
 }
 
-/* What the CLI sees of one seed while so_run goes: the rows it hands on and the last step it finished. so_run
- * reports no step or value when it stops on a non-finite number, so the divergence row is rebuilt from these
- * (diverged_step, divergence_row in output.c). */
+/* What the CLI sees of one seed while so_run goes: the rows it hands on and the last step it finished. When so_run
+ * stops on a non-finite number it reports the step (so_run_result.diverged_step); the divergence row is built
+ * from that and the last row (divergence_row in output.c). */
 typedef struct seed_watch {
     row_list *rows;
     progress *pr;
@@ -169,9 +169,8 @@ static int run_seed(cli_options *o, const session *S, uint64_t seed, double lr, 
     progress_end(&pr);
     if (status == SO_ENUMERIC) {
         const so_metrics_row *last = w.nrows ? &rows->rows[rows->n - 1] : NULL;
-        long every = rc.eval_every > 0 ? rc.eval_every : rc.steps;
         out->diverged = 1;
-        out->diverged_step = diverged_step(w.last_step, w.stop, last, every, rc.steps);
+        out->diverged_step = out->res.diverged_step;
         double wall = last ? last->wall_s + (now_s() - w.last_t) : now_s() - w.t0;
         divergence_row(&out->res.final, last, seed, out->diverged_step, so_problem_epoch(p, out->diverged_step), wall,
                        so_errmsg());

@@ -163,6 +163,8 @@ static void test_resume_equals_straight_run(void)
     so_problem_destroy(p);
 }
 
+static int all_finite(const float *g, size_t d);
+
 static void test_divergence_is_reported(void)
 {
     /* sgd with lr 1 on L up to 10 multiplies the last coordinate by -9 each step: float overflows near step 40. */
@@ -175,6 +177,30 @@ static void test_divergence_is_reported(void)
     int st = so_run(&rc, p, NULL, NULL, NULL, NULL, NULL, &res);
     CHECK(st == SO_ENUMERIC, "status %d: %s", st, so_errmsg());
     CHECK(strstr(so_errmsg(), "step") != NULL, "message names the step: %s", so_errmsg());
+    /* The step it reports against a hand loop of the same sgd: the first t whose gradient at x_t is not finite
+     * is step t + 1. */
+    size_t d = so_problem_dim(p);
+    float *x = malloc(d * sizeof *x), *g = malloc(d * sizeof *g);
+    so_workspace *ws = so_problem_workspace_new(p);
+    so_problem_init(p, x);
+    long want = -1;
+    for (long t = 0; t < 500 && want < 0; t++) {
+        double loss;
+        so_problem_grad(p, ws, x, g, 0, t, &loss);
+        if (!all_finite(g, d) || !isfinite(loss)) want = t + 1;
+        for (size_t i = 0; i < d; i++) x[i] -= g[i];
+    }
+    CHECK(want > 1 && res.diverged_step == want, "diverged_step %ld, hand loop %ld", res.diverged_step, want);
+    char step_text[32];
+    snprintf(step_text, sizeof step_text, "step %ld:", want);
+    CHECK(strstr(so_errmsg(), step_text) != NULL, "message names %s: %s", step_text, so_errmsg());
+    /* A run that finishes reports no divergence. */
+    sgd_config(&rc, 0.01, 50, 10, 1);
+    st = so_run(&rc, p, NULL, NULL, NULL, NULL, NULL, &res);
+    CHECK(st == SO_OK && res.diverged_step == -1, "finished run: status %d, diverged_step %ld", st, res.diverged_step);
+    free(x);
+    free(g);
+    so_workspace_free(ws);
     so_problem_destroy(p);
 }
 

@@ -52,6 +52,8 @@ typedef struct so_run_result {
     long tau_step;
     int stopped_early;
     long skipped_steps;        /* steps dropped by SO_ON_NAN_SKIP, resumed runs included */
+    long diverged_step;        /* so_run returned SO_ENUMERIC: the step whose stochastic gradient (step t + 1 for
+                                * the gradient taken at x_t) or evaluation was not finite; -1 otherwise */
 } so_run_result;
 
 /* Run one seed: rows are passed to row_fn as they are made (on the root only). */

@@ -30,6 +30,7 @@ typedef struct driver {
     so_cluster *cl;
     double g_linf;      /* single-node: largest ||g||_inf seen */
     long skipped;       /* steps dropped by --on-nan skip */
+    long nan_step;      /* the step whose gradient or evaluation was not finite (SO_ENUMERIC); -1: none */
     long ckpt_step;     /* step of the checkpoint now at cfg->checkpoint; -1: none known */
     double last_loss;   /* the last minibatch loss, for progress */
     double wall0;       /* wall clock at the (virtual) start: a resumed run continues the saved clock */
@@ -70,9 +71,11 @@ static int evaluate(driver *D, const float *x, long step, so_metrics_row *r)
     so_eval ev;
     int rc = so_problem_eval(D->p, x, &ev);
     if (rc != SO_OK) return rc;
-    if (!isfinite(ev.loss) || !isfinite(ev.grad_l1) || !isfinite(ev.grad_l2))
+    if (!isfinite(ev.loss) || !isfinite(ev.grad_l1) || !isfinite(ev.grad_l2)) {
+        D->nan_step = step;
         return so_error(SO_ENUMERIC, "step %ld: the objective diverged (loss %g, ||grad||_1 %g)", step, ev.loss,
                         ev.grad_l1);
+    }
     memset(r, 0, sizeof *r);
     r->seed = D->cfg->seed;
     r->step = step;
@@ -186,6 +189,7 @@ static int single_step(driver *D, long t)
             D->skipped++;
             return SO_OK;
         }
+        D->nan_step = t + 1;
         return so_error(SO_ENUMERIC, "step %ld: the stochastic gradient or its loss is not finite (%s)", t + 1,
                         !isfinite(loss) ? "loss" : "gradient");
     }
@@ -199,8 +203,10 @@ static int dist_step(driver *D, long t)
     int rc = so_cluster_round(D->cl, D->x);
     if (rc != SO_OK) return rc;
     D->last_loss = so_cluster_last_loss(D->cl);
-    if (!isfinite(so_cluster_g_linf(D->cl)))
+    if (!isfinite(so_cluster_g_linf(D->cl))) {
+        D->nan_step = t + 1;
         return so_error(SO_ENUMERIC, "step %ld: a stochastic gradient is not finite", t + 1);
+    }
     return SO_OK;
 }
 
@@ -295,6 +301,8 @@ int so_run(const so_run_config *cfg, so_problem *p, so_transport *t, so_row_fn r
     D.root = t ? so_transport_is_root(t) : 1;
     D.wall0 = now_s();
     D.ckpt_step = -1;
+    D.nan_step = -1;
+    result->diverged_step = -1;
     long eval_every = cfg->eval_every > 0 ? cfg->eval_every : cfg->steps;
     long start = 0;
     int rc = setup(&D);
@@ -319,6 +327,7 @@ int so_run(const so_run_config *cfg, so_problem *p, so_transport *t, so_row_fn r
         }
     }
     if (rc == SO_ENUMERIC) {
+        result->diverged_step = D.nan_step;
         /* Say where the run stopped relative to what is on disk: the caller can resume from there. */
         char why[768];
         snprintf(why, sizeof why, "%s", so_errmsg());
@@ -332,6 +341,7 @@ int so_run(const so_run_config *cfg, so_problem *p, so_transport *t, so_row_fn r
     if (rc == SO_OK && D.tau_step > 0) {
         rc = evaluate(&D, D.x_tau, D.tau_step, &result->tau);
         result->tau_step = D.tau_step;
+        if (rc == SO_ENUMERIC) result->diverged_step = D.nan_step; /* x_tau's objective is not finite */
     }
     teardown(&D);
     return rc;
