@@ -4,29 +4,35 @@
 # (grid {1,5} x 10^k). Reported: final training loss Signum ~ AdamW < signSGD, EF-signSGD < SGDM, and the best lr of
 # AdamW = 5 x the best lr of Signum (5e-4 vs 1e-4 on GPT-2, 5e-5 vs 1e-5 on Qwen3).
 # Here: the `charlm` problem (a 2-layer, width-64, context-64 character GPT, ~111k parameters, trained from scratch
-# on Debian's fortunes corpus), batch 16 windows, 600 steps (< 1 epoch), cosine decay to 0, no weight decay.
+# on Debian's fortunes corpus), batch 16 windows, 1500 steps (~0.65 epoch), cosine decay to 0, weight decay 0.1 for
+# every method (the paper's value), as the CLI applies it per algorithm (ALGORITHMS.md): decoupled x <- x(1 - lr wd)
+# for signum, signsgd, ef-signsgd and adamw (PyTorch AdamW), coupled g <- g + wd x for sgdm (PyTorch SGD). Note that
+# ef-signsgd's lr is the scale of lr*g (optimum ~1 without decay), so its decoupled decay per step is far larger.
 # Momenta (not tuned, to fit the budget): signum beta 0.9, adamw 0.9/0.95 (the paper's), sgdm 0.9.
-# lr grid: the ladder {1,2,5} x 10^k (a superset of the paper's {1,5} x 10^k), 6 points per method, extended one
-# point at a time (up to 3 times) while the best is at an edge; the sweep uses seed 1. Then seeds 2..3 at each
-# method's best lr and, for signum and adamw, also at the two neighbouring lrs; the 3-seed means decide the final
-# best lr of those two. Loss = f on charlm's fixed 128 training windows at the last step.
+# lr grid: the ladder {1,2,5} x 10^k (a superset of the paper's {1,5} x 10^k). Rerun on a quiet machine with one
+# core, so the grid is cut to 3 points per method, centred on the best lr of the earlier 600-step, no-decay run
+# (signum 5e-4, adamw 2e-3, signsgd 5e-3, ef-signsgd 1, sgdm 0.2), extended one point at a time (up to 3 times)
+# while the best is at an edge; the sweep uses seed 1. Then seeds 2..3 at each method's best lr (seed-1 choice).
+# NBR=1 would also run seeds 2..3 at the two neighbouring lrs of signum and adamw and let the 3-seed means pick their
+# best lr; the default is now NBR=0 (skipped for time on a shared machine). Loss = f on charlm's fixed 128 training
+# windows at the last step.
 # Claims: the ordering of final losses, and lr(adamw) / lr(signum) within one ladder step of 5 (2 .. 10).
-# Environment: JOBS (runs at a time, default 2), RESUME=1 (keep runs already finished in $OUT), NBR=0 (skip the extra
-# seeds at the neighbouring lrs). About 51 runs of 600 steps (~22 CPU-s each): ~10 minutes on 2 idle cores.
+# Environment: JOBS (runs at a time, default 1), RESUME=1 (keep runs already finished in $OUT), NBR=1 (add the extra
+# seeds at the neighbouring lrs). About 27 runs of 1500 steps (~40 CPU-s each): ~20 minutes of one core.
 EXP=${EXP:-E6}
 . experiments/lib.sh
 export OPENBLAS_NUM_THREADS=1
 # a private copy of the binary, so that a rebuild of build/signopt during the run cannot break or change it
 cp "$SIGNOPT" "$OUT/signopt.tmp" && mv -f "$OUT/signopt.tmp" "$OUT/signopt.bin" && SIGNOPT=$OUT/signopt.bin || exit 1
 
-STEPS=$(q 600 3)
-EVAL=$(q 100 3)
+STEPS=$(q 1500 3)
+EVAL=$(q 250 3)
 SEEDS=$(q 3 1)
-JOBS=${JOBS:-2}
+JOBS=${JOBS:-1}
 MAXEXT=$(q 3 0)
-NBR=${NBR:-1}      # 0: no extra seeds at the neighbouring lrs of signum and adamw
+NBR=${NBR:-0}      # 1: extra seeds at the neighbouring lrs of signum and adamw
 METHODS="signum adamw signsgd ef-signsgd sgdm"
-COMMON="--problem charlm --batch 16 --steps $STEPS --eval-every $EVAL --threads 1 --lr-schedule cosine"
+COMMON="--problem charlm --batch 16 --steps $STEPS --eval-every $EVAL --threads 1 --lr-schedule cosine --weight-decay $(q 0.1 0.1)"
 
 # flags of a method
 mflags() {
@@ -41,11 +47,11 @@ mflags() {
 # first and last ladder index of a method's initial grid (index i: {1,2,5}[i mod 3] x 10^(floor(i/3) - 6))
 grid0() {
     case $1 in
-        signum) q "7 12" "9 9" ;;     # 2e-4 .. 1e-2
-        adamw) q "8 13" "10 10" ;;    # 5e-4 .. 2e-2
-        signsgd) q "8 13" "8 8" ;;    # 5e-4 .. 2e-2
-        ef-signsgd) q "12 17" "15 15" ;; # 0.01 .. 0.5
-        sgdm) q "11 16" "13 13" ;;    # 0.005 .. 0.2
+        signum) q "7 9" "9 9" ;;      # 2e-4 .. 1e-3
+        adamw) q "9 11" "10 10" ;;    # 1e-3 .. 5e-3
+        signsgd) q "10 12" "8 8" ;;   # 2e-3 .. 1e-2
+        ef-signsgd) q "17 19" "15 15" ;; # 0.5 .. 2
+        sgdm) q "15 17" "13 13" ;;    # 0.1 .. 0.5
     esac
 }
 lr_of() { awk -v i="$1" 'BEGIN { split("1 2 5", m, " "); printf "%g", m[i % 3 + 1] * 10 ^ (int(i / 3) - 6) }'; }
@@ -157,14 +163,14 @@ set output "$OUT/E6.png"
 set multiplot layout 1,2
 set xlabel "step"
 set ylabel "training loss (nats/char)"
-set yrange [$(q "2.4:3.4" "*:*")]
+set yrange [$(q "*:3.4" "*:*")]
 set title "charlm, each method at its best lr (mean of $SEEDS seeds)"
 plot for [i = 1:5] "$OUT/curve_".word("$METHODS", i).".dat" with lines lw 2 dt i title word("$METHODS", i)
 set logscale x
 set format x "10^{%L}"
 set xlabel "learning rate"
 set ylabel "final training loss (seed 1)"
-set yrange [$(q "2.45:3.4" "*:*")]
+set yrange [$(q "*:3.4" "*:*")]
 set title "lr sweep"
 plot for [i = 1:5] "$OUT/sweep_".word("$METHODS", i).".dat" using 2:3 with linespoints lw 2 dt i pt i title word("$METHODS", i)
 unset multiplot
