@@ -18,7 +18,7 @@
 # windows at the last step.
 # Claims: the ordering of final losses, and lr(adamw) / lr(signum) within one ladder step of 5 (2 .. 10).
 # Environment: JOBS (runs at a time, default 1), RESUME=1 (keep runs already finished in $OUT), NBR=1 (add the extra
-# seeds at the neighbouring lrs). About 27 runs of 1500 steps (~40 CPU-s each): ~20 minutes of one core.
+# seeds at the neighbouring lrs). About 29 runs of 1500 steps (~40 CPU-s each): ~20 minutes of one core.
 EXP=${EXP:-E6}
 . experiments/lib.sh
 export OPENBLAS_NUM_THREADS=1
