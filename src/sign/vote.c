@@ -91,19 +91,34 @@ static void ripple(uint64_t *restrict planes, size_t ts, uint64_t *restrict carr
 
 /* The adder trees below, each on words [w, w + 4) of the planes and words [rw, rw + 4) of its rows r[]. */
 
+/* The 8-row adder tree: ones, twos, fours (planes 0..2 of a running count) += the count of x[0..7]; returns the
+ * eights it carries out. add8_at, add8b_at and small_planes all build on it. */
+static inline v4u tree8(v4u *ones, v4u *twos, v4u *fours, const v4u x[8])
+{
+    v4u twosA, twosB, foursA, foursB, eights;
+    CSA(twosA, *ones, *ones, x[0], x[1]);
+    CSA(twosB, *ones, *ones, x[2], x[3]);
+    CSA(foursA, *twos, *twos, twosA, twosB);
+    CSA(twosA, *ones, *ones, x[4], x[5]);
+    CSA(twosB, *ones, *ones, x[6], x[7]);
+    CSA(foursB, *twos, *twos, twosA, twosB);
+    CSA(eights, *fours, *fours, foursA, foursB);
+    return eights;
+}
+
+static inline void load8(v4u x[8], const uint64_t *const *r, size_t rw)
+{
+    for (int i = 0; i < 8; i++) x[i] = load4(r[i] + rw);
+}
+
 /* 8 rows: planes 0..2 += their count, the eights into carry. */
 static inline void add8_at(uint64_t *restrict planes, size_t ts, uint64_t *restrict carry, const uint64_t *const *r,
                            size_t rw, size_t w)
 {
     uint64_t *restrict p1 = planes + w, *restrict p2 = planes + ts + w, *restrict p4 = planes + 2 * ts + w;
-    v4u ones = load4(p1), twos = load4(p2), fours = load4(p4), twosA, twosB, foursA, foursB, eights;
-    CSA(twosA, ones, ones, load4(r[0] + rw), load4(r[1] + rw));
-    CSA(twosB, ones, ones, load4(r[2] + rw), load4(r[3] + rw));
-    CSA(foursA, twos, twos, twosA, twosB);
-    CSA(twosA, ones, ones, load4(r[4] + rw), load4(r[5] + rw));
-    CSA(twosB, ones, ones, load4(r[6] + rw), load4(r[7] + rw));
-    CSA(foursB, twos, twos, twosA, twosB);
-    CSA(eights, fours, fours, foursA, foursB);
+    v4u ones = load4(p1), twos = load4(p2), fours = load4(p4), x[8];
+    load8(x, r, rw);
+    v4u eights = tree8(&ones, &twos, &fours, x);
     store4(p1, ones);
     store4(p2, twos);
     store4(p4, fours);
@@ -117,15 +132,9 @@ static inline void add8b_at(uint64_t *restrict planes, size_t ts, uint64_t *rest
 {
     uint64_t *restrict p1 = planes + w, *restrict p2 = planes + ts + w, *restrict p4 = planes + 2 * ts + w;
     uint64_t *restrict p8 = planes + 3 * ts + w;
-    v4u ones = load4(p1), twos = load4(p2), fours = load4(p4), eights = load4(p8), twosA, twosB, foursA, foursB;
-    v4u eightsB, sixteens;
-    CSA(twosA, ones, ones, load4(r[0] + rw), load4(r[1] + rw));
-    CSA(twosB, ones, ones, load4(r[2] + rw), load4(r[3] + rw));
-    CSA(foursA, twos, twos, twosA, twosB);
-    CSA(twosA, ones, ones, load4(r[4] + rw), load4(r[5] + rw));
-    CSA(twosB, ones, ones, load4(r[6] + rw), load4(r[7] + rw));
-    CSA(foursB, twos, twos, twosA, twosB);
-    CSA(eightsB, fours, fours, foursA, foursB);
+    v4u ones = load4(p1), twos = load4(p2), fours = load4(p4), eights = load4(p8), x[8], sixteens;
+    load8(x, r, rw);
+    v4u eightsB = tree8(&ones, &twos, &fours, x);
     CSA(sixteens, eights, eights, load4(carry + w), eightsB);
     store4(p1, ones);
     store4(p2, twos);
@@ -412,15 +421,8 @@ static inline void small_planes(v4u pl[4], const uint64_t *const *r, int g, size
 {
     v4u x[SMALL_ROWS];
     for (int i = 0; i < SMALL_ROWS; i++) x[i] = i < g ? load4(r[i] + w) : (v4u){0, 0, 0, 0};
-    v4u ones = {0, 0, 0, 0}, twos = ones, fours, twosA, twosB, foursA, foursB, eights;
-    CSA(twosA, ones, ones, x[0], x[1]);
-    CSA(twosB, ones, ones, x[2], x[3]);
-    CSA(foursA, twos, twos, twosA, twosB);
-    CSA(twosA, ones, ones, x[4], x[5]);
-    CSA(twosB, ones, ones, x[6], x[7]);
-    CSA(foursB, twos, twos, twosA, twosB);
-    fours = foursA ^ foursB; /* at most 8 rows: the eights come only from foursA & foursB */
-    eights = foursA & foursB;
+    v4u ones = {0, 0, 0, 0}, twos = ones, fours = ones;
+    v4u eights = tree8(&ones, &twos, &fours, x); /* from zero planes: at most 8, so no sixteens */
     pl[0] = ones;
     pl[1] = twos;
     pl[2] = fours;
