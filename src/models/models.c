@@ -14,8 +14,8 @@
  * Evaluation. full() runs over all training rows (the first cfg.eval_limit of them when that is set) in blocks of
  * eval_block rows, sums each block's loss and gradient in double in block order, and divides by N at the end; it
  * remembers the training accuracy it met on the way, so accuracy() at the same x only has to run the test set.
- * Train accuracy is over the same rows (after train_limit and eval_limit), test accuracy over the held-out set: the t10k files, the LIBSVM test_data file, or the
- * extra rows of the synthetic set. */
+ * Train accuracy is over the same rows (after train_limit and eval_limit), test accuracy over the held-out set:
+ * the t10k files, the LIBSVM test_data file, or the extra rows of the synthetic set. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -13,13 +13,20 @@
 static const char ckpt_magic[8] = {'S', 'I', 'G', 'N', 'O', 'P', 'T', 'C'};
 #define ROW_BYTES (12 * 8)
 
-static void sync_dir(const char *path)
+/* dir <- the directory part of path ("." for a bare name); returns the file-name part. */
+static const char *split_path(const char *path, char *dir, size_t n)
 {
     const char *slash = strrchr(path, '/');
+    if (!slash) snprintf(dir, n, ".");
+    else if (slash == path) snprintf(dir, n, "/");
+    else snprintf(dir, n, "%.*s", (int)(slash - path), path);
+    return slash ? slash + 1 : path;
+}
+
+static void sync_dir(const char *path)
+{
     char dir[4096];
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    split_path(path, dir, sizeof dir);
     int fd = open(dir, O_RDONLY);
     if (fd < 0) return;
     fsync(fd);
@@ -31,12 +38,8 @@ static void sync_dir(const char *path)
  * this process may not signal (EPERM: someone else's live process), is left alone. */
 static void remove_stale_temps(const char *path)
 {
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
     char dir[4096], pattern[4096];
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    const char *base = split_path(path, dir, sizeof dir);
     int plen = snprintf(pattern, sizeof pattern, "%s.tmp.", base);
     if (plen <= 0 || (size_t)plen >= sizeof pattern) return;
     DIR *dp = opendir(dir);

@@ -383,7 +383,8 @@ static int thread_index(void)
 }
 
 /* The buffers of the calling thread: its slice of the heap block, or `local` (the stack) when there is none. */
-#define THREAD_BUFS(pl, local) bufs_at(&(pl), (pl).heap ? (pl).heap + (size_t)thread_index() * (pl).per_thread : (local))
+#define THREAD_BUFS(pl, local) \
+    bufs_at(&(pl), (pl).heap ? (pl).heap + (size_t)thread_index() * (pl).per_thread : (local))
 #define LOCAL_WORDS(pl) ((pl).heap ? 1 : (pl).per_thread)
 
 /* What a vote does with a counted tile: its planes (b->planes, P planes of stride ts) for words [w0, w0 + nw). */
