@@ -123,28 +123,33 @@ static void test_majority_matches_naive_each_tie_rule(void)
             }
 }
 
-/* A count larger than the caches (12 MB of counts, d not a multiple of 64) into an aligned array and into one that is
- * not 16-byte aligned, against the naive sum; nothing is written past counts[d - 1]. */
+/* A count larger than the caches (32 MiB of counts, d not a multiple of 64: vote.c streams such counts past the
+ * cache when the array is 32-byte aligned) into an aligned array and into one that is not 16-byte aligned, by the
+ * path of at most 8 rows (n = 5) and the tiled one (n = 12), against the naive sum; nothing is written past
+ * counts[d - 1]. */
 static void test_count_large_both_paths(void)
 {
     mix_state = 7;
-    const size_t n = 5, d = (size_t)3 << 20 | 37;
-    rowset s = rowset_make(n, d, 0);
-    size_t m;
-    long *sum = naive_sums((const uint64_t *const *)s.rows, n, d, &m);
+    const size_t d = (size_t)8 << 20 | 37, ns[] = {5, 12};
     uint32_t *buf = aligned_alloc(64, ((d + 8) * sizeof(uint32_t) + 63) / 64 * 64); /* C11: a multiple of 64 */
-    for (int off = 0; off < 2; off++) { /* off 0: 64-byte aligned; off 1: 4 bytes past it, not 16-aligned */
-        uint32_t *counts = buf + off;
-        memset(buf, 0xff, (d + 8) * sizeof(uint32_t));
-        so_vote_count(counts, (const uint64_t *const *)s.rows, n, d);
-        size_t bad = 0;
-        for (size_t i = 0; i < d; i++) bad += (long)counts[i] * 2 - (long)m != sum[i];
-        CHECK(bad == 0, "d=%zu offset %d words: %zu counts differ from the naive sum", d, off, bad);
-        CHECK(counts[d] == 0xffffffffu, "offset %d: wrote past counts[d - 1]", off);
+    for (int a = 0; a < 2; a++) {
+        const size_t n = ns[a];
+        rowset s = rowset_make(n, d, 0);
+        size_t m;
+        long *sum = naive_sums((const uint64_t *const *)s.rows, n, d, &m);
+        for (int off = 0; off < 2; off++) { /* off 0: 64-byte aligned; off 1: 4 bytes past it, not 16-aligned */
+            uint32_t *counts = buf + off;
+            memset(buf, 0xff, (d + 8) * sizeof(uint32_t));
+            so_vote_count(counts, (const uint64_t *const *)s.rows, n, d);
+            size_t bad = 0;
+            for (size_t i = 0; i < d; i++) bad += (long)counts[i] * 2 - (long)m != sum[i];
+            CHECK(bad == 0, "n=%zu d=%zu offset %d words: %zu counts differ from the naive sum", n, d, off, bad);
+            CHECK(counts[d] == 0xffffffffu, "n=%zu offset %d: wrote past counts[d - 1]", n, off);
+        }
+        free(sum);
+        rowset_free(s);
     }
     free(buf);
-    free(sum);
-    rowset_free(s);
 }
 
 /* Absent workers: the vote is over those present (m = present count), and parity follows m, not n. */

@@ -24,6 +24,9 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
 #include "signopt/sign.h"
 #include "philox_lanes.h"
 
@@ -413,12 +416,17 @@ static void for_each_tile(const uint64_t *const *rows, size_t n, size_t m, size_
  * With m <= 8 the whole count fits in 4 bit planes that the 8-row adder tree builds in registers from zero, so
  * the rows are read once, side by side, and the results written straight out: no plane is stored, rippled,
  * cleared or re-read (for n = 8 that plane traffic, in L2 with long tiles or against short row runs with short
- * ones, held the general path at ~0.6 of the bandwidth). Chunks of SMALL_CHUNK words are independent. */
+ * ones, held the general path at ~0.6 of the bandwidth). Chunks of SMALL_CHUNK words are independent.
+ * Each m (1..8) and tie rule has its own instance of the chunk loop (small_chunks, small_counts), m and the rule
+ * compile-time constants, so the loop has no branch and the results go out as whole vector stores: with m and
+ * the rule run-time values the loop was branches and byte copies, 14 GB/s with 8 rows in L2 on a 2-core EPYC
+ * (Zen 3); the instances run at 50-80 GB/s there, and from DRAM at the speed of reading the 8 rows alone. */
 #define SMALL_ROWS 8
 #define SMALL_CHUNK 1024 /* words; even, a multiple of 4 (tie_words, the 4-word steps) */
 
 /* The 4 bit planes of the counts of the g <= 8 rows r[] over words [w, w + 4); rows past g count as zero. */
-static inline void small_planes(v4u pl[4], const uint64_t *const *r, int g, size_t w)
+static inline __attribute__((always_inline)) void small_planes(v4u pl[4], const uint64_t *const *r, int g,
+                                                              size_t w)
 {
     v4u x[SMALL_ROWS];
     for (int i = 0; i < SMALL_ROWS; i++) x[i] = i < g ? load4(r[i] + w) : (v4u){0, 0, 0, 0};
@@ -430,28 +438,20 @@ static inline void small_planes(v4u pl[4], const uint64_t *const *r, int g, size
     pl[3] = eights;
 }
 
-/* The g rows r[] offset to word w0 of a chunk of nw words: copies of the last, partial step's words padded with
- * zeros go to pad[], so that the 4-word steps never read past a row's end. Calls STEP(planes, w) for w = 0, 4, .. */
-#define SMALL_STEPS(r, g, nw, STEP)                                                                \
-    do {                                                                                           \
-        v4u pl_[4];                                                                                \
-        size_t w_ = 0;                                                                             \
-        for (; w_ + 4 <= (nw); w_ += 4) {                                                          \
-            small_planes(pl_, r, g, w_);                                                           \
-            STEP(pl_, w_);                                                                         \
-        }                                                                                          \
-        if (w_ < (nw)) {                                                                           \
-            uint64_t pad_[SMALL_ROWS][4];                                                          \
-            const uint64_t *padded_[SMALL_ROWS];                                                   \
-            for (int i_ = 0; i_ < (g); i_++) {                                                     \
-                memset(pad_[i_], 0, sizeof pad_[i_]);                                              \
-                memcpy(pad_[i_], (r)[i_] + w_, ((nw) - w_) * sizeof(uint64_t));                    \
-                padded_[i_] = pad_[i_];                                                            \
-            }                                                                                      \
-            small_planes(pl_, padded_, g, 0);                                                      \
-            STEP(pl_, w_);                                                                         \
-        }                                                                                          \
-    } while (0)
+/* small_planes for the last, partial step [w, nw) of a chunk: copies of the rows' last words padded with zeros (a
+ * zero adds nothing), so that no row is read past its end. */
+static inline __attribute__((always_inline)) void small_planes_padded(v4u pl[4], const uint64_t *const *r, int g,
+                                                                     size_t w, size_t nw)
+{
+    uint64_t pad[SMALL_ROWS][4];
+    const uint64_t *padded[SMALL_ROWS];
+    for (int i = 0; i < g; i++) {
+        memset(pad[i], 0, sizeof pad[i]);
+        memcpy(pad[i], r[i] + w, (nw - w) * sizeof(uint64_t));
+        padded[i] = pad[i];
+    }
+    small_planes(pl, padded, g, 0);
+}
 
 static int small_rows(const uint64_t **g, const uint64_t *const *rows, size_t n)
 {
@@ -461,52 +461,99 @@ static int small_rows(const uint64_t **g, const uint64_t *const *rows, size_t n)
     return m;
 }
 
+/* gt, eq of the counts (planes pl[0..3]) against the constant h, bit-sliced from the top plane down. */
+static inline __attribute__((always_inline)) void compare_h(v4u *gt, v4u *eq, const v4u pl[4], const unsigned h)
+{
+    v4u g = {0, 0, 0, 0}, e = ~g;
+    for (int k = 3; k >= 0; k--) {
+        if ((h >> k) & 1) e &= pl[k];
+        else {
+            g |= e & pl[k];
+            e &= ~pl[k];
+        }
+    }
+    *gt = g;
+    *eq = e;
+}
+
+/* One chunk of nw words of a vote of M rows r[] (M, T compile-time constants: every instance below is one
+ * straight loop with no branch in it): sign bits into s, and for T = SO_TIES_ZERO the tie bits into z (if z). */
+static inline __attribute__((always_inline)) void small_majority_chunk(uint64_t *restrict s, uint64_t *restrict z,
+                                                                        const uint64_t *const *r, size_t nw,
+                                                                        const uint64_t *tie, const int M,
+                                                                        const int T)
+{
+    const int may_tie = M % 2 == 0;
+    size_t w = 0;
+    v4u pl[4], gt, eq, out;
+#define SMALL_OUT()                                                                                \
+    do {                                                                                           \
+        compare_h(&gt, &eq, pl, (unsigned)M / 2);                                                  \
+        if (!may_tie) eq = (v4u){0, 0, 0, 0};                                                      \
+        out = gt;                                                                                  \
+        if (T == SO_TIES_RANDOM && may_tie) out |= eq & load4(tie + w);                            \
+        else if (T == SO_TIES_POSITIVE) out |= eq;                                                 \
+    } while (0)
+    for (; w + 4 <= nw; w += 4) {
+        small_planes(pl, r, M, w);
+        SMALL_OUT();
+        store4(s + w, out);
+        if (T == SO_TIES_ZERO && z) store4(z + w, eq);
+    }
+    if (w < nw) {
+        uint64_t o[4], e[4];
+        small_planes_padded(pl, r, M, w, nw);
+        SMALL_OUT();
+        store4(o, out);
+        store4(e, eq);
+        memcpy(s + w, o, (nw - w) * sizeof(uint64_t));
+        if (T == SO_TIES_ZERO && z) memcpy(z + w, e, (nw - w) * sizeof(uint64_t));
+    }
+#undef SMALL_OUT
+}
+
+typedef void (*small_chunk_fn)(uint64_t *restrict, uint64_t *restrict, const uint64_t *const *, size_t,
+                               const uint64_t *);
+#define SMALL_INSTANCE(M, T)                                                                                  \
+    static void small_chunk_##M##_##T(uint64_t *restrict s, uint64_t *restrict z, const uint64_t *const *r,   \
+                                      size_t nw, const uint64_t *tie)                                         \
+    {                                                                                                         \
+        small_majority_chunk(s, z, r, nw, tie, M, T);                                                         \
+    }
+#define SMALL_INSTANCES(M) SMALL_INSTANCE(M, 0) SMALL_INSTANCE(M, 1) SMALL_INSTANCE(M, 2)
+SMALL_INSTANCES(1)
+SMALL_INSTANCES(2)
+SMALL_INSTANCES(3)
+SMALL_INSTANCES(4)
+SMALL_INSTANCES(5)
+SMALL_INSTANCES(6)
+SMALL_INSTANCES(7)
+SMALL_INSTANCES(8)
+#define SMALL_ROW(M) {small_chunk_##M##_0, small_chunk_##M##_1, small_chunk_##M##_2}
+static const small_chunk_fn small_chunks[SMALL_ROWS][3] = {SMALL_ROW(1), SMALL_ROW(2), SMALL_ROW(3), SMALL_ROW(4),
+                                                           SMALL_ROW(5), SMALL_ROW(6), SMALL_ROW(7), SMALL_ROW(8)};
+_Static_assert(SO_TIES_ZERO == 0 && SO_TIES_POSITIVE == 1 && SO_TIES_RANDOM == 2, "small_chunks is indexed by ties");
+
 static void small_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bits, const uint64_t *const *rows,
                            size_t n, size_t nwords, so_ties ties, const so_philox_key *key)
 {
     const uint64_t *all[SMALL_ROWS];
     const int m = small_rows(all, rows, n);
-    const uint64_t h = (uint64_t)m / 2;
-    const int may_tie = m % 2 == 0, random_ties = ties == SO_TIES_RANDOM && may_tie;
+    const small_chunk_fn chunk = small_chunks[m - 1][ties];
+    const int random_ties = ties == SO_TIES_RANDOM && m % 2 == 0;
     const size_t nchunks = (nwords + SMALL_CHUNK - 1) / SMALL_CHUNK;
+    if (zero_bits && ties != SO_TIES_ZERO) memset(zero_bits, 0, nwords * sizeof(uint64_t));
 #pragma omp parallel for schedule(static) if ((size_t)m * nwords >= PARALLEL_WORK && nchunks > 1)
     for (size_t c = 0; c < nchunks; c++) {
         const size_t w0 = c * SMALL_CHUNK, nw = nwords - w0 < SMALL_CHUNK ? nwords - w0 : SMALL_CHUNK;
         const uint64_t *r[SMALL_ROWS];
         for (int i = 0; i < m; i++) r[i] = all[i] + w0;
-        uint64_t tie[SMALL_CHUNK + 4];
+        uint64_t tie[SMALL_CHUNK];
         if (random_ties) {
             tie_words(tie, key, w0, nw);
-            memset(tie + nw, 0, 4 * sizeof(uint64_t)); /* read by the last, partial step; its bits are not kept */
+            if (nw < SMALL_CHUNK) memset(tie + nw, 0, (SMALL_CHUNK - nw < 4 ? SMALL_CHUNK - nw : 4) * sizeof(uint64_t));
         }
-        uint64_t *restrict s = sign_bits + w0, *restrict z = zero_bits ? zero_bits + w0 : NULL;
-        /* gt, eq of the counts against h, bit-sliced from the top plane down; then the tie rule */
-#define SMALL_MAJORITY_STEP(pl, w)                                                                 \
-    do {                                                                                           \
-        v4u gt = {0, 0, 0, 0}, eq = ~gt;                                                           \
-        for (int k = 3; k >= 0; k--) {                                                             \
-            if ((h >> k) & 1) eq &= pl[k];                                                         \
-            else {                                                                                 \
-                gt |= eq & pl[k];                                                                  \
-                eq &= ~pl[k];                                                                      \
-            }                                                                                      \
-        }                                                                                          \
-        if (!may_tie) eq = (v4u){0, 0, 0, 0};                                                      \
-        v4u out = gt;                                                                              \
-        if (random_ties) out |= eq & load4(tie + (w));                                             \
-        else if (ties == SO_TIES_POSITIVE) out |= eq;                                              \
-        uint64_t o_[4], e_[4];                                                                     \
-        memcpy(o_, &out, sizeof o_);                                                               \
-        memcpy(e_, &eq, sizeof e_);                                                                \
-        const size_t len_ = nw - (w) < 4 ? nw - (w) : 4;                                           \
-        memcpy(s + (w), o_, len_ * sizeof(uint64_t));                                              \
-        if (z) {                                                                                   \
-            if (ties != SO_TIES_ZERO) memset(e_, 0, sizeof e_);                                    \
-            memcpy(z + (w), e_, len_ * sizeof(uint64_t));                                          \
-        }                                                                                          \
-    } while (0)
-        SMALL_STEPS(r, m, nw, SMALL_MAJORITY_STEP);
-#undef SMALL_MAJORITY_STEP
+        chunk(sign_bits + w0, zero_bits && ties == SO_TIES_ZERO ? zero_bits + w0 : NULL, r, nw, tie);
     }
 }
 
@@ -574,84 +621,176 @@ typedef uint8_t v32b __attribute__((vector_size(32)));
                             o + 1, o + 18, o + 18, o + 18, o + 18, o + 18, o + 18, o + 18, o + 18, o + 19,    \
                             o + 19, o + 19, o + 19, o + 19, o + 19, o + 19, o + 19)
 
-/* The 64 counts of word w of a tile, bit-sliced planes back to integers. Byte by byte, 32 coordinates a vector:
- * each plane word is spread so that byte b holds the byte of the word that has bit b (a shuffle within 128-bit
- * lanes, vpshufb on AVX2), bit b is tested with a mask, and the result sets bit k mod 8 of byte k / 8 of
- * count b. About a dozen vector operations per plane for 64 coordinates, where shifting bit b out of the word
- * for each coordinate took 64. Counts have at most 32 planes (they are uint32_t). */
-static inline void word_counts(uint32_t c[64], const uint64_t *restrict planes, size_t ts, int P, size_t w)
+/* Bit-sliced counts back to integers, 32 coordinates a vector. byte_counts: byte b of lo (hi) is the count of
+ * coordinate b (32 + b) over the planes x[0..P-1] (P <= 8): each plane word is spread so that byte b holds the
+ * byte of the word that has bit b (a shuffle within 128-bit lanes, vpshufb on AVX2), bit b is tested with a mask
+ * and the result sets bit k of byte b. About a dozen vector operations per plane for 64 coordinates, where
+ * shifting bit b out of the word for each coordinate took 64. */
+static inline __attribute__((always_inline)) void byte_counts(v32b *lo, v32b *hi, const uint64_t *x, const int P)
 {
     const v32b bit = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128,
                       1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
-    for (int g = 0; g * 8 < P && g < 4; g++) {
-        v32b lo = {0}, hi = {0};
-        for (int k = 8 * g; k < P && k < 8 * g + 8; k++) {
-            const uint64_t x = planes[(size_t)k * ts + w];
-            const v4u xx = {x, x, x, x};
-            const v32b word = (v32b)xx, kbit = (v32b){0} + (uint8_t)(1u << (k % 8));
-            lo |= (v32b)((SPREAD(word, 0) & bit) != 0) & kbit;
-            hi |= (v32b)((SPREAD(word, 4) & bit) != 0) & kbit;
-        }
-        uint8_t byte[64];
-        memcpy(byte, &lo, sizeof lo);
-        memcpy(byte + 32, &hi, sizeof hi);
-        if (g == 0)
-            for (int b = 0; b < 64; b++) c[b] = byte[b];
-        else
-            for (int b = 0; b < 64; b++) c[b] |= (uint32_t)byte[b] << (8 * g);
+    v32b l = {0}, h = {0};
+    for (int k = 0; k < P; k++) {
+        const v4u xx = {x[k], x[k], x[k], x[k]};
+        const v32b word = (v32b)xx, kbit = (v32b){0} + (uint8_t)(1u << k);
+        l |= (v32b)((SPREAD(word, 0) & bit) != 0) & kbit;
+        h |= (v32b)((SPREAD(word, 4) & bit) != 0) & kbit;
+    }
+    *lo = l;
+    *hi = h;
+}
+
+/* Counts of a large vote are written with non-temporal stores (AVX2): they bypass the cache, so the lines are not
+ * first read from memory (write-allocate), which for 4 bytes written per coordinate is most of the traffic.
+ * Measured on a 2-core EPYC (Zen 3), 8 rows of d = 16M, one core: 0.70 of the STREAM triad with plain stores,
+ * 0.89-0.93 with streaming ones. Only where the counts cannot stay in cache anyway (NT_BYTES) and are 32-byte
+ * aligned; each thread fences its own streaming stores before the vote returns. */
+#define NT_BYTES ((size_t)32 << 20)
+
+#ifdef __AVX2__
+/* The 32 bytes of b widened to uint32, 8 to a vector. */
+static inline void widen(__m256i q[4], v32b b)
+{
+    const __m256i v = (__m256i)b;
+    const __m128i l = _mm256_castsi256_si128(v), h = _mm256_extracti128_si256(v, 1);
+    q[0] = _mm256_cvtepu8_epi32(l);
+    q[1] = _mm256_cvtepu8_epi32(_mm_srli_si128(l, 8));
+    q[2] = _mm256_cvtepu8_epi32(h);
+    q[3] = _mm256_cvtepu8_epi32(_mm_srli_si128(h, 8));
+}
+#endif
+
+/* Counts of 32 coordinates to c from the bytes b[g] (bits 8g..8g+7 of each count, 1 <= G <= 4 groups). */
+static inline __attribute__((always_inline)) void put32(uint32_t *c, const v32b *b, const int G, const int nt)
+{
+#ifdef __AVX2__
+    __m256i q[4], w[4];
+    widen(q, b[0]);
+    for (int g = 1; g < G; g++) {
+        widen(w, b[g]);
+        for (int i = 0; i < 4; i++) q[i] = _mm256_or_si256(q[i], _mm256_slli_epi32(w[i], 8 * g));
+    }
+    for (int i = 0; i < 4; i++) {
+        if (nt) _mm256_stream_si256((__m256i *)(c + 8 * i), q[i]);
+        else _mm256_storeu_si256((__m256i *)(c + 8 * i), q[i]);
+    }
+#else
+    (void)nt;
+    uint8_t byte[4][32];
+    for (int g = 0; g < G; g++) memcpy(byte[g], &b[g], 32);
+    for (int i = 0; i < 32; i++) {
+        uint32_t v = 0;
+        for (int g = 0; g < G; g++) v |= (uint32_t)byte[g][i] << (8 * g);
+        c[i] = v;
+    }
+#endif
+}
+
+static inline void stream_fence(int nt)
+{
+#ifdef __AVX2__
+    if (nt) _mm_sfence();
+#else
+    (void)nt;
+#endif
+}
+
+/* The 64 counts of one word position from its plane words x[0..P-1] (P <= 32: counts are uint32_t) into c[0..len),
+ * len <= 64; nt: c is 32-byte aligned, len = 64, stream the stores. */
+static inline __attribute__((always_inline)) void word_counts(uint32_t *c, const uint64_t *x, const int P, size_t len,
+                                                              const int nt)
+{
+    v32b lo[4], hi[4];
+    const int G = (P + 7) / 8;
+    for (int g = 0; g < G; g++) byte_counts(&lo[g], &hi[g], x + 8 * g, P - 8 * g < 8 ? P - 8 * g : 8);
+    if (len == 64) {
+        put32(c, lo, G, nt);
+        put32(c + 32, hi, G, nt);
+    } else {
+        uint32_t t[64];
+        put32(t, lo, G, 0);
+        put32(t + 32, hi, G, 0);
+        memcpy(c, t, len * sizeof(uint32_t));
     }
 }
 
-/* so_vote_count for at most 8 present rows: the planes of 4 words at a time from small_planes, turned into counts
- * by word_counts (planes laid out with a stride of 4 words), written straight into place. */
-static void small_count(uint32_t *restrict counts, const uint64_t *const *rows, size_t n, size_t d)
+/* so_vote_count for M <= 8 present rows r[] (M constant), one chunk of nw words whose first coordinate is i0: the
+ * planes of 4 words at a time from small_planes, turned into counts and written straight into place. */
+static inline __attribute__((always_inline)) void small_count_chunk(uint32_t *restrict counts,
+                                                                     const uint64_t *const *r, size_t nw, size_t i0,
+                                                                     size_t d, int nt, const int M)
+{
+    const int P = count_planes((size_t)M);
+    v4u pl[4];
+    for (size_t w = 0; w < nw; w += 4) {
+        if (w + 4 <= nw) small_planes(pl, r, M, w);
+        else small_planes_padded(pl, r, M, w, nw);
+        for (int j = 0; j < 4 && w + j < nw; j++) {
+            uint64_t x[4];
+            for (int k = 0; k < P; k++) x[k] = pl[k][j];
+            const size_t c0 = i0 + 64 * (w + j), len = d - c0 < 64 ? d - c0 : 64;
+            word_counts(counts + c0, x, P, len, nt);
+        }
+    }
+    stream_fence(nt);
+}
+
+typedef void (*small_count_fn)(uint32_t *restrict, const uint64_t *const *, size_t, size_t, size_t, int);
+#define COUNT_INSTANCE(M)                                                                                     \
+    static void small_count_##M(uint32_t *restrict counts, const uint64_t *const *r, size_t nw, size_t i0,    \
+                                size_t d, int nt)                                                             \
+    {                                                                                                         \
+        small_count_chunk(counts, r, nw, i0, d, nt, M);                                                       \
+    }
+COUNT_INSTANCE(1)
+COUNT_INSTANCE(2)
+COUNT_INSTANCE(3)
+COUNT_INSTANCE(4)
+COUNT_INSTANCE(5)
+COUNT_INSTANCE(6)
+COUNT_INSTANCE(7)
+COUNT_INSTANCE(8)
+static const small_count_fn small_counts[SMALL_ROWS] = {small_count_1, small_count_2, small_count_3, small_count_4,
+                                                        small_count_5, small_count_6, small_count_7, small_count_8};
+
+static void small_count(uint32_t *restrict counts, const uint64_t *const *rows, size_t n, size_t d, int nt)
 {
     const uint64_t *all[SMALL_ROWS];
-    const int m = small_rows(all, rows, n), P = count_planes((size_t)m);
+    const int m = small_rows(all, rows, n);
+    const small_count_fn chunk = small_counts[m - 1];
     const size_t nwords = so_packed_words(d), nchunks = (nwords + SMALL_CHUNK - 1) / SMALL_CHUNK;
 #pragma omp parallel for schedule(static) if ((size_t)m * nwords >= PARALLEL_WORK && nchunks > 1)
     for (size_t c = 0; c < nchunks; c++) {
         const size_t w0 = c * SMALL_CHUNK, nw = nwords - w0 < SMALL_CHUNK ? nwords - w0 : SMALL_CHUNK;
         const uint64_t *r[SMALL_ROWS];
         for (int i = 0; i < m; i++) r[i] = all[i] + w0;
-#define SMALL_COUNT_STEP(pl, w)                                                                    \
-    do {                                                                                           \
-        uint64_t lp_[4 * 4];                                                                       \
-        for (int k_ = 0; k_ < 4; k_++) store4(lp_ + 4 * k_, pl[k_]);                               \
-        for (size_t j_ = 0; j_ < 4 && (w) + j_ < nw; j_++) {                                       \
-            const size_t i0_ = 64 * (w0 + (w) + j_);                                               \
-            if (d - i0_ >= 64) {                                                                   \
-                word_counts(counts + i0_, lp_, 4, P, j_);                                          \
-            } else {                                                                               \
-                uint32_t c_[64];                                                                   \
-                word_counts(c_, lp_, 4, P, j_);                                                    \
-                memcpy(counts + i0_, c_, (d - i0_) * sizeof(uint32_t));                            \
-            }                                                                                      \
-        }                                                                                          \
-    } while (0)
-        SMALL_STEPS(r, m, nw, SMALL_COUNT_STEP);
-#undef SMALL_COUNT_STEP
+        chunk(counts, r, nw, 64 * w0, d, nt);
     }
+}
+
+/* The plane words of word w of a tile (planes of stride ts). */
+static inline void tile_word(uint64_t x[32], const uint64_t *restrict planes, size_t ts, int P, size_t w)
+{
+    for (int k = 0; k < P; k++) x[k] = planes[(size_t)k * ts + w];
 }
 
 typedef struct count_ctx {
     uint32_t *counts;
     size_t d;
+    int nt;
 } count_ctx;
 
 static void count_out_tile(void *ctx, const vote_bufs *b, size_t ts, int P, size_t w0, size_t nw)
 {
     const count_ctx *c = ctx;
+    uint64_t x[32];
     for (size_t w = 0; w < nw; w++) {
-        size_t i0 = 64 * (w0 + w);
-        if (c->d - i0 >= 64) {
-            word_counts(c->counts + i0, b->planes, ts, P, w); /* straight into place: no copy per word */
-        } else {
-            uint32_t cw[64];
-            word_counts(cw, b->planes, ts, P, w);
-            memcpy(c->counts + i0, cw, (c->d - i0) * sizeof(uint32_t));
-        }
+        const size_t i0 = 64 * (w0 + w);
+        tile_word(x, b->planes, ts, P, w);
+        word_counts(c->counts + i0, x, P, c->d - i0 < 64 ? c->d - i0 : 64, c->nt);
     }
+    stream_fence(c->nt);
 }
 
 /* counts is (d,); rows[j] is (ceil(d/64),) or NULL */
@@ -662,11 +801,12 @@ void so_vote_count(uint32_t *restrict counts, const uint64_t *const *rows, size_
         memset(counts, 0, d * sizeof(uint32_t));
         return;
     }
+    const int nt = d * sizeof(uint32_t) >= NT_BYTES && (uintptr_t)counts % 32 == 0;
     if (m <= SMALL_ROWS) {
-        small_count(counts, rows, n, d);
+        small_count(counts, rows, n, d, nt);
         return;
     }
-    count_ctx c = {counts, d};
+    count_ctx c = {counts, d, nt};
     for_each_tile(rows, n, m, nwords, count_out_tile, &c);
 }
 
@@ -684,7 +824,9 @@ static void stochastic_tile(void *ctx, const vote_bufs *b, size_t ts, int P, siz
     const stochastic_ctx *c = ctx;
     for (size_t w = 0; w < nw; w++) {
         uint32_t cw[64], draws[64];
-        word_counts(cw, b->planes, ts, P, w);
+        uint64_t x[32];
+        tile_word(x, b->planes, ts, P, w);
+        word_counts(cw, x, P, 64, 0);
         so_philox_word_draws(draws, c->key, w0 + w);
         uint64_t word = 0;
         for (int k = 0; k < 64; k++)
