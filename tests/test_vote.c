@@ -370,6 +370,23 @@ static void test_apply_matches_float_reference(void)
     }
 }
 
+/* A ties value outside the enum is taken as SO_TIES_ZERO (sign.h), on the path of at most 8 rows (n = 6, which
+ * indexes a table by the rule) and the tiled one (n = 20): same sign and zero bits, bit for bit. */
+static void test_unknown_tie_rule_is_zero(void)
+{
+    mix_state = 13;
+    const size_t d = 5000, nw = so_packed_words(d), ns[] = {6, 20};
+    for (int a = 0; a < 2; a++) {
+        rowset s = rowset_make(ns[a], d, 0);
+        uint64_t *s0 = malloc(nw * 8), *z0 = malloc(nw * 8), *s1 = malloc(nw * 8), *z1 = malloc(nw * 8);
+        so_vote_majority(s0, z0, (const uint64_t *const *)s.rows, ns[a], d, SO_TIES_ZERO, 3, 1);
+        so_vote_majority(s1, z1, (const uint64_t *const *)s.rows, ns[a], d, (so_ties)7, 3, 1);
+        CHECK(memcmp(s0, s1, nw * 8) == 0 && memcmp(z0, z1, nw * 8) == 0, "n=%zu: ties 7 differs from ZERO", ns[a]);
+        free(s0), free(z0), free(s1), free(z1);
+        rowset_free(s);
+    }
+}
+
 int main(void)
 {
     RUN(test_count_matches_naive);
@@ -384,5 +401,6 @@ int main(void)
     RUN(test_random_ties_reproducible_and_fair);
     RUN(test_stochastic_downlink_rule_and_frequency);
     RUN(test_apply_matches_float_reference);
+    RUN(test_unknown_tie_rule_is_zero);
     return test_report("vote");
 }

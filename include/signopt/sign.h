@@ -44,6 +44,7 @@ void so_vote_count(uint32_t *restrict counts, const uint64_t *const *rows, size_
  *   sign_bits_i = c_i > m/2, and for c_i == m/2 (m even) the tie rule decides;
  *   zero_bits_i = 1 exactly where the tie rule is ZERO and c_i == m/2, its sign bit then 0 (NULL allowed when
  *   ties != ZERO; all 0 when given with another rule).
+ * A ties value outside the three rules is taken as SO_TIES_ZERO.
  * Returns the number of present rows m (0 gives all-zero output). */
 size_t so_vote_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bits,
                         const uint64_t *const *rows, size_t n, size_t d,

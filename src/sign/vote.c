@@ -551,7 +551,8 @@ static void small_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero
         uint64_t tie[SMALL_CHUNK];
         if (random_ties) {
             tie_words(tie, key, w0, nw);
-            if (nw < SMALL_CHUNK) memset(tie + nw, 0, (SMALL_CHUNK - nw < 4 ? SMALL_CHUNK - nw : 4) * sizeof(uint64_t));
+            const size_t rest = SMALL_CHUNK - nw < 4 ? SMALL_CHUNK - nw : 4; /* read by a last, partial step */
+            memset(tie + nw, 0, rest * sizeof(uint64_t));
         }
         chunk(sign_bits + w0, zero_bits && ties == SO_TIES_ZERO ? zero_bits + w0 : NULL, r, nw, tie);
     }
@@ -597,6 +598,7 @@ size_t so_vote_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bi
         if (zero_bits) memset(zero_bits, 0, nwords * sizeof(uint64_t));
         return 0;
     }
+    if (ties != SO_TIES_POSITIVE && ties != SO_TIES_RANDOM) ties = SO_TIES_ZERO; /* small_chunks is indexed by it */
     so_philox_key key = so_philox_key_make(seed, 0, step, SO_STREAM_TIES);
     if (m <= SMALL_ROWS) {
         small_majority(sign_bits, zero_bits, rows, n, nwords, ties, &key);
