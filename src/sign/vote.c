@@ -548,11 +548,10 @@ static void small_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero
         const size_t w0 = c * SMALL_CHUNK, nw = nwords - w0 < SMALL_CHUNK ? nwords - w0 : SMALL_CHUNK;
         const uint64_t *r[SMALL_ROWS];
         for (int i = 0; i < m; i++) r[i] = all[i] + w0;
-        uint64_t tie[SMALL_CHUNK];
+        uint64_t tie[SMALL_CHUNK + 4];
         if (random_ties) {
             tie_words(tie, key, w0, nw);
-            const size_t rest = SMALL_CHUNK - nw < 4 ? SMALL_CHUNK - nw : 4; /* read by a last, partial step */
-            memset(tie + nw, 0, rest * sizeof(uint64_t));
+            memset(tie + nw, 0, 4 * sizeof(uint64_t)); /* read by the last, partial step; its bits are not kept */
         }
         chunk(sign_bits + w0, zero_bits && ties == SO_TIES_ZERO ? zero_bits + w0 : NULL, r, nw, tie);
     }
