@@ -5,7 +5,9 @@
 #include "signopt/sign.h"
 #include "test.h"
 
-static const size_t ds[] = {1, 63, 64, 65, 1000, 4097};
+/* Past 4097: one whole block of so_sign_pack's side-by-side runs (65536), blocks then whole words then a partial
+ * word, and enough blocks for the threaded path. */
+static const size_t ds[] = {1, 63, 64, 65, 1000, 4097, 65536, 3 * 65536 + 5 * 64 + 17, (1u << 22) + 4097};
 
 static int get_bit(const uint64_t *words, size_t i) { return (int)((words[i / 64] >> (i % 64)) & 1); }
 

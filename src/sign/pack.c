@@ -18,12 +18,26 @@ static inline uint64_t pack_word(const float *restrict v, int n)
     return (uint64_t)lo | (uint64_t)hi << 32;
 }
 
+/* The input is read as PACK_STREAMS streams at once: blocks of PACK_STREAMS * PACK_RUN words, each cut into
+ * PACK_STREAMS runs of PACK_RUN words (64 KiB of floats) that are packed side by side. One core reading one
+ * stream cannot keep enough cache misses in flight to reach the memory's bandwidth; measured on a 2-core EPYC
+ * (Zen 3), d = 64M, one thread: one stream 0.70 of the same-run STREAM triad, 4 side by side 1.05-1.1 (runs of
+ * 16 words: 0.76, 64: 0.94, 256: 1.1, 1024 and 4096: 1.05-1.1). The result is the same bits whatever the order. */
+#define PACK_STREAMS 4
+#define PACK_RUN 256
+
 /* bits is (ceil(d/64),), v is (d,) */
 void so_sign_pack(uint64_t *restrict bits, const float *restrict v, size_t d)
 {
-    size_t full = d / 64;
-#pragma omp parallel for schedule(static) if (full >= 65536)
-    for (size_t w = 0; w < full; w++) bits[w] = pack_word(v + 64 * w, 64);
+    const size_t full = d / 64, block = PACK_STREAMS * PACK_RUN, nblocks = full / block;
+#pragma omp parallel for schedule(static) if (nblocks >= 64)
+    for (size_t b = 0; b < nblocks; b++)
+        for (size_t w = b * block; w < b * block + PACK_RUN; w++)
+            for (int k = 0; k < PACK_STREAMS; k++) {
+                const size_t wk = w + (size_t)k * PACK_RUN;
+                bits[wk] = pack_word(v + 64 * wk, 64);
+            }
+    for (size_t w = nblocks * block; w < full; w++) bits[w] = pack_word(v + 64 * w, 64);
     if (d % 64) bits[full] = pack_word(v + 64 * full, (int)(d % 64));
 }
 
