@@ -18,7 +18,10 @@
  * tiles (TILE_DRAM words, 32 KiB of each row; the planes, P * 32 KiB, then live in L2), cut shorter only to give
  * every thread at least two tiles. Votes that fit in cache use TILE_CACHE words, so that a tile's planes stay in
  * L1, and rows whose words would fight over the same cache sets are staged first (add_group). Tiles are
- * independent: threads split them and the result depends neither on the thread count nor on the tile size. */
+ * independent: threads split them and the result depends neither on the thread count nor on the tile size.
+ * On one core, what keeps this path below the memory's bandwidth is the planes' traffic to L2 (read and written
+ * once per 8-row pass), not the adders: with the planes kept in L1 (a timing-only variant) the same row reads
+ * run at the bandwidth; BENCHMARKS.md has the probes. */
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
