@@ -232,8 +232,24 @@ static long *check_majority_and_count(const uint64_t *const *rows, size_t n, siz
     return sum;
 }
 
+/* The number of count planes P decides which adder instance runs (vote.c unrolls P = 5..12, one generic loop
+ * above): 4095 rows need 12 planes, 4096 and 4100 need 13 (the generic loop); 4100 = 256 groups of 16 and a last
+ * group of 4 padded with zero rows. Majority with each tie rule and the counts against the naive sums. */
+static void test_many_rows_generic_planes(void)
+{
+    static const size_t ns_big[] = {4095, 4096, 4100};
+    for (size_t a = 0; a < sizeof ns_big / sizeof *ns_big; a++) {
+        mix_state = 13 + a;
+        size_t n = ns_big[a], d = 300, m;
+        rowset s = rowset_make(n, d, 0);
+        free(check_majority_and_count((const uint64_t *const *)s.rows, n, d, 77, 4, &m));
+        CHECK(m == n, "n=%zu: %zu rows present", n, m);
+        rowset_free(s);
+    }
+}
+
 /* Votes too large for the cache (here 40 rows of 256 KiB) are counted in long tiles (up to 4096 words) with their
- * buffers on the heap; 40 rows = two 16-row groups (each added in two passes of 8) and a rest of 8. Majority (each
+ * buffers on the heap; 40 rows = two 16-row groups (each added in two passes of 8) and a rest of 8 (padded with zero rows). Majority (each
  * tie rule), count and the stochastic downlink against the naive sums, the last word partial. */
 static void test_long_tiles_match_naive(void)
 {
@@ -398,6 +414,7 @@ int main(void)
     RUN(test_empty_dimension);
     RUN(test_majority_large_n_many_tiles);
     RUN(test_majority_power_of_two_stride);
+    RUN(test_many_rows_generic_planes);
     RUN(test_random_ties_reproducible_and_fair);
     RUN(test_stochastic_downlink_rule_and_frequency);
     RUN(test_apply_matches_float_reference);

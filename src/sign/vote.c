@@ -3,25 +3,28 @@
  *
  * The votes are counted on the packed words, never unpacked: for each word position, the count of +1 votes
  * of its 64 coordinates is kept as P bit planes (plane k holds bit k of the 64 counts, P = bits of m), so one
- * 64-bit logic operation adds 64 coordinates at once. Rows are added 16 at a time by a carry-save adder tree
- * (Harley and Seal's population count, as in Mula, Kurz and Lemire, "Faster population counts using AVX2
- * instructions", 2018) that keeps planes 0..3 and emits a "sixteens" word, which ripples into planes 4..P-1;
- * the remaining < 16 rows go through the same tree cut to 8, 4, 2 and 1 rows. The sign is then a bit-sliced
- * comparison of the planes with m/2.
+ * 64-bit logic operation adds 64 coordinates at once. Rows are added 16 at a time: each 8 of them by a carry-save
+ * adder tree (Harley and Seal's population count, as in Mula, Kurz and Lemire, "Faster population counts using
+ * AVX2 instructions", 2018) into a 4-bit count, the two counts summed to 5 bits and that added into the planes,
+ * the carry rippling up in registers; a last group of fewer than 16 rows is padded with rows of zeros. The sign is
+ * then a bit-sliced comparison of the planes with m/2.
  *
  * Memory. Words are processed in tiles of ts words; every row streams through a tile once. How the rows are read
  * decides the speed once the votes do not fit in cache: measured on a 2-core EPYC (Zen 3), one core reading 32
  * rows of 2 MiB interleaved 4 words at a time, S rows at a time, C words of each row per visit, pulled
  * S = 16: 9-11 GB/s whatever C; S = 8: 13.5 (C = 256), 19.3 (1024), 21.5 (4096), 23.5 GB/s (16384); S = 4: 12-21;
- * against a STREAM triad of 18-22 GB/s in the same runs. So the 16-row tree reads its rows in two passes of 8
- * (add16: add8_at, then add8b_at merging the first pass's eights), and votes larger than the cache use long
- * tiles (TILE_DRAM words, 32 KiB of each row; the planes, P * 32 KiB, then live in L2), cut shorter only to give
- * every thread at least two tiles. Votes that fit in cache use TILE_CACHE words, so that a tile's planes stay in
- * L1, and rows whose words would fight over the same cache sets are staged first (add_group). Tiles are
- * independent: threads split them and the result depends neither on the thread count nor on the tile size.
- * On one core, what keeps this path below the memory's bandwidth is the planes' traffic to L2 (read and written
- * once per 8-row pass), not the adders: with the planes kept in L1 (a timing-only variant) the same row reads
- * run at the bandwidth; BENCHMARKS.md has the probes. */
+ * against a STREAM triad of 18-22 GB/s in the same runs. So a group's rows are read in two passes of 8
+ * (group_first8 writes the first 8 rows' counts to `part`, group_second8 adds the second 8 rows and part into the
+ * planes), and votes larger than the cache use long tiles (TILE_DRAM words, 32 KiB of each row; the planes,
+ * P * 32 KiB, then live in L2), cut shorter only to give every thread at least two tiles. Votes that fit in cache
+ * use TILE_CACHE words, so that a tile's planes stay in L1, and rows whose words would fight over the same cache
+ * sets are staged first (add_group). Tiles are independent: threads split them and the result depends neither on
+ * the thread count nor on the tile size.
+ * With long tiles the planes' traffic to L2, not the adders, is what keeps one core below the memory's bandwidth
+ * (a timing-only variant with the planes in L1 reads the same rows at the bandwidth; BENCHMARKS.md has the
+ * probes). Hence this shape: each plane is read and written once per 16 rows (it was once per 8-row pass, plus a
+ * separate ripple pass over the planes above the fourth), the first pass's counts are written without being read,
+ * and the planes are step-major (plane_at) so that one pointer serves all of them. */
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -79,26 +82,17 @@ static int count_planes(size_t m)
     return p;
 }
 
-/* Planes are flat: plane k of a tile is planes + k * ts (ts: the tile's words); the adders below work on a slice of
- * nw words of every plane starting at the pointer they are given. */
-
-/* plane[k..P-1] += carry << k over nw words, rippling; carry is consumed. */
-static void ripple(uint64_t *restrict planes, size_t ts, uint64_t *restrict carry, int k, int P, size_t nw)
+/* Planes are step-major: the tile's words go in steps of 4 (one v4u), and step j holds its P plane vectors side by
+ * side, so word w of plane k is planes[plane_at(P, k, w)]. One pointer then reaches all P planes of a step (the
+ * adder below keeps none of them in a register across steps and needs no pointer per plane), and a step's planes
+ * are P * 32 contiguous bytes. */
+static inline size_t plane_at(int P, int k, size_t w)
 {
-    for (; k < P; k++) {
-        uint64_t *restrict pk = planes + (size_t)k * ts;
-        for (size_t w = 0; w < nw; w++) {
-            uint64_t x = pk[w], c = carry[w];
-            pk[w] = x ^ c;
-            carry[w] = x & c;
-        }
-    }
+    return (w & ~(size_t)3) * (size_t)P + 4 * (size_t)k + (w & 3);
 }
 
-/* The adder trees below, each on words [w, w + 4) of the planes and words [rw, rw + 4) of its rows r[]. */
-
 /* The 8-row adder tree: ones, twos, fours (planes 0..2 of a running count) += the count of x[0..7]; returns the
- * eights it carries out. add8_at, add8b_at and small_planes all build on it. */
+ * eights it carries out. The tiled adders and small_planes build on it. */
 static inline v4u tree8(v4u *ones, v4u *twos, v4u *fours, const v4u x[8])
 {
     v4u twosA, twosB, foursA, foursB, eights;
@@ -112,126 +106,109 @@ static inline v4u tree8(v4u *ones, v4u *twos, v4u *fours, const v4u x[8])
     return eights;
 }
 
-static inline void load8(v4u x[8], const uint64_t *const *r, size_t rw)
+/* Words [w, w + 4) of the 8 rows r[] (each offset to the tile, nw words long); the last, partial step reads copies
+ * of the rows' last words padded with zeros (a zero adds nothing), so no row is read past its end. */
+static inline __attribute__((always_inline)) void rows8_at(v4u x[8], const uint64_t *const *r, size_t w, size_t nw)
 {
-    for (int i = 0; i < 8; i++) x[i] = load4(r[i] + rw);
-}
-
-/* 8 rows: planes 0..2 += their count, the eights into carry. */
-static inline void add8_at(uint64_t *restrict planes, size_t ts, uint64_t *restrict carry, const uint64_t *const *r,
-                           size_t rw, size_t w)
-{
-    uint64_t *restrict p1 = planes + w, *restrict p2 = planes + ts + w, *restrict p4 = planes + 2 * ts + w;
-    v4u ones = load4(p1), twos = load4(p2), fours = load4(p4), x[8];
-    load8(x, r, rw);
-    v4u eights = tree8(&ones, &twos, &fours, x);
-    store4(p1, ones);
-    store4(p2, twos);
-    store4(p4, fours);
-    store4(carry + w, eights);
-}
-
-/* The second 8 rows of a 16-row group, after add8_at put the first 8 rows' eights into carry: planes 0..3 += the
- * second 8 rows' count and the two eights, the sixteens into carry. */
-static inline void add8b_at(uint64_t *restrict planes, size_t ts, uint64_t *restrict carry, const uint64_t *const *r,
-                            size_t rw, size_t w)
-{
-    uint64_t *restrict p1 = planes + w, *restrict p2 = planes + ts + w, *restrict p4 = planes + 2 * ts + w;
-    uint64_t *restrict p8 = planes + 3 * ts + w;
-    v4u ones = load4(p1), twos = load4(p2), fours = load4(p4), eights = load4(p8), x[8], sixteens;
-    load8(x, r, rw);
-    v4u eightsB = tree8(&ones, &twos, &fours, x);
-    CSA(sixteens, eights, eights, load4(carry + w), eightsB);
-    store4(p1, ones);
-    store4(p2, twos);
-    store4(p4, fours);
-    store4(p8, eights);
-    store4(carry + w, sixteens);
-}
-
-/* 4 rows: planes 0..1 += their count, the fours into carry. */
-static inline void add4_at(uint64_t *restrict planes, size_t ts, uint64_t *restrict carry, const uint64_t *const *r,
-                           size_t rw, size_t w)
-{
-    uint64_t *restrict p1 = planes + w, *restrict p2 = planes + ts + w;
-    v4u ones = load4(p1), twos = load4(p2), twosA, twosB, fours;
-    CSA(twosA, ones, ones, load4(r[0] + rw), load4(r[1] + rw));
-    CSA(twosB, ones, ones, load4(r[2] + rw), load4(r[3] + rw));
-    CSA(fours, twos, twos, twosA, twosB);
-    store4(p1, ones);
-    store4(p2, twos);
-    store4(carry + w, fours);
-}
-
-/* 2 rows: plane 0 += their count, the twos into carry. */
-static inline void add2_at(uint64_t *restrict planes, size_t ts, uint64_t *restrict carry, const uint64_t *const *r,
-                           size_t rw, size_t w)
-{
-    (void)ts; /* plane 0 only */
-    v4u ones = load4(planes + w), twos;
-    CSA(twos, ones, ones, load4(r[0] + rw), load4(r[1] + rw));
-    store4(planes + w, ones);
-    store4(carry + w, twos);
-}
-
-/* Runs ADD_AT over words [0, nw) of the g rows r[] in steps of 4. The last, partial step reads copies of the
- * rows' last words padded with zeros (a zero adds nothing), so no row is read past its end; the planes and carry
- * have room for it (tiles are multiples of 4 words, and count_tile clears the planes up to the next multiple of 4). */
-#define ADD_ROWS(ADD_AT, planes, ts, carry, r, g, nw)                                              \
-    do {                                                                                           \
-        size_t w_ = 0;                                                                             \
-        for (; w_ + 4 <= (nw); w_ += 4) ADD_AT(planes, ts, carry, r, w_, w_);                      \
-        if (w_ < (nw)) {                                                                           \
-            uint64_t pad_[16][4];                                                                  \
-            const uint64_t *padded_[16];                                                           \
-            for (int i_ = 0; i_ < (g); i_++) {                                                     \
-                memset(pad_[i_], 0, sizeof pad_[i_]);                                              \
-                memcpy(pad_[i_], (r)[i_] + w_, ((nw) - w_) * sizeof(uint64_t));                    \
-                padded_[i_] = pad_[i_];                                                            \
-            }                                                                                      \
-            ADD_AT(planes, ts, carry, padded_, 0, w_);                                             \
-        }                                                                                          \
-    } while (0)
-
-/* Add 16 rows (each already offset to the slice) into the planes, in two passes of 8 rows (8 rows read side by side
- * stream from memory twice as fast as 16: see the top); needs P >= 5, true once 16 rows are present. */
-static void add16(uint64_t *restrict planes, size_t ts, uint64_t *restrict carry, const uint64_t *const *g, int P,
-                  size_t nw)
-{
-    ADD_ROWS(add8_at, planes, ts, carry, g, 8, nw);
-    ADD_ROWS(add8b_at, planes, ts, carry, g + 8, 8, nw);
-    ripple(planes, ts, carry, 4, P, nw);
-}
-
-/* Add the g < 16 staged rows left after the groups of 16: 8, 4, 2 and 1 at a time, each with its own adder tree
- * (the same tree as add16, cut short), so a vote of 8 rows costs one pass over the planes, not eight.
- * Each needs P > log2(rows added), true since those rows are present. */
-static void add_rest(uint64_t *restrict planes, size_t ts, uint64_t *restrict carry, const uint64_t *const *r,
-                     int g, int P, size_t nw)
-{
-    if (g >= 8) {
-        ADD_ROWS(add8_at, planes, ts, carry, r, 8, nw);
-        ripple(planes, ts, carry, 3, P, nw);
-        r += 8;
-        g -= 8;
-    }
-    if (g >= 4) {
-        ADD_ROWS(add4_at, planes, ts, carry, r, 4, nw);
-        ripple(planes, ts, carry, 2, P, nw);
-        r += 4;
-        g -= 4;
-    }
-    if (g >= 2) {
-        ADD_ROWS(add2_at, planes, ts, carry, r, 2, nw);
-        ripple(planes, ts, carry, 1, P, nw);
-        r += 2;
-        g -= 2;
-    }
-    if (g == 1) {
-        memcpy(carry, r[0], nw * sizeof(uint64_t));
-        ripple(planes, ts, carry, 0, P, nw);
+    if (w + 4 <= nw) {
+        for (int i = 0; i < 8; i++) x[i] = load4(r[i] + w);
+    } else {
+        for (int i = 0; i < 8; i++) {
+            uint64_t pad[4] = {0, 0, 0, 0};
+            memcpy(pad, r[i] + w, (nw - w) * sizeof(uint64_t));
+            x[i] = load4(pad);
+        }
     }
 }
+
+/* The 4-bit count (planes 0..3) of the 8 rows r[] over words [w, w + 4). */
+static inline __attribute__((always_inline)) void count8_at(v4u c[4], const uint64_t *const *r, size_t w, size_t nw)
+{
+    v4u x[8], ones = {0, 0, 0, 0}, twos = ones, fours = ones;
+    rows8_at(x, r, w, nw);
+    c[3] = tree8(&ones, &twos, &fours, x); /* from zero: at most 8, so no sixteens */
+    c[0] = ones;
+    c[1] = twos;
+    c[2] = fours;
+}
+
+/* The first 8 rows of a 16-row group: their 4-bit counts, written (not added) to part, 4 vectors per step. */
+static void group_first8(uint64_t *restrict part, const uint64_t *const *r, size_t nw)
+{
+    for (size_t w = 0; w < nw; w += 4) {
+        v4u c[4];
+        count8_at(c, r, w, nw);
+        for (int k = 0; k < 4; k++) store4(part + 4 * w + 4 * (size_t)k, c[k]);
+    }
+}
+
+/* The second 8 rows: their count plus the first 8's (part) is a 5-bit number, added into the P planes with the carry
+ * rippled through the planes above in registers. Each plane is read and written once per 16 rows. P >= 4 (the tiled
+ * path has at least 9 rows); with P = 4 (9 to 15 rows) the sum's fifth bit is always 0. */
+static inline __attribute__((always_inline)) void group_second8(uint64_t *restrict planes, const uint64_t *restrict part,
+                                                                const uint64_t *const *r, size_t nw, const int P)
+{
+    for (size_t w = 0; w < nw; w += 4) {
+        v4u b[4], sum[5], c;
+        count8_at(b, r, w, nw);
+        const uint64_t *restrict a = part + 4 * w;
+        c = load4(a) & b[0];
+        sum[0] = load4(a) ^ b[0];
+        for (int k = 1; k < 4; k++) {
+            const v4u ak = load4(a + 4 * k), u = ak ^ b[k];
+            sum[k] = u ^ c;
+            c = (ak & b[k]) | (u & c);
+        }
+        sum[4] = c;
+        uint64_t *restrict q = planes + (size_t)P * w; /* step w / 4's planes */
+        c = (v4u){0, 0, 0, 0};
+        for (int k = 0; k < P; k++) {
+            const v4u x = load4(q + 4 * k);
+            if (k < 5) {
+                const v4u u = x ^ sum[k];
+                store4(q + 4 * k, u ^ c);
+                c = (x & sum[k]) | (u & c);
+            } else {
+                store4(q + 4 * k, x ^ c);
+                c = x & c;
+            }
+        }
+    }
+}
+
+/* group_second8 with P a constant for the common plane counts (9 to 4095 rows), so its plane loop unrolls. */
+typedef void (*second8_fn)(uint64_t *restrict, const uint64_t *restrict, const uint64_t *const *, size_t);
+#define SECOND8_INSTANCE(P)                                                                                   \
+    static void group_second8_##P(uint64_t *restrict planes, const uint64_t *restrict part,                   \
+                                  const uint64_t *const *r, size_t nw)                                        \
+    {                                                                                                         \
+        group_second8(planes, part, r, nw, P);                                                                \
+    }
+SECOND8_INSTANCE(4)
+SECOND8_INSTANCE(5)
+SECOND8_INSTANCE(6)
+SECOND8_INSTANCE(7)
+SECOND8_INSTANCE(8)
+SECOND8_INSTANCE(9)
+SECOND8_INSTANCE(10)
+SECOND8_INSTANCE(11)
+SECOND8_INSTANCE(12)
+static const second8_fn second8_fixed[] = {group_second8_4, group_second8_5,  group_second8_6,
+                                           group_second8_7, group_second8_8,  group_second8_9,
+                                           group_second8_10, group_second8_11, group_second8_12};
+
+/* Add 16 rows (each offset to the tile) into the P planes, in two passes of 8 rows: 8 rows read side by side stream
+ * from memory twice as fast as 16 (see the top). */
+static void add16(uint64_t *restrict planes, uint64_t *restrict part, const uint64_t *const *g, int P, size_t nw)
+{
+    group_first8(part, g, nw);
+    if (P >= 4 && P <= 12) second8_fixed[P - 4](planes, part, g + 8, nw);
+    else group_second8(planes, part, g + 8, nw, P);
+}
+
+/* Rows of zeros standing in for the missing rows of a last group of fewer than 16 (a zero adds nothing): one
+ * block, as long as the longest tile, that all of them point to. */
+static const uint64_t zero_row[TILE_DRAM];
 
 /* Whether g rows, read side by side, would evict each other from L1: the same word of rows a multiple of 4 KiB
  * apart (common: the n messages of one allocation, d a multiple of 2^15) falls in one set of the 64 sets of
@@ -251,7 +228,7 @@ static int rows_clash(const uint64_t *const *g, int count)
  * on a 2-core EPYC, 64 rows a power of two apart: 1.7x faster at 512 KiB in all, 1.1x at 4 MiB, 0.8x at 8 MiB);
  * from DRAM, 16 rows read side by side keep more misses in flight than one copy at a time, and in-place reading
  * was 10-30% faster (16 and 1000 rows 2 MiB apart). */
-static void add_group(uint64_t *restrict planes, size_t ts, uint64_t *restrict carry, uint64_t *restrict stage,
+static void add_group(uint64_t *restrict planes, uint64_t *restrict part, uint64_t *restrict stage,
                       const uint64_t **group, int g, int P, size_t nw, int stage_clashes)
 {
     if (stage_clashes && rows_clash(group, g)) {
@@ -260,47 +237,48 @@ static void add_group(uint64_t *restrict planes, size_t ts, uint64_t *restrict c
             group[i] = stage + (size_t)i * STAGE;
         }
     }
-    if (g == 16) add16(planes, ts, carry, group, P, nw);
-    else add_rest(planes, ts, carry, group, g, P, nw);
+    for (int i = g; i < 16; i++) group[i] = zero_row;
+    add16(planes, part, group, P, nw);
 }
 
 /* planes <- bit-sliced counts of +1 votes of the present rows over words [w0, w0 + nw). */
-static void count_tile(uint64_t *restrict planes, size_t ts, uint64_t *restrict carry, uint64_t *restrict stage,
-                       int P, const uint64_t *const *rows, size_t n, size_t w0, size_t nw, int stage_clashes)
+static void count_tile(uint64_t *restrict planes, uint64_t *restrict part, uint64_t *restrict stage, int P,
+                       const uint64_t *const *rows, size_t n, size_t w0, size_t nw, int stage_clashes)
 {
     const size_t nw4 = (nw + 3) & ~(size_t)3; /* the adders' last step of 4 words may pass nw */
-    for (int k = 0; k < P; k++) memset(planes + (size_t)k * ts, 0, nw4 * sizeof(uint64_t));
+    memset(planes, 0, (size_t)P * nw4 * sizeof(uint64_t));
     const uint64_t *group[16];
     int g = 0;
     for (size_t j = 0; j < n; j++) {
         if (!rows[j]) continue;
         group[g++] = rows[j] + w0;
         if (g == 16) {
-            add_group(planes, ts, carry, stage, group, g, P, nw, stage_clashes);
+            add_group(planes, part, stage, group, g, P, nw, stage_clashes);
             g = 0;
         }
     }
-    if (g) add_group(planes, ts, carry, stage, group, g, P, nw, stage_clashes);
+    if (g) add_group(planes, part, stage, group, g, P, nw, stage_clashes);
 }
 
-/* Bit-sliced comparison of the counts with h, from the top plane down: gt_i = c_i > h, eq_i = c_i == h. */
-static void compare_tile(uint64_t *restrict gt, uint64_t *restrict eq, const uint64_t *restrict planes, size_t ts,
-                         int P, uint64_t h, size_t nw)
+/* Bit-sliced comparison of the counts with h, from the top plane down: gt_i = c_i > h, eq_i = c_i == h. gt and eq
+ * have room for the last step of 4 words past nw. */
+static void compare_tile(uint64_t *restrict gt, uint64_t *restrict eq, const uint64_t *restrict planes, int P,
+                         uint64_t h, size_t nw)
 {
-    for (size_t w = 0; w < nw; w++) {
-        gt[w] = 0;
-        eq[w] = ~(uint64_t)0;
-    }
-    for (int k = P - 1; k >= 0; k--) {
-        const uint64_t *restrict pk = planes + (size_t)k * ts;
-        if ((h >> k) & 1) {
-            for (size_t w = 0; w < nw; w++) eq[w] &= pk[w];
-        } else {
-            for (size_t w = 0; w < nw; w++) {
-                gt[w] |= eq[w] & pk[w];
-                eq[w] &= ~pk[w];
+    for (size_t w = 0; w < nw; w += 4) {
+        const uint64_t *restrict q = planes + (size_t)P * w;
+        v4u g = {0, 0, 0, 0}, e = ~g;
+        for (int k = P - 1; k >= 0; k--) {
+            const v4u pk = load4(q + 4 * k);
+            if ((h >> k) & 1) {
+                e &= pk;
+            } else {
+                g |= e & pk;
+                e &= ~pk;
             }
         }
+        store4(gt + w, g);
+        store4(eq + w, e);
     }
 }
 
@@ -326,8 +304,9 @@ static inline uint64_t last_word_mask(size_t d)
 /* Tiles run in parallel only when there is enough work to pay for waking the threads. */
 #define PARALLEL_WORK ((size_t)1 << 20) /* row-words */
 
-/* How a vote is cut into tiles, and where each thread's buffers live: P planes, carry, the staging block (votes that
- * fit in cache) and gt, eq (majority), ts words each (staging: 16 * STAGE). */
+/* How a vote is cut into tiles, and where each thread's buffers live: P planes (P * ts words), part (4 * ts; the
+ * majority's random tie words after the count), the staging block (votes that fit in cache: 16 * STAGE) and gt, eq
+ * (majority; ts each). */
 typedef struct vote_plan {
     size_t ts, ntiles, per_thread; /* words per tile, tiles, buffer words per thread */
     int P, in_cache, parallel;
@@ -336,7 +315,7 @@ typedef struct vote_plan {
 
 static size_t buffer_words(int P, size_t ts, int in_cache)
 {
-    return (size_t)P * ts + ts + (in_cache ? 16 * (size_t)STAGE : 0) + 2 * ts;
+    return (size_t)P * ts + 4 * ts + (in_cache ? 16 * (size_t)STAGE : 0) + 2 * ts;
 }
 
 static void plan_make(vote_plan *pl, size_t m, size_t nwords)
@@ -365,15 +344,15 @@ static void plan_make(vote_plan *pl, size_t m, size_t nwords)
 
 /* A thread's buffers, carved out of buf (plan->per_thread words). */
 typedef struct vote_bufs {
-    uint64_t *planes, *carry, *stage, *gt, *eq;
+    uint64_t *planes, *part, *stage, *gt, *eq;
 } vote_bufs;
 
 static vote_bufs bufs_at(const vote_plan *pl, uint64_t *buf)
 {
     vote_bufs b;
     b.planes = buf;
-    b.carry = b.planes + (size_t)pl->P * pl->ts;
-    b.stage = b.carry + pl->ts;
+    b.part = b.planes + (size_t)pl->P * pl->ts;
+    b.stage = b.part + 4 * pl->ts;
     b.gt = b.stage + (pl->in_cache ? 16 * (size_t)STAGE : 0);
     b.eq = b.gt + pl->ts;
     return b;
@@ -393,8 +372,8 @@ static int thread_index(void)
     bufs_at(&(pl), (pl).heap ? (pl).heap + (size_t)thread_index() * (pl).per_thread : (local))
 #define LOCAL_WORDS(pl) ((pl).heap ? 1 : (pl).per_thread)
 
-/* What a vote does with a counted tile: its planes (b->planes, P planes of stride ts) for words [w0, w0 + nw). */
-typedef void (*tile_fn)(void *ctx, const vote_bufs *b, size_t ts, int P, size_t w0, size_t nw);
+/* What a vote does with a counted tile: its P planes (b->planes, step-major: plane_at) for words [w0, w0 + nw). */
+typedef void (*tile_fn)(void *ctx, const vote_bufs *b, int P, size_t w0, size_t nw);
 
 /* Counts the m present rows of rows[0..n) tile by tile, threads splitting the tiles, and hands each to fn. */
 static void for_each_tile(const uint64_t *const *rows, size_t n, size_t m, size_t nwords, tile_fn fn, void *ctx)
@@ -408,8 +387,8 @@ static void for_each_tile(const uint64_t *const *rows, size_t n, size_t m, size_
 #pragma omp for schedule(static)
         for (size_t t = 0; t < pl.ntiles; t++) {
             const size_t w0 = t * pl.ts, nw = nwords - w0 < pl.ts ? nwords - w0 : pl.ts;
-            count_tile(b.planes, pl.ts, b.carry, b.stage, pl.P, rows, n, w0, nw, pl.in_cache);
-            fn(ctx, &b, pl.ts, pl.P, w0, nw);
+            count_tile(b.planes, b.part, b.stage, pl.P, rows, n, w0, nw, pl.in_cache);
+            fn(ctx, &b, pl.P, w0, nw);
         }
     }
     free(pl.heap);
@@ -568,11 +547,11 @@ typedef struct majority_ctx {
     int may_tie;
 } majority_ctx;
 
-static void majority_tile(void *ctx, const vote_bufs *b, size_t ts, int P, size_t w0, size_t nw)
+static void majority_tile(void *ctx, const vote_bufs *b, int P, size_t w0, size_t nw)
 {
     const majority_ctx *c = ctx;
-    uint64_t *restrict gt = b->gt, *restrict eq = b->eq, *restrict rnd = b->carry; /* carry is free again */
-    compare_tile(gt, eq, b->planes, ts, P, c->h, nw);
+    uint64_t *restrict gt = b->gt, *restrict eq = b->eq, *restrict rnd = b->part; /* free again */
+    compare_tile(gt, eq, b->planes, P, c->h, nw);
     if (!c->may_tie) memset(eq, 0, nw * sizeof(uint64_t));
     uint64_t *restrict s = c->sign_bits + w0;
     if (c->ties == SO_TIES_RANDOM && c->may_tie) {
@@ -773,10 +752,10 @@ static void small_count(uint32_t *restrict counts, const uint64_t *const *rows, 
     }
 }
 
-/* The plane words of word w of a tile (planes of stride ts). */
-static inline void tile_word(uint64_t x[32], const uint64_t *restrict planes, size_t ts, int P, size_t w)
+/* The plane words of word w of a tile. */
+static inline void tile_word(uint64_t x[32], const uint64_t *restrict planes, int P, size_t w)
 {
-    for (int k = 0; k < P; k++) x[k] = planes[(size_t)k * ts + w];
+    for (int k = 0; k < P; k++) x[k] = planes[plane_at(P, k, w)];
 }
 
 typedef struct count_ctx {
@@ -785,13 +764,13 @@ typedef struct count_ctx {
     int nt;
 } count_ctx;
 
-static void count_out_tile(void *ctx, const vote_bufs *b, size_t ts, int P, size_t w0, size_t nw)
+static void count_out_tile(void *ctx, const vote_bufs *b, int P, size_t w0, size_t nw)
 {
     const count_ctx *c = ctx;
     uint64_t x[32];
     for (size_t w = 0; w < nw; w++) {
         const size_t i0 = 64 * (w0 + w);
-        tile_word(x, b->planes, ts, P, w);
+        tile_word(x, b->planes, P, w);
         word_counts(c->counts + i0, x, P, c->d - i0 < 64 ? c->d - i0 : 64, c->nt);
     }
     stream_fence(c->nt);
@@ -823,13 +802,13 @@ typedef struct stochastic_ctx {
     size_t m;
 } stochastic_ctx;
 
-static void stochastic_tile(void *ctx, const vote_bufs *b, size_t ts, int P, size_t w0, size_t nw)
+static void stochastic_tile(void *ctx, const vote_bufs *b, int P, size_t w0, size_t nw)
 {
     const stochastic_ctx *c = ctx;
     for (size_t w = 0; w < nw; w++) {
         uint32_t cw[64], draws[64];
         uint64_t x[32];
-        tile_word(x, b->planes, ts, P, w);
+        tile_word(x, b->planes, P, w);
         word_counts(cw, x, P, 64, 0);
         so_philox_word_draws(draws, c->key, w0 + w);
         uint64_t word = 0;
