@@ -605,17 +605,18 @@ typedef uint8_t v32b __attribute__((vector_size(32)));
                             o + 19, o + 19, o + 19, o + 19, o + 19, o + 19, o + 19)
 
 /* Bit-sliced counts back to integers, 32 coordinates a vector. byte_counts: byte b of lo (hi) is the count of
- * coordinate b (32 + b) over the planes x[0..P-1] (P <= 8): each plane word is spread so that byte b holds the
- * byte of the word that has bit b (a shuffle within 128-bit lanes, vpshufb on AVX2), bit b is tested with a mask
- * and the result sets bit k of byte b. About a dozen vector operations per plane for 64 coordinates, where
+ * coordinate b (32 + b) over the plane words x[0], x[xs], ..., x[(P-1) xs] (P <= 8): each plane word is spread so
+ * that byte b holds the byte of the word that has bit b (a shuffle within 128-bit lanes, vpshufb on AVX2), bit b
+ * is tested with a mask and the result sets bit k of byte b. About a dozen vector operations per plane for 64 coordinates, where
  * shifting bit b out of the word for each coordinate took 64. */
-static inline __attribute__((always_inline)) void byte_counts(v32b *lo, v32b *hi, const uint64_t *x, const int P)
+static inline __attribute__((always_inline)) void byte_counts(v32b *lo, v32b *hi, const uint64_t *x, const size_t xs,
+                                                              const int P)
 {
     const v32b bit = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128,
                       1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
     v32b l = {0}, h = {0};
     for (int k = 0; k < P; k++) {
-        const v4u xx = {x[k], x[k], x[k], x[k]};
+        const v4u xx = {x[xs * k], x[xs * k], x[xs * k], x[xs * k]};
         const v32b word = (v32b)xx, kbit = (v32b){0} + (uint8_t)(1u << k);
         l |= (v32b)((SPREAD(word, 0) & bit) != 0) & kbit;
         h |= (v32b)((SPREAD(word, 4) & bit) != 0) & kbit;
@@ -679,14 +680,14 @@ static inline void stream_fence(int nt)
 #endif
 }
 
-/* The 64 counts of one word position from its plane words x[0..P-1] (P <= 32: counts are uint32_t) into c[0..len),
- * len <= 64; nt: c is 32-byte aligned, len = 64, stream the stores. */
-static inline __attribute__((always_inline)) void word_counts(uint32_t *c, const uint64_t *x, const int P, size_t len,
-                                                              const int nt)
+/* The 64 counts of one word position from its plane words x[0], x[xs], ..., x[(P-1) xs] (P <= 32: counts are
+ * uint32_t) into c[0..len), len <= 64; nt: c is 32-byte aligned, len = 64, stream the stores. */
+static inline __attribute__((always_inline)) void word_counts(uint32_t *c, const uint64_t *x, const size_t xs,
+                                                              const int P, size_t len, const int nt)
 {
     v32b lo[4], hi[4];
     const int G = (P + 7) / 8;
-    for (int g = 0; g < G; g++) byte_counts(&lo[g], &hi[g], x + 8 * g, P - 8 * g < 8 ? P - 8 * g : 8);
+    for (int g = 0; g < G; g++) byte_counts(&lo[g], &hi[g], x + 8 * xs * (size_t)g, xs, P - 8 * g < 8 ? P - 8 * g : 8);
     if (len == 64) {
         put32(c, lo, G, nt);
         put32(c + 32, hi, G, nt);
@@ -713,7 +714,7 @@ static inline __attribute__((always_inline)) void small_count_chunk(uint32_t *re
             uint64_t x[4];
             for (int k = 0; k < P; k++) x[k] = pl[k][j];
             const size_t c0 = i0 + 64 * (w + j), len = d - c0 < 64 ? d - c0 : 64;
-            word_counts(counts + c0, x, P, len, nt);
+            word_counts(counts + c0, x, 1, P, len, nt);
         }
     }
     stream_fence(nt);
@@ -752,26 +753,35 @@ static void small_count(uint32_t *restrict counts, const uint64_t *const *rows, 
     }
 }
 
-/* The plane words of word w of a tile. */
-static inline void tile_word(uint64_t x[32], const uint64_t *restrict planes, int P, size_t w)
-{
-    for (int k = 0; k < P; k++) x[k] = planes[plane_at(P, k, w)];
-}
-
 typedef struct count_ctx {
     uint32_t *counts;
     size_t d;
     int nt;
 } count_ctx;
 
+/* The counts of a tile's words [0, nw) (first coordinate i0) from its P step-major planes: word w's plane words are
+ * planes[plane_at(P, 0, w)] and every 4th word after it. */
+static inline __attribute__((always_inline)) void tile_counts(uint32_t *restrict counts, const uint64_t *restrict planes,
+                                                              const int P, size_t i0, size_t nw, size_t d, int nt)
+{
+    for (size_t w = 0; w < nw; w++) {
+        const size_t c0 = i0 + 64 * w;
+        word_counts(counts + c0, planes + plane_at(P, 0, w), 4, P, d - c0 < 64 ? d - c0 : 64, nt);
+    }
+}
+
+/* P a constant for 9 to 255 rows (P = 4..8), so that the plane loops unroll and the bytes stay in registers. */
 static void count_out_tile(void *ctx, const vote_bufs *b, int P, size_t w0, size_t nw)
 {
     const count_ctx *c = ctx;
-    uint64_t x[32];
-    for (size_t w = 0; w < nw; w++) {
-        const size_t i0 = 64 * (w0 + w);
-        tile_word(x, b->planes, P, w);
-        word_counts(c->counts + i0, x, P, c->d - i0 < 64 ? c->d - i0 : 64, c->nt);
+    const size_t i0 = 64 * w0;
+    switch (P) {
+    case 4: tile_counts(c->counts, b->planes, 4, i0, nw, c->d, c->nt); break;
+    case 5: tile_counts(c->counts, b->planes, 5, i0, nw, c->d, c->nt); break;
+    case 6: tile_counts(c->counts, b->planes, 6, i0, nw, c->d, c->nt); break;
+    case 7: tile_counts(c->counts, b->planes, 7, i0, nw, c->d, c->nt); break;
+    case 8: tile_counts(c->counts, b->planes, 8, i0, nw, c->d, c->nt); break;
+    default: tile_counts(c->counts, b->planes, P, i0, nw, c->d, c->nt); break;
     }
     stream_fence(c->nt);
 }
@@ -807,9 +817,7 @@ static void stochastic_tile(void *ctx, const vote_bufs *b, int P, size_t w0, siz
     const stochastic_ctx *c = ctx;
     for (size_t w = 0; w < nw; w++) {
         uint32_t cw[64], draws[64];
-        uint64_t x[32];
-        tile_word(x, b->planes, P, w);
-        word_counts(cw, x, P, 64, 0);
+        word_counts(cw, b->planes + plane_at(P, 0, w), 4, P, 64, 0);
         so_philox_word_draws(draws, c->key, w0 + w);
         uint64_t word = 0;
         for (int k = 0; k < 64; k++)
