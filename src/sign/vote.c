@@ -260,28 +260,6 @@ static void count_tile(uint64_t *restrict planes, uint64_t *restrict part, uint6
     if (g) add_group(planes, part, stage, group, g, P, nw, stage_clashes);
 }
 
-/* Bit-sliced comparison of the counts with h, from the top plane down: gt_i = c_i > h, eq_i = c_i == h. gt and eq
- * have room for the last step of 4 words past nw. */
-static void compare_tile(uint64_t *restrict gt, uint64_t *restrict eq, const uint64_t *restrict planes, int P,
-                         uint64_t h, size_t nw)
-{
-    for (size_t w = 0; w < nw; w += 4) {
-        const uint64_t *restrict q = planes + (size_t)P * w;
-        v4u g = {0, 0, 0, 0}, e = ~g;
-        for (int k = P - 1; k >= 0; k--) {
-            const v4u pk = load4(q + 4 * k);
-            if ((h >> k) & 1) {
-                e &= pk;
-            } else {
-                g |= e & pk;
-                e &= ~pk;
-            }
-        }
-        store4(gt + w, g);
-        store4(eq + w, e);
-    }
-}
-
 /* Random tie words for [w0, w0 + nw), w0 even: word w is u32 draws 2w (low half) and 2w + 1 (high half) of
  * (seed, 0, step, SO_STREAM_TIES), i.e. Philox block w / 2, outputs 0,1 (w even) or 2,3 (w odd). */
 static void tie_words(uint64_t *restrict rnd, const so_philox_key *key, size_t w0, size_t nw)
@@ -305,8 +283,7 @@ static inline uint64_t last_word_mask(size_t d)
 #define PARALLEL_WORK ((size_t)1 << 20) /* row-words */
 
 /* How a vote is cut into tiles, and where each thread's buffers live: P planes (P * ts words), part (4 * ts; the
- * majority's random tie words after the count), the staging block (votes that fit in cache: 16 * STAGE) and gt, eq
- * (majority; ts each). */
+ * majority's random tie words after the count) and the staging block (votes that fit in cache: 16 * STAGE). */
 typedef struct vote_plan {
     size_t ts, ntiles, per_thread; /* words per tile, tiles, buffer words per thread */
     int P, in_cache, parallel;
@@ -315,7 +292,7 @@ typedef struct vote_plan {
 
 static size_t buffer_words(int P, size_t ts, int in_cache)
 {
-    return (size_t)P * ts + 4 * ts + (in_cache ? 16 * (size_t)STAGE : 0) + 2 * ts;
+    return (size_t)P * ts + 4 * ts + (in_cache ? 16 * (size_t)STAGE : 0);
 }
 
 static void plan_make(vote_plan *pl, size_t m, size_t nwords)
@@ -344,7 +321,7 @@ static void plan_make(vote_plan *pl, size_t m, size_t nwords)
 
 /* A thread's buffers, carved out of buf (plan->per_thread words). */
 typedef struct vote_bufs {
-    uint64_t *planes, *part, *stage, *gt, *eq;
+    uint64_t *planes, *part, *stage;
 } vote_bufs;
 
 static vote_bufs bufs_at(const vote_plan *pl, uint64_t *buf)
@@ -353,8 +330,6 @@ static vote_bufs bufs_at(const vote_plan *pl, uint64_t *buf)
     b.planes = buf;
     b.part = b.planes + (size_t)pl->P * pl->ts;
     b.stage = b.part + 4 * pl->ts;
-    b.gt = b.stage + (pl->in_cache ? 16 * (size_t)STAGE : 0);
-    b.eq = b.gt + pl->ts;
     return b;
 }
 
@@ -547,24 +522,63 @@ typedef struct majority_ctx {
     int may_tie;
 } majority_ctx;
 
+/* The sign (and zero) bits of a tile's words [0, nw) from its P step-major planes, 4 words at a time: the counts
+ * compared with h bit-sliced from the top plane down (gt: c > h, eq: c == h), the tie rule applied, the words
+ * written straight out (the last, partial step through a copy, so nothing past nw is written). rnd: the tile's
+ * random tie words, with room for the last step. */
+static inline __attribute__((always_inline)) void majority_steps(const majority_ctx *c, const uint64_t *restrict planes,
+                                                                 const uint64_t *restrict rnd, const int P, size_t w0,
+                                                                 size_t nw)
+{
+    uint64_t *restrict s = c->sign_bits + w0, *restrict z = c->zero_bits ? c->zero_bits + w0 : NULL;
+    const int random = c->ties == SO_TIES_RANDOM && c->may_tie, positive = c->ties == SO_TIES_POSITIVE;
+    const int keep_zero = c->ties == SO_TIES_ZERO && c->may_tie;
+    for (size_t w = 0; w < nw; w += 4) {
+        const uint64_t *restrict q = planes + (size_t)P * w;
+        v4u gt = {0, 0, 0, 0}, eq = ~gt;
+        for (int k = P - 1; k >= 0; k--) {
+            const v4u pk = load4(q + 4 * k);
+            if ((c->h >> k) & 1) {
+                eq &= pk;
+            } else {
+                gt |= eq & pk;
+                eq &= ~pk;
+            }
+        }
+        if (!c->may_tie) eq = (v4u){0, 0, 0, 0};
+        v4u out = gt;
+        if (random) out |= eq & load4(rnd + w);
+        else if (positive) out |= eq;
+        const v4u zero = keep_zero ? eq : (v4u){0, 0, 0, 0};
+        if (w + 4 <= nw) {
+            store4(s + w, out);
+            if (z) store4(z + w, zero);
+        } else {
+            uint64_t o[4], e[4];
+            store4(o, out);
+            store4(e, zero);
+            memcpy(s + w, o, (nw - w) * sizeof(uint64_t));
+            if (z) memcpy(z + w, e, (nw - w) * sizeof(uint64_t));
+        }
+    }
+}
+
+/* P a constant for 9 to 255 rows (P = 4..8), so that the plane loop unrolls. */
 static void majority_tile(void *ctx, const vote_bufs *b, int P, size_t w0, size_t nw)
 {
     const majority_ctx *c = ctx;
-    uint64_t *restrict gt = b->gt, *restrict eq = b->eq, *restrict rnd = b->part; /* free again */
-    compare_tile(gt, eq, b->planes, P, c->h, nw);
-    if (!c->may_tie) memset(eq, 0, nw * sizeof(uint64_t));
-    uint64_t *restrict s = c->sign_bits + w0;
+    uint64_t *restrict rnd = b->part; /* free again */
     if (c->ties == SO_TIES_RANDOM && c->may_tie) {
         tie_words(rnd, c->key, w0, nw);
-        for (size_t w = 0; w < nw; w++) s[w] = gt[w] | (eq[w] & rnd[w]);
-    } else if (c->ties == SO_TIES_POSITIVE) {
-        for (size_t w = 0; w < nw; w++) s[w] = gt[w] | eq[w];
-    } else {
-        memcpy(s, gt, nw * sizeof(uint64_t));
+        memset(rnd + nw, 0, 4 * sizeof(uint64_t)); /* read by the last, partial step; its bits are not kept */
     }
-    if (c->zero_bits) {
-        if (c->ties == SO_TIES_ZERO) memcpy(c->zero_bits + w0, eq, nw * sizeof(uint64_t));
-        else memset(c->zero_bits + w0, 0, nw * sizeof(uint64_t));
+    switch (P) {
+    case 4: majority_steps(c, b->planes, rnd, 4, w0, nw); break;
+    case 5: majority_steps(c, b->planes, rnd, 5, w0, nw); break;
+    case 6: majority_steps(c, b->planes, rnd, 6, w0, nw); break;
+    case 7: majority_steps(c, b->planes, rnd, 7, w0, nw); break;
+    case 8: majority_steps(c, b->planes, rnd, 8, w0, nw); break;
+    default: majority_steps(c, b->planes, rnd, P, w0, nw); break;
     }
 }
 
