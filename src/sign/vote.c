@@ -146,7 +146,8 @@ static void group_first8(uint64_t *restrict part, const uint64_t *const *r, size
  * rippled through the planes above in registers. Each plane is read and written once per 16 rows. P >= 4 (the tiled
  * path has at least 9 rows); with P = 4 (9 to 15 rows) the sum's fifth bit is always 0. */
 static inline __attribute__((always_inline)) void group_second8(uint64_t *restrict planes, const uint64_t *restrict part,
-                                                                const uint64_t *const *r, size_t nw, const int P)
+                                                                const uint64_t *const *r, size_t nw, const int P,
+                                                                const int first)
 {
     for (size_t w = 0; w < nw; w += 4) {
         v4u b[4], sum[5], c;
@@ -163,7 +164,7 @@ static inline __attribute__((always_inline)) void group_second8(uint64_t *restri
         uint64_t *restrict q = planes + (size_t)P * w; /* step w / 4's planes */
         c = (v4u){0, 0, 0, 0};
         for (int k = 0; k < P; k++) {
-            const v4u x = load4(q + 4 * k);
+            const v4u x = first ? (v4u){0, 0, 0, 0} : load4(q + 4 * k);
             if (k < 5) {
                 const v4u u = x ^ sum[k];
                 store4(q + 4 * k, u ^ c);
@@ -177,12 +178,13 @@ static inline __attribute__((always_inline)) void group_second8(uint64_t *restri
 }
 
 /* group_second8 with P a constant for the common plane counts (9 to 4095 rows), so its plane loop unrolls. */
-typedef void (*second8_fn)(uint64_t *restrict, const uint64_t *restrict, const uint64_t *const *, size_t);
+typedef void (*second8_fn)(uint64_t *restrict, const uint64_t *restrict, const uint64_t *const *, size_t, int);
 #define SECOND8_INSTANCE(P)                                                                                   \
     static void group_second8_##P(uint64_t *restrict planes, const uint64_t *restrict part,                   \
-                                  const uint64_t *const *r, size_t nw)                                        \
+                                  const uint64_t *const *r, size_t nw, int first)                             \
     {                                                                                                         \
-        group_second8(planes, part, r, nw, P);                                                                \
+        if (first) group_second8(planes, part, r, nw, P, 1);                                                  \
+        else group_second8(planes, part, r, nw, P, 0);                                                        \
     }
 SECOND8_INSTANCE(4)
 SECOND8_INSTANCE(5)
@@ -199,11 +201,12 @@ static const second8_fn second8_fixed[] = {group_second8_4, group_second8_5,  gr
 
 /* Add 16 rows (each offset to the tile) into the P planes, in two passes of 8 rows: 8 rows read side by side stream
  * from memory twice as fast as 16 (see the top). */
-static void add16(uint64_t *restrict planes, uint64_t *restrict part, const uint64_t *const *g, int P, size_t nw)
+static void add16(uint64_t *restrict planes, uint64_t *restrict part, const uint64_t *const *g, int P, size_t nw,
+                  int first)
 {
     group_first8(part, g, nw);
-    if (P >= 4 && P <= 12) second8_fixed[P - 4](planes, part, g + 8, nw);
-    else group_second8(planes, part, g + 8, nw, P);
+    if (P >= 4 && P <= 12) second8_fixed[P - 4](planes, part, g + 8, nw, first);
+    else group_second8(planes, part, g + 8, nw, P, first);
 }
 
 /* Rows of zeros standing in for the missing rows of a last group of fewer than 16 (a zero adds nothing): one
@@ -229,7 +232,7 @@ static int rows_clash(const uint64_t *const *g, int count)
  * from DRAM, 16 rows read side by side keep more misses in flight than one copy at a time, and in-place reading
  * was 10-30% faster (16 and 1000 rows 2 MiB apart). */
 static void add_group(uint64_t *restrict planes, uint64_t *restrict part, uint64_t *restrict stage,
-                      const uint64_t **group, int g, int P, size_t nw, int stage_clashes)
+                      const uint64_t **group, int g, int P, size_t nw, int stage_clashes, int first)
 {
     if (stage_clashes && rows_clash(group, g)) {
         for (int i = 0; i < g; i++) {
@@ -238,26 +241,24 @@ static void add_group(uint64_t *restrict planes, uint64_t *restrict part, uint64
         }
     }
     for (int i = g; i < 16; i++) group[i] = zero_row;
-    add16(planes, part, group, P, nw);
+    add16(planes, part, group, P, nw, first);
 }
 
 /* planes <- bit-sliced counts of +1 votes of the present rows over words [w0, w0 + nw). */
 static void count_tile(uint64_t *restrict planes, uint64_t *restrict part, uint64_t *restrict stage, int P,
                        const uint64_t *const *rows, size_t n, size_t w0, size_t nw, int stage_clashes)
 {
-    const size_t nw4 = (nw + 3) & ~(size_t)3; /* the adders' last step of 4 words may pass nw */
-    memset(planes, 0, (size_t)P * nw4 * sizeof(uint64_t));
     const uint64_t *group[16];
-    int g = 0;
+    int g = 0, first = 1; /* the first group writes the planes (all P of every step, the last one whole) */
     for (size_t j = 0; j < n; j++) {
         if (!rows[j]) continue;
         group[g++] = rows[j] + w0;
         if (g == 16) {
-            add_group(planes, part, stage, group, g, P, nw, stage_clashes);
-            g = 0;
+            add_group(planes, part, stage, group, g, P, nw, stage_clashes, first);
+            g = first = 0;
         }
     }
-    if (g) add_group(planes, part, stage, group, g, P, nw, stage_clashes);
+    if (g) add_group(planes, part, stage, group, g, P, nw, stage_clashes, first);
 }
 
 /* Random tie words for [w0, w0 + nw), w0 even: word w is u32 draws 2w (low half) and 2w + 1 (high half) of
