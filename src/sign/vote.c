@@ -249,7 +249,7 @@ static void count_tile(uint64_t *restrict planes, uint64_t *restrict part, uint6
                        const uint64_t *const *rows, size_t n, size_t w0, size_t nw, int stage_clashes)
 {
     const uint64_t *group[16];
-    int g = 0, first = 1; /* the first group writes the planes (all P of every step, the last one whole) */
+    int g = 0, first = 1; /* the first group writes every plane word of the tile's steps: no clearing needed */
     for (size_t j = 0; j < n; j++) {
         if (!rows[j]) continue;
         group[g++] = rows[j] + w0;
