@@ -1,16 +1,25 @@
-# signopt — plain Makefile. `make` builds build/signopt, build/libsignopt.a, build/libsignopt.so;
-# `make test` runs every test; `make run` runs the main demo. Options: SAN=1 (ASan+UBSan), OPENMP=0, O=-O0.
+# signopt — plain Makefile. `make` builds build/signopt, build/libsignopt.{a,so} and the MPI transport's
+# build/libsignopt_mpi.{a,so}; `make test` runs every test; `make run` runs the main demo.
+# Options: SAN=1 (ASan+UBSan), OPENMP=0, MPI=0 (no MPI anywhere: the command's --backend mpi says so),
+# BENCH=0 (the command without `signopt bench`), O=-O0.
 PREFIX  ?= /usr/local
 BUILD   ?= build
-CC      := mpicc
+CC      := gcc
+MPICC   ?= mpicc
 O       ?= -O3 -march=native
 OPENMP  ?= 1
+MPI     ?= 1
+BENCH   ?= 1
+VERSION := $(shell sed -n 's/^\#define SO_VERSION "\(.*\)"/\1/p' include/signopt/core.h)
+# The SONAME names MAJOR.MINOR while the major version is 0: a minor release may change the ABI.
+SOVER   := $(basename $(VERSION))
 # -ffp-contract=off: no fused multiply-adds behind our back, so results match hand-derived values and are the
 # same whatever the compiler decides to vectorize. -fno-math-errno: sqrtf need not set errno, so adam's loop
-# vectorizes (4x faster, bit-identical results).
+# vectorizes (4x faster, bit-identical results). -fvisibility=hidden: the shared library exports what the
+# headers declare with SO_API and nothing else.
 CFLAGS  ?= $(O) -g
 CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -fPIC -ffp-contract=off -fno-math-errno -Iinclude \
-           -I/usr/include/x86_64-linux-gnu/openblas-pthread
+           -I/usr/include/x86_64-linux-gnu/openblas-pthread -fvisibility=hidden
 LDLIBS  := -lopenblas -lz -lm -lpthread
 ifeq ($(OPENMP),1)
 CFLAGS  += -fopenmp
@@ -28,14 +37,37 @@ export OMPI_MCA_mca_base_env_list := ASAN_OPTIONS=detect_leaks=0
 export SO_SAN_FLAGS := -fsanitize=address,undefined
 endif
 
-LIB_SRC  := $(shell find src -name '*.c' | sort)
-# The command: cli/ plus the benchmark suite behind `signopt bench` (bench/bench_*.c).
-CLI_SRC  := $(sort $(wildcard cli/*.c) $(wildcard bench/bench_*.c))
+# The library: everything under src/ but the MPI transport, which is its own library.
+MPI_LIB_SRC := src/dist/transport_mpi.c
+LIB_SRC  := $(filter-out $(MPI_LIB_SRC),$(shell find src -name '*.c' | sort))
+# The command: cli/, plus the benchmark suite behind `signopt bench` (bench/bench_*.c) unless BENCH=0.
+CLI_SRC  := $(filter-out cli/nobench.c,$(sort $(wildcard cli/*.c)))
+ifeq ($(BENCH),1)
+CLI_SRC  += $(sort $(wildcard bench/bench_*.c))
+else
+CLI_SRC  += cli/nobench.c
+endif
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 HEADERS  := $(wildcard include/*.h include/signopt/*.h) $(shell find src cli tests bench -name '*.h')
+SHLIB    := $(BUILD)/libsignopt.so.$(VERSION)
+
+ifeq ($(MPI),1)
+# What is compiled and linked with MPI: the transport, the command's MPI parts, the tests (which run under mpirun).
+MPI_OBJ   := $(MPI_LIB_SRC:%.c=$(BUILD)/obj/%.o)
+MPI_LIBS  := $(BUILD)/libsignopt_mpi.a $(BUILD)/libsignopt_mpi.so
+CLI_CC    := $(MPICC)
+CLI_FLAGS := -DSO_WITH_MPI
+CLI_LIBS  := $(BUILD)/libsignopt_mpi.a $(BUILD)/libsignopt.a
+else
+MPI_OBJ   :=
+MPI_LIBS  :=
+CLI_CC    := $(CC)
+CLI_FLAGS :=
+CLI_LIBS  := $(BUILD)/libsignopt.a
+endif
 
 .PHONY: all deps build test run install clean bench experiments fuzz
 all: deps
@@ -44,30 +76,62 @@ all: deps
 deps:
 	@sh tools/install-deps.sh
 
-build: $(BUILD)/signopt $(BUILD)/libsignopt.a $(BUILD)/libsignopt.so
+build: $(BUILD)/signopt $(BUILD)/libsignopt.a $(BUILD)/libsignopt.so $(MPI_LIBS) $(BUILD)/signopt.pc \
+       $(BUILD)/signopt-mpi.pc
 
-$(BUILD)/obj/%.o: %.c $(HEADERS)
+$(BUILD)/obj/src/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/src/dist/transport_mpi.o: src/dist/transport_mpi.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(MPICC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/cli/%.o: cli/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CLI_CC) $(CFLAGS) $(CLI_FLAGS) -c $< -o $@
+
+$(BUILD)/obj/bench/%.o: bench/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CLI_CC) $(CFLAGS) $(CLI_FLAGS) -c $< -o $@
 
 $(BUILD)/libsignopt.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/libsignopt.so: $(LIB_OBJ)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(SHLIB): $(LIB_OBJ)
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,libsignopt.so.$(SOVER) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libsignopt.so: $(SHLIB)
+	ln -sf $(notdir $(SHLIB)) $(BUILD)/libsignopt.so.$(SOVER)
+	ln -sf $(notdir $(SHLIB)) $@
+
+$(BUILD)/libsignopt_mpi.a: $(MPI_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libsignopt_mpi.so: $(MPI_OBJ) $(BUILD)/libsignopt.so
+	$(MPICC) -shared $(LDFLAGS) -Wl,-soname,libsignopt_mpi.so.$(SOVER) -o $@.$(VERSION) $(MPI_OBJ) \
+	    -L$(BUILD) -lsignopt
+	ln -sf $(notdir $@).$(VERSION) $@.$(SOVER)
+	ln -sf $(notdir $@).$(VERSION) $@
+
+# pkg-config files (build/ holds copies for PREFIX, for a look before installing).
+$(BUILD)/%.pc: tools/%.pc.in include/signopt/core.h
+	@mkdir -p $(BUILD)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
 # Linked to a temporary name and renamed, so a run using build/signopt during a rebuild never finds it half written.
-$(BUILD)/signopt: $(CLI_OBJ) $(BUILD)/libsignopt.a
-	$(CC) $(LDFLAGS) -o $@.tmp $(CLI_OBJ) $(BUILD)/libsignopt.a $(LDLIBS) && mv -f $@.tmp $@
+$(BUILD)/signopt: $(CLI_OBJ) $(CLI_LIBS)
+	$(CLI_CC) $(LDFLAGS) -o $@.tmp $(CLI_OBJ) $(CLI_LIBS) $(LDLIBS) && mv -f $@.tmp $@
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libsignopt.a $(HEADERS)
+$(BUILD)/tests/%: tests/%.c $(CLI_LIBS) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libsignopt.a $(LDFLAGS) $(LDLIBS)
+	$(CLI_CC) $(CFLAGS) $(CLI_FLAGS) -Itests -o $@ $< $(CLI_LIBS) $(LDFLAGS) $(LDLIBS)
 
 test: deps
 	@$(MAKE) --no-print-directory build $(TEST_BIN)
-	@BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
+	@BUILD=$(BUILD) MPI=$(MPI) sh tests/run.sh $(TEST_BIN)
 
 run: all
 	@sh tools/run-demo.sh $(BUILD)/signopt
@@ -88,11 +152,18 @@ fuzz:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/signopt
 	install -m 755 $(BUILD)/signopt $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(BUILD)/libsignopt.a $(BUILD)/libsignopt.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(BUILD)/libsignopt.a $(SHLIB) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf $(notdir $(SHLIB)) $(DESTDIR)$(PREFIX)/lib/libsignopt.so.$(SOVER)
+	ln -sf $(notdir $(SHLIB)) $(DESTDIR)$(PREFIX)/lib/libsignopt.so
+	if [ "$(MPI)" = 1 ]; then \
+	    install -m 644 $(BUILD)/libsignopt_mpi.a $(BUILD)/libsignopt_mpi.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/ && \
+	    ln -sf libsignopt_mpi.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libsignopt_mpi.so.$(SOVER) && \
+	    ln -sf libsignopt_mpi.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libsignopt_mpi.so; fi
 	install -m 644 include/signopt.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 include/signopt/*.h $(DESTDIR)$(PREFIX)/include/signopt/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/#define SO_VERSION "\(.*\)"/\1/p' include/signopt/core.h)|' \
-	    tools/signopt.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/signopt.pc
+	for pc in signopt signopt-mpi; do \
+	    sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' tools/$$pc.pc.in \
+	        > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$pc.pc; done
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -9,8 +9,7 @@
 
 #include <stddef.h>
 
-/* The entry point: signopt bench [--json] [--quick] [...]; argv[0] is "bench". Returns the exit code. */
-int so_bench_cmd(int argc, char **argv);
+/* The entry point is cmd_bench (cli/commands.h): signopt bench [--json] [--quick] [...]. */
 
 #define SO_BENCH_MAX_SIZES 8
 #define SO_BENCH_MAX_THREADS 4

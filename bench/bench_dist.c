@@ -57,7 +57,7 @@ void so_bench_dist(so_bench_log *log, const so_bench_opts *opts, size_t d, int t
     pc.workers = DIST_WORKERS;
     so_cluster_config cc;
     so_cluster_config_default(&cc);
-    cc.algo = "mv-signsgd";
+    cc.optim.algo = "mv-signsgd";
     cc.threads = threads;
     dist_ctx c = {.d = d, .threads = threads};
     so_transport *t = NULL;

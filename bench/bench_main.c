@@ -288,7 +288,7 @@ static void print_table(const so_bench_log *log)
     }
 }
 
-int so_bench_cmd(int argc, char **argv)
+int cmd_bench(int argc, char **argv)
 {
     static const size_t full_sizes[] = {4096, 262144, 4194304, 16777216, 67108864};
     so_bench_opts o = {.nsizes = 5, .threads = {1, 2}, .nthreads = 2, .reps = 5, .rep_s = 0.02, .only = NULL};

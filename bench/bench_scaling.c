@@ -31,7 +31,7 @@ static int one(const so_bench_opts *o, const char *id, int n, size_t dim, int th
     if (dim) pc.dim = dim;
     so_cluster_config cc;
     so_cluster_config_default(&cc);
-    cc.algo = "mv-signsgd";
+    cc.optim.algo = "mv-signsgd";
     cc.threads = threads;
     round_ctx c = {0};
     so_problem *p = so_problem_create(&pc);

@@ -3,6 +3,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,48 +12,48 @@
 #include "args.h"
 
 const cli_flag cli_flags[] = {
-    {"problem", "ID", "quadratic", "problem id (signopt list problems)", 0},
+    {"problem", "ID", NULL, "problem id (signopt list problems)", 0},
     {"data", "NAME|PATH", "auto", "fashion-mnist, an IDX folder, synthetic-epsilon, or a LIBSVM file (logreg)", 0},
     {"test-data", "PATH", "", "held-out LIBSVM file for logreg test accuracy", 0},
-    {"algo", "ID", "signum", "algorithm id (signopt list algos)", 0},
-    {"lr", "X", "0.001", "learning rate eta (sweep: comma list)", 0},
-    {"beta", "X", "0.9", "momentum: weight of the old value, in [0,1) (sweep: comma list)", 0},
+    {"algo", "ID", NULL, "algorithm id (signopt list algos)", 0},
+    {"lr", "X", NULL, "learning rate eta (sweep: comma list)", 0},
+    {"beta", "X", NULL, "momentum: weight of the old value, in [0,1) (sweep: comma list)", 0},
     {"grid", "F=V1,V2;...", "", "sweep: also a grid over other flags, e.g. weight-decay=0,1e-4;R=1e-3,1e-2", 0},
-    {"beta2", "X", "0.999", "adam/adamw/lion second coefficient, in [0,1)", 0},
-    {"eps", "X", "1e-8", "adam/adamw epsilon (> 0)", 0},
-    {"weight-decay", "X", "0", "weight decay lambda (>= 0)", 0},
-    {"momentum-init", "zero|first-grad|auto", "auto", "momentum start; auto: the algorithm's own convention", 0},
-    {"nesterov", "", "false", "sgdm/dist-sgdm: Nesterov momentum", 1},
-    {"alpha", "X|auto", "auto", "extrapolation y = x + alpha (x - x_prev); auto: beta/(1-beta) (signum-nesterov)", 0},
-    {"R", "X", "0.001", "stochastic-sign bound R (sto-signsgd, *-sim, mvsm: G)", 0},
-    {"local-steps", "K", "5", "fed-mv-sto-signsgd-sim local SGD steps", 0},
-    {"local-lr", "X", "0.01", "fed-mv-sto-signsgd-sim local learning rate", 0},
+    {"beta2", "X", NULL, "adam/adamw/lion second coefficient, in [0,1)", 0},
+    {"eps", "X", NULL, "adam/adamw epsilon (> 0)", 0},
+    {"weight-decay", "X", NULL, "weight decay lambda (>= 0)", 0},
+    {"momentum-init", "zero|first-grad|auto", NULL, "momentum start; auto: the algorithm's own convention", 0},
+    {"nesterov", "", NULL, "sgdm/dist-sgdm: Nesterov momentum", 1},
+    {"alpha", "X|auto", NULL, "extrapolation y = x + alpha (x - x_prev); auto: beta/(1-beta) (signum-nesterov)", 0},
+    {"R", "X", NULL, "stochastic-sign bound R (sto-signsgd, *-sim, mvsm: G)", 0},
+    {"local-steps", "K", NULL, "fed-mv-sto-signsgd-sim local SGD steps", 0},
+    {"local-lr", "X", NULL, "fed-mv-sto-signsgd-sim local learning rate", 0},
     {"lr-schedule", "S", "const", "const, step:E1,E2:F, exp:F, inv:C, cosine, warmup:W[,cosine], theory:NAME", 0},
     {"lr-vec", "FILE", "", "per-coordinate learning-rate multipliers, d numbers (single-node ids)", 0},
     {"L", "X|auto", "auto", "smoothness L for theory presets; auto: L-max on quadratic, else 1", 0},
     {"rho", "X", "1", "second-order smoothness for theory:001-thm2", 0},
     {"theory-c", "X", "1", "the constant c of theory presets (eta proportional to ...)", 0},
-    {"workers", "N", "1", "workers (distributed ids; with --backend mpi: the MPI size)", 0},
+    {"workers", "N", NULL, "workers (distributed ids; with --backend mpi: the MPI size)", 0},
     {"split", "iid|dirichlet:A", "iid", "how data is split across workers", 0},
-    {"ties", "zero|positive|random", "zero", "tie rule of the majority vote", 0},
+    {"ties", "zero|positive|random", NULL, "tie rule of the majority vote", 0},
     {"byzantine", "F:flip|F:random", "none", "F adversarial workers (the last F)", 0},
-    {"dropout", "P", "0", "probability that a worker misses a round, in [0,1)", 0},
-    {"pattern", "ps|allgather", "ps", "communication pattern of the vote", 0},
-    {"batch", "B", "32", "per-worker minibatch", 0},
-    {"steps", "T", "100", "steps (rounds)", 0},
+    {"dropout", "P", NULL, "probability that a worker misses a round, in [0,1)", 0},
+    {"pattern", "ps|allgather", NULL, "communication pattern of the vote", 0},
+    {"batch", "B", NULL, "per-worker minibatch", 0},
+    {"steps", "T", NULL, "steps (rounds)", 0},
     {"epochs", "E", "", "run E epochs instead: steps = ceil(E * smallest shard / batch)", 0},
-    {"dim", "D", "100", "dimension of quadratic / l0l1", 0},
-    {"L-max", "L", "10", "quadratic: L_i from 1 to L-max", 0},
-    {"x0", "V|auto", "auto", "constant start of synthetic problems; auto: the problem's own", 0},
+    {"dim", "D", NULL, "dimension of quadratic / l0l1", 0},
+    {"L-max", "L", NULL, "quadratic: L_i from 1 to L-max", 0},
+    {"x0", "V|auto", NULL, "constant start of synthetic problems; auto: the problem's own", 0},
     {"noise", "MODEL", "none", "none, gauss:S, pareto:K:S, student:NU:S, skew:S", 0},
-    {"a", "X", "1", "l0l1: the a of cosh(a x)", 0},
-    {"binary", "A,B", "0,6", "logreg on image data: class A vs class B", 0},
-    {"l2", "X|auto", "auto", "logreg L2 weight lambda; auto: 1/N", 0},
+    {"a", "X", NULL, "l0l1: the a of cosh(a x)", 0},
+    {"binary", "A,B", NULL, "logreg on image data: class A vs class B", 0},
+    {"l2", "X|auto", NULL, "logreg L2 weight lambda; auto: 1/N", 0},
     {"train-limit", "N", "0", "use only the first N training rows (0: all)", 0},
     {"eval-limit", "N", "0", "logreg/mlp/cnn: evaluate loss, gradient norms, train_acc on the first N rows (0: all)",
      0},
-    {"synth-size", "N,D", "4000,200", "--data synthetic-epsilon: N rows of dimension D (seed 004 used 400000,2000)", 0},
-    {"seed", "S", "1", "first seed", 0},
+    {"synth-size", "N,D", NULL, "--data synthetic-epsilon: N rows of dimension D (seed 004 used 400000,2000)", 0},
+    {"seed", "S", NULL, "first seed", 0},
     {"seeds", "R", "1", "number of seeds (S .. S+R-1)", 0},
     {"eval-every", "K|auto", "auto", "evaluate every K steps; auto: about 20 evaluations", 0},
     {"threads", "N|auto", "auto", "worker threads (results do not depend on it)", 0},
@@ -65,6 +67,75 @@ const cli_flag cli_flags[] = {
     {"config", "FILE", "", "read flags from FILE (key = value lines, algos = a,b and [algo] sections; docs/cli.md)", 0},
 };
 const int cli_nflags = (int)(sizeof cli_flags / sizeof cli_flags[0]);
+
+/* The shortest %g text that reads back as v. */
+static void short_num(char *buf, size_t n, double v)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
+/* The defaults of the flags whose table entry is NULL come from the library's *_default() functions, so the
+ * command and the library cannot disagree: a library default changes the command's with it. */
+const char *cli_default(int i)
+{
+    static char text[96][48];
+    static int done;
+    if (!done) {
+        so_run_config rc;
+        so_problem_config pc;
+        so_run_config_default(&rc);
+        so_problem_config_default(&pc);
+        const so_optim_config *oc = &rc.method.optim;
+        const so_cluster_config *cc = &rc.method;
+        static const char *const ties[] = {"zero", "positive", "random"};
+        static const char *const inits[] = {"auto", "zero", "first-grad"};
+        for (int k = 0; k < cli_nflags; k++) {
+            const char *n = cli_flags[k].name;
+            char *t = text[k];
+            size_t sz = sizeof text[k];
+            if (cli_flags[k].def) continue;
+            if (!strcmp(n, "problem")) snprintf(t, sz, "%s", pc.id);
+            else if (!strcmp(n, "algo")) snprintf(t, sz, "%s", oc->algo);
+            else if (!strcmp(n, "lr")) short_num(t, sz, oc->lr);
+            else if (!strcmp(n, "beta")) short_num(t, sz, oc->beta);
+            else if (!strcmp(n, "beta2")) short_num(t, sz, oc->beta2);
+            else if (!strcmp(n, "eps")) short_num(t, sz, oc->eps);
+            else if (!strcmp(n, "weight-decay")) short_num(t, sz, oc->weight_decay);
+            else if (!strcmp(n, "momentum-init")) snprintf(t, sz, "%s", inits[oc->momentum_init + 1]);
+            else if (!strcmp(n, "nesterov")) snprintf(t, sz, "%s", oc->nesterov ? "true" : "false");
+            else if (!strcmp(n, "alpha")) {
+                if (oc->alpha < 0) snprintf(t, sz, "auto");
+                else short_num(t, sz, oc->alpha);
+            } else if (!strcmp(n, "R")) short_num(t, sz, cc->R);
+            else if (!strcmp(n, "local-steps")) snprintf(t, sz, "%d", cc->local_steps);
+            else if (!strcmp(n, "local-lr")) short_num(t, sz, cc->local_lr);
+            else if (!strcmp(n, "workers")) snprintf(t, sz, "%d", pc.workers);
+            else if (!strcmp(n, "ties")) snprintf(t, sz, "%s", ties[cc->ties]);
+            else if (!strcmp(n, "dropout")) short_num(t, sz, cc->dropout);
+            else if (!strcmp(n, "pattern")) snprintf(t, sz, "%s", cc->pattern == SO_PATTERN_PS ? "ps" : "allgather");
+            else if (!strcmp(n, "batch")) snprintf(t, sz, "%d", pc.batch);
+            else if (!strcmp(n, "steps")) snprintf(t, sz, "%ld", rc.steps);
+            else if (!strcmp(n, "dim")) snprintf(t, sz, "%zu", pc.dim);
+            else if (!strcmp(n, "L-max")) short_num(t, sz, pc.L_max);
+            else if (!strcmp(n, "x0")) {
+                if (isnan(pc.x0)) snprintf(t, sz, "auto");
+                else short_num(t, sz, pc.x0);
+            } else if (!strcmp(n, "a")) short_num(t, sz, pc.a);
+            else if (!strcmp(n, "binary")) snprintf(t, sz, "%d,%d", pc.binary_a, pc.binary_b);
+            else if (!strcmp(n, "l2")) {
+                if (pc.l2 < 0) snprintf(t, sz, "auto");
+                else short_num(t, sz, pc.l2);
+            } else if (!strcmp(n, "synth-size")) snprintf(t, sz, "%zu,%zu", pc.synth_n, pc.synth_dim);
+            else if (!strcmp(n, "seed")) snprintf(t, sz, "%llu", (unsigned long long)rc.seed);
+        }
+        done = 1;
+    }
+    if (i < 0 || i >= cli_nflags) return NULL;
+    return cli_flags[i].def ? cli_flags[i].def : text[i];
+}
 
 /* "FILE:LINE" of each value read from --config, so an error about "--flag" can name where it was set. */
 static const char *val_origin[96];
@@ -144,7 +215,8 @@ void cli_usage(FILE *f, const char *cmd)
         const cli_flag *c = &cli_flags[i];
         char lhs[64];
         snprintf(lhs, sizeof lhs, "--%s%s%s", c->name, c->flag ? "" : " ", c->meta);
-        fprintf(f, "  %-34s %s [%s]\n", lhs, c->help, c->def[0] ? c->def : "none");
+        const char *def = cli_default(i);
+        fprintf(f, "  %-34s %s [%s]\n", lhs, c->help, def[0] ? def : "none");
     }
     fprintf(f, "  %-34s %s\n", "--help", "this text");
 }
@@ -192,7 +264,7 @@ int cli_parse(cli_options *o, const char *cmd, int argc, char **argv)
         if (rc) return rc;
     }
     for (int i = 0; i < cli_nflags; i++) {
-        o->val[i] = cmdline[i] ? cmdline[i] : file_val[i] ? file_val[i] : cli_flags[i].def;
+        o->val[i] = cmdline[i] ? cmdline[i] : file_val[i] ? file_val[i] : cli_default(i);
         val_origin[i] = cmdline[i] ? NULL : origin[i];
     }
     return cli_validate(o);

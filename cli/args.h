@@ -8,7 +8,8 @@
 #include "signopt.h"
 
 /* One flag: its name without "--", the placeholder and default shown by --help, and what it does.
- * flag = 1: takes no value (its value is "true" when given, "false" otherwise). */
+ * flag = 1: takes no value (its value is "true" when given, "false" otherwise). def NULL: the default is the
+ * library's (cli_default). */
 typedef struct cli_flag {
     const char *name;
     const char *meta;
@@ -57,6 +58,8 @@ typedef struct cli_options {
 int cli_parse(cli_options *o, const char *cmd, int argc, char **argv);
 /* Check every value of o->val and fill the configs (called by cli_parse). Same returns as cli_parse. */
 int cli_validate(cli_options *o);
+/* The default text of flag i: the table's, or for a NULL entry the library's *_default() value. */
+const char *cli_default(int i);
 /* Position of a flag in cli_flags, or -1. */
 int cli_flag_index(const char *name);
 /* Steps (from --epochs), eval-every and the theory preset, once the problem for this seed exists; the workers

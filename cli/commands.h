@@ -6,5 +6,7 @@
 int cmd_train(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+/* `signopt bench` (bench/bench_main.c; cli/nobench.c in a build without the benchmarks, BENCH=0). */
+int cmd_bench(int argc, char **argv);
 
 #endif

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../bench/bench.h"
 #include "args.h"
 #include "commands.h"
 
@@ -19,28 +18,57 @@ static void usage(FILE *f)
                "  bench     performance benchmarks (signopt bench --help)\n"
                "  plot      mean ± std curves and a final-metrics table of runs (signopt plot --help)\n"
                "  plan      network cost model: seconds per round of the 1-bit patterns vs fp32 allreduce\n"
-               "  list      list algos | list problems\n"
+               "  list      list algos | list problems (--long: with descriptions and sources)\n"
                "  help      this text (signopt help COMMAND: that command's flags)\n"
                "  version   the version\n");
 }
 
+static const char *uplink_name(so_uplink u)
+{
+    static const char *const names[] = {"-", "sign", "S_R", "fp32"};
+    return u >= SO_UPLINK_NONE && u <= SO_UPLINK_FP32 ? names[u] : "?";
+}
+
+static const char *downlink_name(so_downlink d)
+{
+    static const char *const names[] = {"-", "majority", "S_1(mean)", "mean"};
+    return d >= SO_DOWNLINK_NONE && d <= SO_DOWNLINK_MEAN ? names[d] : "?";
+}
+
 static int cmd_list(int argc, char **argv)
 {
+    int lng = argc == 3 && (strcmp(argv[2], "--long") == 0 || strcmp(argv[2], "-l") == 0);
     if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("usage: signopt list algos|problems\n"
-               "  algos     the algorithm ids, single-node first, then distributed\n"
-               "  problems  the problem ids\n");
+        printf("usage: signopt list algos|problems [--long]\n"
+               "  algos     the algorithm ids, one a line: single-node first, then distributed\n"
+               "  problems  the problem ids, one a line\n"
+               "  --long    a table instead: each id with what it is (algos: kind, state floats per coordinate,\n"
+               "            uplink, downlink, source and a one-line description; problems: the description)\n");
         return 0;
     }
-    if (argc != 2 || (strcmp(argv[1], "algos") != 0 && strcmp(argv[1], "problems") != 0)) {
-        fprintf(stderr, "signopt list: expected 'algos' or 'problems', got '%s'\n", argc > 1 ? argv[1] : "");
+    if ((argc != 2 && !lng) || (strcmp(argv[1], "algos") != 0 && strcmp(argv[1], "problems") != 0)) {
+        fprintf(stderr, "signopt list: expected 'algos' or 'problems' (and optionally --long), got '%s'\n",
+                argc > 1 ? argv[argc > 2 && !lng ? 2 : 1] : "");
         return 2;
     }
     if (strcmp(argv[1], "algos") == 0) {
-        for (const char *const *a = so_optim_algos(); *a; a++) printf("%s\n", *a);
-        for (const char *const *a = so_dist_algos(); *a; a++) printf("%s\n", *a);
+        if (lng) printf("%-24s %-6s %-5s %-6s %-10s %-52s %s\n", "id", "kind", "state", "up", "down", "source",
+                        "description");
+        for (size_t i = 0; i < so_algo_count(); i++) {
+            const so_algo_info *a = so_algo_at(i);
+            if (!lng) {
+                printf("%s\n", a->id);
+                continue;
+            }
+            printf("%-24s %-6s %-5d %-6s %-10s %-52s %s\n", a->id, a->kind == SO_ALGO_SINGLE ? "single" : "dist",
+                   a->state_floats, uplink_name(a->uplink), downlink_name(a->downlink), a->source, a->description);
+        }
     } else {
-        for (const char *const *a = so_problem_ids(); *a; a++) printf("%s\n", *a);
+        for (size_t i = 0; i < so_problem_family_count(); i++) {
+            const so_problem_family *f = so_problem_family_at(i);
+            if (lng) printf("%-24s %s\n", f->id, f->description);
+            else printf("%s\n", f->id);
+        }
     }
     return 0;
 }
@@ -139,7 +167,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc - 1, argv + 1);
     if (strcmp(cmd, "plot") == 0) return cmd_plot(argc - 1, argv + 1);
     if (strcmp(cmd, "plan") == 0) return cmd_plan(argc - 1, argv + 1);
-    if (strcmp(cmd, "bench") == 0) return so_bench_cmd(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "list") == 0) return cmd_list(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("signopt %s\n", so_version());

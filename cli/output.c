@@ -280,9 +280,9 @@ void summary_json(sbuf *b, const cli_options *o, const seed_result *res, int nre
     sb_printf(b, ", \"distributed\": %s, \"workers\": %d, \"dim\": %zu, \"samples\": %zu, \"steps\": %ld, "
                  "\"eval_every\": %ld, \"threads\": %d, \"lr\": ",
               o->dist ? "true" : "false", workers, dim, samples, steps, o->run.eval_every, o->threads_resolved);
-    json_num(b, nres ? res[0].lr : o->run.optim.lr);
+    json_num(b, nres ? res[0].lr : o->run.method.optim.lr);
     sb_printf(b, ", \"beta\": ");
-    json_num(b, nres ? res[0].beta : o->run.optim.beta);
+    json_num(b, nres ? res[0].beta : o->run.method.optim.beta);
     sb_printf(b, ", \"tau\": \"uniform in {1..T} by reservoir sampling over (seed, SO_STREAM_TAU)\"}");
     if (error) {
         sb_printf(b, ",\n  \"error\": ");
@@ -333,7 +333,7 @@ void summary_json(sbuf *b, const cli_options *o, const seed_result *res, int nre
     sb_printf(b, ", \"down\": ");
     json_num(b, down);
     /* A zero-tie vote over an even number of workers needs the second downlink bit. */
-    int down_bits = o->run.cluster.ties == SO_TIES_ZERO && workers % 2 == 0 ? 2 : 1;
+    int down_bits = o->run.method.ties == SO_TIES_ZERO && workers % 2 == 0 ? 2 : 1;
     sb_printf(b, "},\n  \"netcost\": {\"workers\": %d, \"dim\": %zu, \"down_bits\": %d, \"1Gbps\": ", workers, dim,
               down_bits);
     netcost_json(b, workers, dim, 1e9, down_bits);

@@ -1,6 +1,5 @@
 /* train.c — `signopt train` and `signopt sweep`: build the problem per seed, run, write the results. */
 #include <math.h>
-#include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,9 @@
 #include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
+#endif
+#ifdef SO_WITH_MPI
+#include "signopt/mpi.h"
 #endif
 #include "args.h"
 #include "commands.h"
@@ -27,12 +29,22 @@ static int session_open(session *S, cli_options *o, int *argc, char ***argv)
     memset(S, 0, sizeof *S);
     S->n = o->prob.workers;
     S->root = 1;
+    /* OpenBLAS's sgemm gives different last bits with 1 and 2 threads, so the models' matrix products run on one
+     * BLAS thread: one seed then gives one result whatever --threads or OPENBLAS_NUM_THREADS say. The cores are
+     * used across workers and in the element-wise kernels instead. (The library leaves this to its caller.) */
+    so_blas_set_threads(1);
     o->threads_resolved = o->threads > 0 ? o->threads : 1;
 #ifdef _OPENMP
     if (o->threads > 0) omp_set_num_threads(o->threads);
     else o->threads_resolved = omp_get_max_threads();
 #endif
     if (o->mpi) {
+#ifndef SO_WITH_MPI
+        (void)argc;
+        (void)argv;
+        cli_error(o->cmd, "--backend mpi: this signopt was built without MPI (make MPI=1 with Open MPI installed)");
+        return 2;
+#else
         int inited = 0;
         MPI_Initialized(&inited);
         if (!inited) MPI_Init(argc, argv);
@@ -52,6 +64,7 @@ static int session_open(session *S, cli_options *o, int *argc, char ***argv)
         S->n = n;
         S->root = so_transport_is_root(S->t);
         o->prob.workers = n;
+#endif
     } else if (o->dist) {
         S->t = so_transport_local(S->n);
         if (!S->t) {
@@ -68,7 +81,9 @@ static int session_agree(const session *S, int code)
 {
     if (!S->mpi) return code;
     int worst = code;
+#ifdef SO_WITH_MPI
     MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+#endif
     return worst;
 }
 
@@ -77,10 +92,12 @@ static void session_close(session *S) { so_transport_destroy(S->t); }
 
 static void mpi_done(void)
 {
+#ifdef SO_WITH_MPI
     int inited = 0, finalized = 0;
     MPI_Initialized(&inited);
     MPI_Finalized(&finalized);
     if (inited && !finalized) MPI_Finalize();
+#endif
 }
 
 /* "PATH" for one seed, "PATH.SEED" when several seeds share the flag. */
@@ -143,8 +160,8 @@ static int run_seed(cli_options *o, const session *S, uint64_t seed, double lr, 
     }
     *dim = so_problem_dim(p);
     *samples = so_problem_samples(p);
-    o->run.optim.lr = o->run.cluster.lr = lr;
-    o->run.optim.beta = o->run.cluster.beta = beta;
+    o->run.method.optim.lr = lr;
+    o->run.method.optim.beta = beta;
     int code = cli_finish(o, p, S->n);
     if (code) {
         so_problem_destroy(p);
@@ -160,8 +177,8 @@ static int run_seed(cli_options *o, const session *S, uint64_t seed, double lr, 
     progress_start(&pr, !o->quiet && S->root, label);
     memset(out, 0, sizeof *out);
     out->seed = seed;
-    out->lr = rc.optim.lr;
-    out->beta = rc.optim.beta;
+    out->lr = rc.method.optim.lr;
+    out->beta = rc.method.optim.beta;
     out->steps = rc.steps;
     seed_watch w = {rows, &pr, 0, -1, 0, now_s(), 0};
     int status = so_run(&rc, p, S->t, watch_row, &w, watch_step, &w, &out->res);

@@ -155,11 +155,10 @@ int cli_validate(cli_options *o)
 {
     int rc;
     so_problem_config *pc = &o->prob;
-    so_optim_config *oc = &o->run.optim;
-    so_cluster_config *cc = &o->run.cluster;
+    so_cluster_config *cc = &o->run.method;
+    so_optim_config *oc = &cc->optim;
     so_problem_config_default(pc);
-    so_optim_config_default(oc);
-    so_cluster_config_default(cc);
+    so_run_config_default(&o->run);
 
     /* problem */
     pc->id = cli_value(o, "problem");
@@ -228,7 +227,7 @@ int cli_validate(cli_options *o)
         return 2;
     }
     o->dist = so_dist_is_algo(o->algo);
-    o->run.algo = o->algo;
+    oc->algo = o->algo;
     int maxgrid = strcmp(o->cmd, "sweep") == 0 ? CLI_MAX_GRID : 1;
     if ((rc = grid(o, "lr", POS, o->lrs, &o->nlr, maxgrid))) return rc;
     if ((rc = grid(o, "beta", UNIT, o->betas, &o->nbeta, maxgrid))) return rc;
@@ -236,22 +235,19 @@ int cli_validate(cli_options *o)
     if ((rc = num(o, "beta2", UNIT, &beta2)) || (rc = num(o, "eps", POS, &eps)) ||
         (rc = num(o, "weight-decay", NONNEG, &wd)))
         return rc;
-    oc->lr = cc->lr = o->lrs[0];
-    oc->beta = cc->beta = o->betas[0];
-    oc->beta2 = cc->beta2 = beta2;
-    oc->eps = cc->eps = eps;
-    oc->weight_decay = cc->weight_decay = wd;
-    oc->nesterov = cc->nesterov = is_true(o, "nesterov");
+    oc->lr = o->lrs[0];
+    oc->beta = o->betas[0];
+    oc->beta2 = beta2;
+    oc->eps = eps;
+    oc->weight_decay = wd;
+    oc->nesterov = is_true(o, "nesterov");
     static const char *const inits[] = {"zero", "first-grad", "auto", NULL};
     int init;
     if ((rc = one_of(o, "momentum-init", inits, &init))) return rc;
-    if (init < 2) {
-        oc->momentum_init = cc->momentum_init = init == 0 ? SO_INIT_ZERO : SO_INIT_FIRST_GRAD;
-        cc->momentum_init_set = 1;
-    }
+    oc->momentum_init = init == 0 ? SO_INIT_ZERO : init == 1 ? SO_INIT_FIRST_GRAD : SO_INIT_AUTO;
     if (!is_auto(o, "alpha")) {
         if ((rc = num(o, "alpha", NONNEG, &v))) return rc;
-        oc->alpha = cc->alpha = v;
+        oc->alpha = v;
     }
     if ((rc = num(o, "R", POS, &cc->R))) return rc;
     if ((rc = integer(o, "local-steps", 0, 1000000, &l))) return rc;
@@ -269,7 +265,6 @@ int cli_validate(cli_options *o)
                           "theory:NAME, got '%s'", sched);
         return 2;
     }
-    cc->schedule = oc->schedule;
     if (is_auto(o, "L")) o->theory_L = strcmp(pc->id, "quadratic") == 0 ? pc->L_max : 1.0;
     else if ((rc = num(o, "L", POS, &o->theory_L))) return rc;
     if ((rc = num(o, "rho", POS, &o->theory_rho)) || (rc = num(o, "theory-c", POS, &o->theory_c))) return rc;
@@ -384,16 +379,15 @@ int cli_finish(cli_options *o, so_problem *p, int n)
     }
     o->run.steps = o->steps;
     o->run.eval_every = o->eval_every > 0 ? o->eval_every : (o->steps + 19) / 20;
-    o->run.optim.schedule.total_steps = o->steps;
-    o->run.cluster.schedule.total_steps = o->steps;
+    o->run.method.optim.schedule.total_steps = o->steps;
     if (o->lr_vec && o->lr_vec_len != so_problem_dim(p)) {
         cli_error(o->cmd, "--lr-vec: the file holds %zu numbers, the problem has dimension %zu", o->lr_vec_len,
                   so_problem_dim(p));
         return 2;
     }
-    if (o->run.cluster.byzantine >= n && o->run.cluster.byzantine > 0) {
+    if (o->run.method.byzantine >= n && o->run.method.byzantine > 0) {
         cli_error(o->cmd, "--byzantine: %d adversarial workers out of %d: expected fewer than the workers",
-                  o->run.cluster.byzantine, n);
+                  o->run.method.byzantine, n);
         return 2;
     }
     if (o->theory) {
@@ -403,8 +397,8 @@ int cli_finish(cli_options *o, so_problem *p, int n)
             cli_error(o->cmd, "--lr-schedule: theory:%s: %s", o->theory, so_errmsg());
             return 2;
         }
-        o->run.optim.lr = o->run.cluster.lr = lr;
-        o->run.optim.beta = o->run.cluster.beta = beta;
+        o->run.method.optim.lr = lr;
+        o->run.method.optim.beta = beta;
     }
     return 0;
 }

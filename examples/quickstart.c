@@ -52,9 +52,9 @@ int main(void)
     so_transport *tr = so_transport_local(9);
     so_cluster_config cc;
     so_cluster_config_default(&cc);
-    cc.algo = "mv-signum";
-    cc.lr = 1e-3;
-    cc.beta = 0.9;
+    cc.optim.algo = "mv-signum";
+    cc.optim.lr = 1e-3;
+    cc.optim.beta = 0.9;
     so_cluster *cl = pd && tr ? so_cluster_create(&cc, pd, tr) : NULL;
     if (!cl) return fail("cluster");
     so_problem_init(pd, x);

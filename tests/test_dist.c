@@ -210,14 +210,14 @@ static void ref_run(ref *r, so_problem *p, float *x, int rounds)
 static void config_from_ref(so_cluster_config *c, const ref *r)
 {
     so_cluster_config_default(c);
-    c->algo = r->algo;
-    c->lr = r->lr;
-    c->beta = r->beta;
-    c->beta2 = r->beta2;
-    c->eps = r->eps;
-    c->weight_decay = r->wd;
+    c->optim.algo = r->algo;
+    c->optim.lr = r->lr;
+    c->optim.beta = r->beta;
+    c->optim.beta2 = r->beta2;
+    c->optim.eps = r->eps;
+    c->optim.weight_decay = r->wd;
     c->R = r->R;
-    c->alpha = r->alpha;
+    c->optim.alpha = r->alpha;
     c->local_steps = r->local_steps;
     c->local_lr = r->local_lr;
     c->dropout = r->dropout;
@@ -225,8 +225,7 @@ static void config_from_ref(so_cluster_config *c, const ref *r)
     c->byzantine_random = r->byzantine_random;
     c->ties = r->ties_positive ? SO_TIES_POSITIVE : SO_TIES_ZERO;
     c->seed = r->seed;
-    c->momentum_init = r->first_grad ? SO_INIT_FIRST_GRAD : SO_INIT_ZERO;
-    c->momentum_init_set = 1;
+    c->optim.momentum_init = r->first_grad ? SO_INIT_FIRST_GRAD : SO_INIT_ZERO;
 }
 
 static ref ref_default(const char *algo, int n)
@@ -336,10 +335,10 @@ static void test_results_do_not_depend_on_threads_or_pattern(void)
     for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) {
         so_cluster_config cfg;
         so_cluster_config_default(&cfg);
-        cfg.algo = ids[k];
-        cfg.lr = 0.02;
+        cfg.optim.algo = ids[k];
+        cfg.optim.lr = 0.02;
         cfg.R = 3.0;
-        cfg.alpha = 0.5;
+        cfg.optim.alpha = 0.5;
         cfg.dropout = 0.2;
         cfg.byzantine = 1;
         cfg.local_steps = 2;
@@ -404,7 +403,7 @@ static void test_byzantine_workers_send_flipped_or_random_signs(void)
     so_cluster_config cfg;
     so_cluster_config_default(&cfg);
     cfg.byzantine = 3;
-    cfg.lr = 0.125;
+    cfg.optim.lr = 0.125;
     float x[D];
     run_cluster(&cfg, p, 3, x, 4, NULL);
     int uphill = 1;
@@ -419,7 +418,7 @@ static void bits_after(const char *algo, int n, so_ties ties, int rounds, uint64
     so_problem *p = quadratic(n, 1.0, 1);
     so_cluster_config cfg;
     so_cluster_config_default(&cfg);
-    cfg.algo = algo;
+    cfg.optim.algo = algo;
     cfg.ties = ties;
     cfg.R = 1.0;
     float x[D];
@@ -483,7 +482,7 @@ static void test_random_ties_always_step(void)
     so_cluster_config cfg;
     so_cluster_config_default(&cfg);
     cfg.ties = SO_TIES_RANDOM;
-    cfg.lr = 0.125;
+    cfg.optim.lr = 0.125;
     so_transport *t = so_transport_local(2);
     so_cluster *c = so_cluster_create(&cfg, p, t);
     float x[D], before[D];
@@ -514,8 +513,8 @@ static double final_loss(int byzantine, uint64_t seed)
     so_problem *p = so_problem_create(&pc);
     so_cluster_config cfg;
     so_cluster_config_default(&cfg);
-    cfg.algo = "mv-signsgd";
-    cfg.lr = 0.01;
+    cfg.optim.algo = "mv-signsgd";
+    cfg.optim.lr = 0.01;
     cfg.byzantine = byzantine;
     cfg.seed = seed;
     float x[100];
@@ -557,15 +556,15 @@ static void test_learning_rate_follows_the_schedule_per_round(void)
     so_problem *p = quadratic(3, 0, 1);
     so_cluster_config cfg;
     so_cluster_config_default(&cfg);
-    cfg.lr = 0.125;
-    CHECK(so_schedule_parse(&cfg.schedule, "exp:0.5") == SO_OK, "exp:0.5 parses");
+    cfg.optim.lr = 0.125;
+    CHECK(so_schedule_parse(&cfg.optim.schedule, "exp:0.5") == SO_OK, "exp:0.5 parses");
     float x[D];
     run_cluster(&cfg, p, 3, x, 3, NULL);
     int exact = 1;
     for (int i = 0; i < D; i++) exact &= x[i] == 0.78125f;
     CHECK(exact, "mv-signsgd with exp:0.5: x[0] = %.9g, want 0.78125", x[0]);
-    cfg.algo = "dist-sgd";
-    cfg.lr = 0.05;
+    cfg.optim.algo = "dist-sgd";
+    cfg.optim.lr = 0.05;
     run_cluster(&cfg, p, 3, x, 3, NULL);
     double worst = 0;
     for (int i = 0; i < D; i++) {
@@ -583,15 +582,15 @@ static void test_config_is_validated(void)
     so_transport *t3 = so_transport_local(3), *t4 = so_transport_local(4);
     so_cluster_config cfg;
     so_cluster_config_default(&cfg);
-    cfg.algo = "mv-signsgdd";
+    cfg.optim.algo = "mv-signsgdd";
     CHECK(!so_cluster_create(&cfg, p, t3) && strstr(so_errmsg(), "unknown algorithm"), "unknown id: %s", so_errmsg());
-    cfg.algo = "sgd";
+    cfg.optim.algo = "sgd";
     CHECK(!so_cluster_create(&cfg, p, t3), "a single-node id is not distributed");
     so_cluster_config_default(&cfg);
     CHECK(!so_cluster_create(&cfg, p, t4) && strstr(so_errmsg(), "3 workers"), "workers mismatch: %s", so_errmsg());
     const char *stochastic[] = { "sto-signsgd", "mvsm-v2", "mv-sto-signsgd-sim" };
     for (int k = 0; k < 3; k++) {
-        cfg.algo = stochastic[k];
+        cfg.optim.algo = stochastic[k];
         cfg.R = 0;
         CHECK(!so_cluster_create(&cfg, p, t3) && strstr(so_errmsg(), "R must be"), "%s R = 0: %s", stochastic[k],
               so_errmsg());
@@ -599,8 +598,8 @@ static void test_config_is_validated(void)
         CHECK(!so_cluster_create(&cfg, p, t3), "%s R < 0 accepted", stochastic[k]);
     }
     so_cluster_config_default(&cfg);
-    cfg.algo = "mv-signum";
-    cfg.beta = 1.0;
+    cfg.optim.algo = "mv-signum";
+    cfg.optim.beta = 1.0;
     CHECK(!so_cluster_create(&cfg, p, t3), "beta = 1 accepted");
     so_cluster_config_default(&cfg);
     cfg.dropout = 1.5;
@@ -609,7 +608,7 @@ static void test_config_is_validated(void)
     cfg.byzantine = 4;
     CHECK(!so_cluster_create(&cfg, p, t3), "4 Byzantine of 3 accepted");
     so_cluster_config_default(&cfg);
-    cfg.algo = "fed-mv-sto-signsgd-sim";
+    cfg.optim.algo = "fed-mv-sto-signsgd-sim";
     cfg.local_steps = 0;
     CHECK(!so_cluster_create(&cfg, p, t3), "K = 0 accepted");
     const char *const *ids = so_dist_algos();
@@ -628,10 +627,10 @@ static void test_checkpoint_resumes_exactly(void)
         so_problem *p = quadratic(4, 2.0, 4);
         so_cluster_config cfg;
         so_cluster_config_default(&cfg);
-        cfg.algo = ids[k];
-        cfg.lr = 0.02;
+        cfg.optim.algo = ids[k];
+        cfg.optim.lr = 0.02;
         cfg.R = 3.0;
-        cfg.alpha = 2.0;
+        cfg.optim.alpha = 2.0;
         cfg.dropout = 0.25;
         so_transport *t = so_transport_local(4);
         so_cluster *a = so_cluster_create(&cfg, p, t), *b = so_cluster_create(&cfg, p, t);
@@ -656,7 +655,7 @@ static void test_checkpoint_resumes_exactly(void)
         buf[0] ^= 1;
         CHECK(so_cluster_load(b, buf, size - 1) == SO_EFORMAT, "a truncated state is refused");
         so_cluster_config other = cfg;
-        other.algo = "mv-signsgd";
+        other.optim.algo = "mv-signsgd";
         so_cluster *o = so_cluster_create(&other, p, t);
         CHECK(so_cluster_load(o, buf, size) == SO_EFORMAT, "another algorithm's state is refused");
         so_cluster_destroy(o);

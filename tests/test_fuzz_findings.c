@@ -94,7 +94,7 @@ static int fixture_open(cluster_fixture *f, const char *algo)
     f->t = so_transport_local(3);
     so_cluster_config cc;
     so_cluster_config_default(&cc);
-    cc.algo = algo;
+    cc.optim.algo = algo;
     cc.threads = 1;
     f->c = f->p && f->t ? so_cluster_create(&cc, f->p, f->t) : NULL;
     if (!f->c) return 0;

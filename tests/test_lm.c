@@ -310,16 +310,20 @@ static char *word_salad(size_t n)
     return s;
 }
 
-/* A bare so_problem for the hooks that take one (so_problem_create does the same plus full_grad). */
-static so_problem *new_problem(const char *data, int workers, int batch, uint64_t seed)
+/* The charlm problem of a chosen shape (so__lm_create_shape); *rc gets the failure's code. */
+static so_problem *lm_problem(const char *data, int workers, int batch, uint64_t seed, size_t train_limit,
+                              const so__lm_shape *shape, int *rc)
 {
-    so_problem *p = calloc(1, sizeof *p);
-    so_problem_config_default(&p->cfg);
-    p->cfg.id = "charlm";
-    p->cfg.data = data;
-    p->cfg.workers = workers;
-    p->cfg.batch = batch;
-    p->cfg.seed = seed;
+    so_problem_config cfg;
+    so_problem_config_default(&cfg);
+    cfg.id = "charlm";
+    cfg.data = data;
+    cfg.workers = workers;
+    cfg.batch = batch;
+    cfg.seed = seed;
+    cfg.train_limit = train_limit;
+    so_problem *p = so__lm_create_shape(&cfg, shape);
+    *rc = p ? SO_OK : so_errcode();
     return p;
 }
 
@@ -332,11 +336,12 @@ typedef struct model_ctx {
 
 static size_t tensor(const so_problem *p, const char *name, size_t want_size)
 {
-    for (size_t k = 0; k < p->ntensors; k++)
-        if (strcmp(p->tensors[k].name, name) == 0) {
-            CHECK(p->tensors[k].size == want_size, "tensor %s has %zu entries, want %zu", name, p->tensors[k].size,
-                  want_size);
-            return p->tensors[k].offset;
+    size_t nt;
+    const so_tensor *ts = so_problem_tensors(p, &nt);
+    for (size_t k = 0; k < nt; k++)
+        if (strcmp(ts[k].name, name) == 0) {
+            CHECK(ts[k].size == want_size, "tensor %s has %zu entries, want %zu", name, ts[k].size, want_size);
+            return ts[k].offset;
         }
     CHECK(0, "no tensor named %s", name);
     return 0;
@@ -383,9 +388,9 @@ static void test_model_gradient_matches_finite_differences(void)
     snprintf(path, sizeof path, "%s/salad.txt", tmpdir);
     char *text = word_salad(3000);
     write_file(path, text, 3000);
-    so_problem *p = new_problem(path, 2, 3, 7);
     so__lm_shape shape = { .ctx = 8, .channels = 16, .heads = 2, .layers = 2 };
-    int rc = so__lm_create_shape(p, &shape);
+    int rc;
+    so_problem *p = lm_problem(path, 2, 3, 7, 0, &shape, &rc);
     CHECK(rc == SO_OK, "create: %s", so_errmsg());
     if (rc != SO_OK) { free(text); so_problem_destroy(p); return; }
     /* the test's own alphabet: distinct bytes in byte order */
@@ -395,18 +400,20 @@ static void test_model_gradient_matches_finite_differences(void)
     CHECK(so__lm_model_of(p)->s.vocab == V, "vocab %d, want %d", so__lm_model_of(p)->s.vocab, V);
     /* Random parameters well away from the init, so attention is far from uniform and every path carries
      * gradient: gains near 1, everything else N(0, 0.3^2). */
-    size_t d = p->dim;
+    size_t d = so_problem_dim(p);
     float *x = malloc(d * sizeof *x), *g = malloc(d * sizeof *g);
     double *xd = malloc(d * sizeof *xd);
-    for (size_t k = 0; k < p->ntensors; k++) {
-        int gain = strstr(p->tensors[k].name, "ln") && strstr(p->tensors[k].name, ".w");
-        fill(x + p->tensors[k].offset, xd + p->tensors[k].offset, p->tensors[k].size, gain ? 1.0 : 0.0, 0.3);
+    size_t nt;
+    const so_tensor *ts = so_problem_tensors(p, &nt);
+    for (size_t k = 0; k < nt; k++) {
+        int gain = strstr(ts[k].name, "ln") && strstr(ts[k].name, ".w");
+        fill(x + ts[k].offset, xd + ts[k].offset, ts[k].size, gain ? 1.0 : 0.0, 0.3);
     }
-    so_workspace *w = p->ops->workspace_new(p);
+    so_workspace *w = so_problem_workspace_new(p);
     double loss;
     int worker = 1, B = 3, T = 8;
     long step = 5;
-    rc = p->ops->grad(p, w, x, g, worker, step, 0, &loss);
+    rc = so_problem_grad_sub(p, w, x, g, worker, step, 0, &loss);
     CHECK(rc == SO_OK, "grad: %s", so_errmsg());
     size_t starts[3];
     so__lm_batch_starts(p, starts, worker, step, 0);
@@ -418,8 +425,8 @@ static void test_model_gradient_matches_finite_differences(void)
         }
     model_ctx c = { .p = p, .x = xd, .inp = inp, .tgt = tgt, .B = B };
     CHECK_CLOSE(loss, ref_model_loss(&c), 1e-5, 1e-6, "minibatch loss vs double reference");
-    for (size_t k = 0; k < p->ntensors; k++) {
-        const so_tensor *t = &p->tensors[k];
+    for (size_t k = 0; k < nt; k++) {
+        const so_tensor *t = &ts[k];
         check_grad(t->name, ref_model_loss, &c, xd + t->offset, t->size, g + t->offset, 4);
     }
     so_workspace_free(w);
@@ -444,7 +451,7 @@ static void test_initial_loss_is_near_ln_vocab(void)
     so_problem *p = so_problem_create(&cfg);
     CHECK(p != NULL, "create: %s", so_errmsg());
     if (!p) return;
-    float *x = malloc(p->dim * sizeof *x), *g = malloc(p->dim * sizeof *g);
+    float *x = malloc(so_problem_dim(p) * sizeof *x), *g = malloc(so_problem_dim(p) * sizeof *g);
     so_problem_init(p, x);
     double lnV = log(so__lm_model_of(p)->s.vocab);
     so_eval ev;
@@ -456,9 +463,9 @@ static void test_initial_loss_is_near_ln_vocab(void)
     double loss;
     CHECK(so_problem_grad(p, w, x, g, 0, 0, &loss) == SO_OK, "grad: %s", so_errmsg());
     CHECK_CLOSE(loss, lnV, 0, 0.05, "minibatch loss at init vs ln V");
-    /* full() without a gradient gives the same objective */
+    /* the objective without a gradient is the same number */
     double f2;
-    CHECK(p->ops->full(p, x, NULL, &f2) == SO_OK && f2 == ev.loss, "full(grad NULL) %g vs %g", f2, ev.loss);
+    CHECK(so_problem_objective(p, x, &f2, NULL) == SO_OK && f2 == ev.loss, "full(grad NULL) %g vs %g", f2, ev.loss);
     so_workspace_free(w);
     free(x); free(g);
     so_problem_destroy(p);
@@ -467,8 +474,8 @@ static void test_initial_loss_is_near_ln_vocab(void)
 static void test_corpus_errors_name_the_file(void)
 {
     const char *missing = "/nonexistent-signopt/corpus.txt";
-    so_problem *p = new_problem(missing, 1, 1, 1);
-    int rc = so__lm_create_shape(p, &(so__lm_shape){ .ctx = 8, .channels = 8, .heads = 2, .layers = 1 });
+    int rc;
+    so_problem *p = lm_problem(missing, 1, 1, 1, 0, &(so__lm_shape){ .ctx = 8, .channels = 8, .heads = 2, .layers = 1 }, &rc);
     CHECK(rc == SO_EIO, "missing file: rc %d, want SO_EIO", rc);
     CHECK(strstr(so_errmsg(), missing) != NULL, "message '%s' does not name the file", so_errmsg());
     so_problem_destroy(p);
@@ -476,16 +483,14 @@ static void test_corpus_errors_name_the_file(void)
     char path[96];
     snprintf(path, sizeof path, "%s/empty.txt", tmpdir);
     write_file(path, "", 0);
-    p = new_problem(path, 1, 1, 1);
-    rc = so__lm_create_shape(p, &(so__lm_shape){ .ctx = 8, .channels = 8, .heads = 2, .layers = 1 });
+    p = lm_problem(path, 1, 1, 1, 0, &(so__lm_shape){ .ctx = 8, .channels = 8, .heads = 2, .layers = 1 }, &rc);
     CHECK(rc == SO_EFORMAT && strstr(so_errmsg(), path), "empty file: rc %d '%s'", rc, so_errmsg());
     so_problem_destroy(p);
 
     /* 50 characters: the held-out 5 cannot hold a window of T+1 = 9 */
     snprintf(path, sizeof path, "%s/short.txt", tmpdir);
     write_file(path, "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghij", 50);
-    p = new_problem(path, 1, 1, 1);
-    rc = so__lm_create_shape(p, &(so__lm_shape){ .ctx = 8, .channels = 8, .heads = 2, .layers = 1 });
+    p = lm_problem(path, 1, 1, 1, 0, &(so__lm_shape){ .ctx = 8, .channels = 8, .heads = 2, .layers = 1 }, &rc);
     CHECK(rc == SO_EFORMAT && strstr(so_errmsg(), path), "short file: rc %d '%s'", rc, so_errmsg());
     so_problem_destroy(p);
 
@@ -494,8 +499,7 @@ static void test_corpus_errors_name_the_file(void)
     snprintf(path, sizeof path, "%s/shards.txt", tmpdir);
     write_file(path, text, 3000);
     free(text);
-    p = new_problem(path, 400, 1, 1);
-    rc = so__lm_create_shape(p, &(so__lm_shape){ .ctx = 8, .channels = 8, .heads = 2, .layers = 1 });
+    p = lm_problem(path, 400, 1, 1, 0, &(so__lm_shape){ .ctx = 8, .channels = 8, .heads = 2, .layers = 1 }, &rc);
     CHECK(rc == SO_EINVAL, "too many workers: rc %d, want SO_EINVAL", rc);
     so_problem_destroy(p);
 }
@@ -543,10 +547,11 @@ static void test_minibatches_are_reproducible_and_in_shard(void)
     free(text);
     so__lm_shape shape = { .ctx = 8, .channels = 8, .heads = 2, .layers = 1 };
     int workers = 3, B = 6;
-    so_problem *p = new_problem(path, workers, B, 11), *q = new_problem(path, workers, B, 11);
-    so_problem *other = new_problem(path, workers, B, 12);
-    CHECK(so__lm_create_shape(p, &shape) == SO_OK && so__lm_create_shape(q, &shape) == SO_OK &&
-          so__lm_create_shape(other, &shape) == SO_OK, "create: %s", so_errmsg());
+    int rc1, rc2, rc3;
+    so_problem *p = lm_problem(path, workers, B, 11, 0, &shape, &rc1), *q = lm_problem(path, workers, B, 11, 0, &shape, &rc2);
+    so_problem *other = lm_problem(path, workers, B, 12, 0, &shape, &rc3);
+    CHECK(p && q && other, "create: %s", so_errmsg());
+    if (!p || !q || !other) { so_problem_destroy(p); so_problem_destroy(q); so_problem_destroy(other); return; }
     size_t n_train = 5000 - 500;
     size_t s1[6], s2[6], s3[6];
     for (int j = 0; j < workers; j++) {
@@ -564,18 +569,18 @@ static void test_minibatches_are_reproducible_and_in_shard(void)
         CHECK(memcmp(s1, s2, sizeof s1) != 0, "seeds 11 and 12 drew the same minibatch");
     }
     CHECK(so__lm_batch_starts(p, s1, 0, 0, 1024) == SO_EINVAL, "sub 1024 accepted");
-    size_t d = p->dim;
+    size_t d = so_problem_dim(p);
     float *x = malloc(d * sizeof *x), *g1 = malloc(d * sizeof *g1), *g2 = malloc(d * sizeof *g2);
-    p->ops->init(p, x);
-    so_workspace *w1 = p->ops->workspace_new(p), *w2 = q->ops->workspace_new(q);
+    so_problem_init(p, x);
+    so_workspace *w1 = so_problem_workspace_new(p), *w2 = so_problem_workspace_new(q);
     double l1, l2;
-    p->ops->grad(p, w1, x, g1, 2, 9, 0, &l1);
-    q->ops->grad(q, w2, x, g2, 2, 9, 0, &l2);
+    so_problem_grad_sub(p, w1, x, g1, 2, 9, 0, &l1);
+    so_problem_grad_sub(q, w2, x, g2, 2, 9, 0, &l2);
     CHECK(l1 == l2 && memcmp(g1, g2, d * sizeof *g1) == 0, "same seed: different gradient");
     /* the same call again on a reused workspace: no state leaks between calls */
-    p->ops->grad(p, w1, x, g2, 2, 9, 0, &l2);
+    so_problem_grad_sub(p, w1, x, g2, 2, 9, 0, &l2);
     CHECK(l1 == l2 && memcmp(g1, g2, d * sizeof *g1) == 0, "repeated call: different gradient");
-    CHECK(p->samples == n_train / 8, "samples %zu, want %zu", p->samples, n_train / 8);
+    CHECK(so_problem_samples(p) == n_train / 8, "samples %zu, want %zu", so_problem_samples(p), n_train / 8);
     so_workspace_free(w1);
     so_workspace_free(w2);
     free(x); free(g1); free(g2);
@@ -588,12 +593,15 @@ static void test_train_limit_shortens_training_text(void)
 {
     char path[96];
     snprintf(path, sizeof path, "%s/repro.txt", tmpdir);
-    so_problem *p = new_problem(path, 2, 1, 1);
-    p->cfg.train_limit = 1000;
-    int rc = so__lm_create_shape(p, &(so__lm_shape){ .ctx = 8, .channels = 8, .heads = 2, .layers = 1 });
+    int rc;
+    so_problem *p = lm_problem(path, 2, 1, 1, 1000, &(so__lm_shape){ .ctx = 8, .channels = 8, .heads = 2, .layers = 1 },
+                               &rc);
     CHECK(rc == SO_OK, "create: %s", so_errmsg());
-    CHECK(so__lm_corpus_of(p)->n_train == 1000 && p->samples == 1000 / 8 && p->min_shard == 500 / 8,
-          "n_train %zu samples %zu min_shard %zu", so__lm_corpus_of(p)->n_train, p->samples, p->min_shard);
+    if (!p) return;
+    /* epoch(t) = t * batch / min_shard: one step of batch 1 is 1/62 epoch with shards of 500 / 8 = 62 windows */
+    CHECK(so__lm_corpus_of(p)->n_train == 1000 && so_problem_samples(p) == 1000 / 8 &&
+          so_problem_epoch(p, 1) == 1.0 / (500 / 8), "n_train %zu samples %zu epoch(1) %g",
+          so__lm_corpus_of(p)->n_train, so_problem_samples(p), so_problem_epoch(p, 1));
     size_t s[1];
     for (long t = 0; t < 50; t++) {
         so__lm_batch_starts(p, s, 1, t, 0);
@@ -608,19 +616,19 @@ static void test_parallel_workers_match_serial(void)
      * OpenMP threads equal, bit for bit, the ones computed one after another */
     char path[96];
     snprintf(path, sizeof path, "%s/repro.txt", tmpdir);
-    so_problem *p = new_problem(path, 4, 4, 5);
-    int rc = so__lm_create_shape(p, &(so__lm_shape){ .ctx = 16, .channels = 16, .heads = 2, .layers = 2 });
+    int rc;
+    so_problem *p = lm_problem(path, 4, 4, 5, 0, &(so__lm_shape){ .ctx = 16, .channels = 16, .heads = 2, .layers = 2 }, &rc);
     CHECK(rc == SO_OK, "create: %s", so_errmsg());
     if (rc != SO_OK) { so_problem_destroy(p); return; }
-    size_t d = p->dim;
+    size_t d = so_problem_dim(p);
     float *x = malloc(d * sizeof *x), *serial = malloc(4 * d * sizeof *x), *parallel = malloc(4 * d * sizeof *x);
-    p->ops->init(p, x);
+    so_problem_init(p, x);
     so_workspace *w[4];
-    for (int j = 0; j < 4; j++) w[j] = p->ops->workspace_new(p);
+    for (int j = 0; j < 4; j++) w[j] = so_problem_workspace_new(p);
     double ls[4], lp[4];
-    for (int j = 0; j < 4; j++) p->ops->grad(p, w[0], x, serial + j * d, j, 2, 0, &ls[j]);
+    for (int j = 0; j < 4; j++) so_problem_grad_sub(p, w[0], x, serial + j * d, j, 2, 0, &ls[j]);
 #pragma omp parallel for num_threads(4) schedule(static, 1)
-    for (int j = 0; j < 4; j++) p->ops->grad(p, w[j], x, parallel + j * d, j, 2, 0, &lp[j]);
+    for (int j = 0; j < 4; j++) so_problem_grad_sub(p, w[j], x, parallel + j * d, j, 2, 0, &lp[j]);
     for (int j = 0; j < 4; j++)
         CHECK(ls[j] == lp[j] && memcmp(serial + j * d, parallel + j * d, d * sizeof *x) == 0,
               "worker %d: parallel gradient differs from serial", j);

@@ -12,6 +12,7 @@
 #include "signopt.h"
 #include "test.h"
 #include "../src/models/model.h"
+#include "../src/core/builtin.h"
 
 static char tmpdir[64];
 
@@ -97,8 +98,8 @@ static float *start_point(so_problem *p)
     return x;
 }
 
-/* full() (f and its gradient; so_problem_eval reports only the gradient's norms) through the ops table. */
-static int test_full(so_problem *p, const float *x, float *g, double *f) { return p->ops->full(p, x, g, f); }
+/* f and its full gradient (so_problem_eval reports only the gradient's norms). */
+static int test_full(so_problem *p, const float *x, float *g, double *f) { return so_problem_objective(p, x, f, g); }
 
 /* Central differences of f (from full()) in `per_tensor` random coordinates of every tensor, against the full
  * gradient. Tolerance |g - fd| <= atol + rtol |fd|. */
@@ -352,9 +353,9 @@ static void test_minibatches_without_replacement_within_an_epoch(void)
     const int workers = 3, B = 7, N = 60;
     so_problem *p = make("logreg", "synthetic-epsilon", workers, B);
     if (!p) return;
-    const so_model *m = p->impl;
+    const so_model *m = so_problem_context(p);
     so_workspace *w = so_problem_workspace_new(p);
-    const model_ws *ws = (const model_ws *)w;
+    const model_ws *ws = so__workspace_inner(w);
     float *x = calloc(so_problem_dim(p), sizeof *x), *g = malloc(so_problem_dim(p) * sizeof *g);
     int owner[60];
     for (int i = 0; i < N; i++) owner[i] = -1;
@@ -402,9 +403,9 @@ static void test_minibatches_without_replacement_within_an_epoch(void)
     p = make("logreg", "synthetic-epsilon", 20, 8);
     if (p) {
         w = so_problem_workspace_new(p);
-        const so_model *m2 = p->impl;
-        CHECK(m2->batch_cap == 3 && p->min_shard == 3, "shards of 3 rows: batch %d, min shard %zu", m2->batch_cap,
-              p->min_shard);
+        const so_model *m2 = so_problem_context(p);
+        CHECK(m2->batch_cap == 3 && so_problem_epoch(p, 1) == 8.0 / 3, "shards of 3 rows: batch %d, epoch(1) %g",
+              m2->batch_cap, so_problem_epoch(p, 1));
         CHECK(so_problem_grad(p, w, x, g, 4, 2, &loss) == SO_OK, "%s", so_errmsg());
         so_workspace_free(w);
         so_problem_destroy(p);
@@ -494,12 +495,22 @@ static void test_init_follows_pytorch_bounds_and_seed(void)
     free(y);
 }
 
-/* The registry routes exactly these ids here (a direct call also links src/models/ while problem.c's references
- * to the families are weak). */
+/* The registry holds the three model families under their ids, and a near miss is refused by name. */
 static void test_model_ids(void)
 {
-    CHECK(so__model_is("logreg") && so__model_is("mlp") && so__model_is("cnn"), "a model id is not recognized");
-    CHECK(!so__model_is("quadratic") && !so__model_is("charlm") && !so__model_is("mlp2"), "a foreign id is taken");
+    const char *want[] = {"logreg", "mlp", "cnn"};
+    const so_problem_family *fam[] = {&so__family_logreg, &so__family_mlp, &so__family_cnn};
+    for (int k = 0; k < 3; k++) {
+        int found = 0;
+        for (size_t i = 0; i < so_problem_family_count(); i++)
+            found += so_problem_family_at(i) == fam[k] && strcmp(so_problem_family_at(i)->id, want[k]) == 0;
+        CHECK(found == 1, "family %s registered %d times", want[k], found);
+    }
+    so_problem_config pc;
+    so_problem_config_default(&pc);
+    pc.id = "mlp2";
+    CHECK(so_problem_create(&pc) == NULL && so_errcode() == SO_EINVAL && strstr(so_errmsg(), "mlp2"),
+          "unknown id mlp2: %s", so_errmsg());
 }
 
 static void test_bad_configurations_are_refused(void)

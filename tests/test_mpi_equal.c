@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "signopt.h"
+#include "signopt/mpi.h"
 #include "test.h"
 
 enum { NRANKS = 4, D = 200, ROUNDS = 20, HALF = 10 };
@@ -56,11 +56,11 @@ static so_problem *make_problem(void)
 static void make_config(so_cluster_config *cfg, const mpi_case *k)
 {
     so_cluster_config_default(cfg);
-    cfg->algo = k->algo;
+    cfg->optim.algo = k->algo;
     cfg->pattern = k->pattern;
-    cfg->lr = 0.01;
+    cfg->optim.lr = 0.01;
     cfg->R = 2.0;
-    cfg->alpha = 0.5;
+    cfg->optim.alpha = 0.5;
     cfg->dropout = k->dropout;
     cfg->byzantine = k->byzantine;
     cfg->byzantine_random = 1;
@@ -165,7 +165,7 @@ static int child(const char *dir)
         so_problem *p = make_problem();
         so_cluster_config cfg;
         make_config(&cfg, &cases[0]);
-        if (rank == 2) cfg.lr = 0.02;
+        if (rank == 2) cfg.optim.lr = 0.02;
         so_cluster *c = so_cluster_create(&cfg, p, t);
         char line[600];
         snprintf(line, sizeof line, "%d %s", c ? 0 : SO_ECOMM, c ? "created" : so_errmsg());

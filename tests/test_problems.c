@@ -354,6 +354,7 @@ static void test_noise_keys_same_seed_same_noise(void)
     c.noise = n;
     c.seed = 42;
     c.workers = 4;
+    c.batch = 1;
     so_problem *p = make(c);
     if (!p) return;
     float x[1000], g[1000], g2[1000];

@@ -45,12 +45,9 @@ static so_problem *quadratic(size_t d, double L_max, double x0, uint64_t seed)
 
 static void sgd_config(so_run_config *rc, double lr, long steps, long eval_every, uint64_t seed)
 {
-    memset(rc, 0, sizeof *rc);
-    rc->algo = "sgd";
-    so_optim_config_default(&rc->optim);
-    rc->optim.algo = "sgd";
-    rc->optim.lr = lr;
-    so_cluster_config_default(&rc->cluster);
+    so_run_config_default(rc);
+    rc->method.optim.algo = "sgd";
+    rc->method.optim.lr = lr;
     rc->steps = steps;
     rc->eval_every = eval_every;
     rc->seed = seed;
@@ -122,7 +119,7 @@ static void test_resume_equals_straight_run(void)
     if (!p) return;
     so_run_config rc;
     sgd_config(&rc, 0.01, 30, 5, 1);
-    rc.algo = rc.optim.algo = "signum";
+    rc.method.optim.algo = "signum";
     rows A = {0}, B = {0};
     so_run_result ra, rb;
     CHECK(so_run(&rc, p, NULL, collect, &A, NULL, NULL, &ra) == SO_OK, "%s", so_errmsg());
@@ -282,7 +279,7 @@ static void test_on_nan_skip_drops_updates(void)
 
     /* Distributed ids update inside the round: skip is refused, not ignored. */
     rc.resume = NULL;
-    rc.algo = "sign-vote";
+    rc.method.optim.algo = "sign-vote";
     st = so_run(&rc, p, NULL, NULL, NULL, NULL, NULL, &res);
     CHECK(st == SO_EINVAL && strstr(so_errmsg(), "on-nan skip") != NULL, "dist skip: %d %s", st, so_errmsg());
     free(x);
@@ -307,10 +304,10 @@ static void test_mismatched_checkpoint_refused(void)
     rc.checkpoint = NULL;
     rc.resume = path;
     rc.steps = 20;
-    rc.algo = rc.optim.algo = "signsgd";
+    rc.method.optim.algo = "signsgd";
     CHECK(so_run(&rc, p, NULL, NULL, NULL, NULL, NULL, &res) == SO_EINVAL && strstr(so_errmsg(), "'sgd'"),
           "other algo: %s", so_errmsg());
-    rc.algo = rc.optim.algo = "sgd";
+    rc.method.optim.algo = "sgd";
     CHECK(so_run(&rc, q, NULL, NULL, NULL, NULL, NULL, &res) == SO_EINVAL && strstr(so_errmsg(), "dimension 8"),
           "other d: %s", so_errmsg());
     rc.seed = 2;

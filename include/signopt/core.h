@@ -9,7 +9,28 @@
 extern "C" {
 #endif
 
-#define SO_VERSION "0.1.0"
+/* The version of these headers. A program can compare it with so_version(), the library's own: the library is
+ * built for one minor version (its SONAME is libsignopt.so.MAJOR.MINOR while MAJOR is 0), so a program built
+ * against 0.2 headers runs against any 0.2.x library. */
+#define SO_VERSION_MAJOR 0
+#define SO_VERSION_MINOR 2
+#define SO_VERSION_PATCH 0
+#define SO_VERSION "0.2.0"
+
+/* SO_API marks what the shared library exports: it is built with -fvisibility=hidden, so only the functions
+ * declared in these headers are visible to programs, never the library's internals. */
+#if defined(__GNUC__) || defined(__clang__)
+#define SO_API __attribute__((visibility("default")))
+#else
+#define SO_API
+#endif
+
+/* C99's restrict, spelled so that C++ compilers (which lack the keyword) accept the headers. */
+#if defined(__cplusplus)
+#define SO_RESTRICT __restrict__
+#else
+#define SO_RESTRICT restrict
+#endif
 
 /* Status codes. Every fallible function returns SO_OK or one of these (negative); so_errmsg() then holds a
  * one-line message for the calling thread. */
@@ -25,14 +46,25 @@ typedef enum so_status {
 } so_status;
 
 /* The message of the last error set on this thread ("" if none). Valid until the next error on the thread. */
-const char *so_errmsg(void);
-/* Set the thread's error message (printf format) and return code; used by the library and its extensions. */
-int so_error(int code, const char *fmt, ...)
+SO_API const char *so_errmsg(void);
+/* The code of the last error set on this thread (SO_OK if none): what a constructor that returned NULL failed
+ * with. */
+SO_API int so_errcode(void);
+/* Set the thread's error message (printf format) and return code; used by the library and by callbacks (your
+ * gradient oracle, your transport) to report a failure that the library then passes on unchanged. */
+SO_API int so_error(int code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-const char *so_version(void);
+/* The library's version, "MAJOR.MINOR.PATCH" (SO_VERSION of the headers it was built with). */
+SO_API const char *so_version(void);
+
+/* The number of threads OpenBLAS uses for the models' matrix products (logreg, mlp, cnn, charlm): a process-wide
+ * setting the library never changes by itself. OpenBLAS's sgemm can give different last bits with 1 and with
+ * several threads, so a program that wants one seed to give one result whatever its thread count sets 1 (the
+ * signopt command does, for every data problem). Returns SO_OK, or SO_EINVAL for n < 1. */
+SO_API int so_blas_set_threads(int n);
 
 /* A named view into a flat parameter array: coordinates [offset, offset + size). Rules that scale per tensor
  * (ef-signsgd's ||p||_1 / d) use these; a flat array with no tensor list is one tensor. */
@@ -62,7 +94,7 @@ typedef enum so_stream {
 } so_stream;
 
 /* The raw generator: out = Philox4x32-10(ctr, key). */
-void so_philox4x32(uint32_t out[4], const uint32_t ctr[4], const uint32_t key[2]);
+SO_API void so_philox4x32(uint32_t out[4], const uint32_t ctr[4], const uint32_t key[2]);
 
 /* A sequential reader over one (seed, worker, step, stream) sequence: draw i of the sequence is the same as
  * the random-access draw at index i. Plain struct; copy freely. */
@@ -73,23 +105,23 @@ typedef struct so_rng {
     uint64_t index; /* next draw's index */
 } so_rng;
 
-void so_rng_init(so_rng *r, uint64_t seed, uint32_t worker, uint32_t step, uint32_t stream);
+SO_API void so_rng_init(so_rng *r, uint64_t seed, uint32_t worker, uint32_t step, uint32_t stream);
 /* Move to draw number `index` of the sequence. */
-void so_rng_seek(so_rng *r, uint64_t index);
-uint32_t so_rng_u32(so_rng *r);
+SO_API void so_rng_seek(so_rng *r, uint64_t index);
+SO_API uint32_t so_rng_u32(so_rng *r);
 /* Uniform in [0, 1) with 24 random bits (exactly representable as float). */
-float so_rng_uniformf(so_rng *r);
+SO_API float so_rng_uniformf(so_rng *r);
 /* Uniform in [0, 1) with 53 random bits (two draws). */
-double so_rng_uniform(so_rng *r);
+SO_API double so_rng_uniform(so_rng *r);
 /* Uniform integer in [0, n), n >= 1, without modulo bias. */
-uint64_t so_rng_below(so_rng *r, uint64_t n);
+SO_API uint64_t so_rng_below(so_rng *r, uint64_t n);
 /* Standard normal (Box-Muller on two uniform doubles; uses four draws). */
-double so_rng_normal(so_rng *r);
+SO_API double so_rng_normal(so_rng *r);
 /* Gamma(shape, 1) (Marsaglia-Tsang), for Dirichlet splits. shape > 0. */
-double so_rng_gamma(so_rng *r, double shape);
+SO_API double so_rng_gamma(so_rng *r, double shape);
 
 /* Random access: draw `index` of the sequence (seed, worker, step, stream), as uniform float in [0,1). */
-float so_rand_uniformf_at(uint64_t seed, uint32_t worker, uint32_t step, uint32_t stream, uint64_t index);
+SO_API float so_rand_uniformf_at(uint64_t seed, uint32_t worker, uint32_t step, uint32_t stream, uint64_t index);
 
 #ifdef __cplusplus
 }

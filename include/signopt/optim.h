@@ -1,6 +1,6 @@
 /* signopt/optim.h — single-node optimizers, learning-rate schedules and theory presets.
  *
- * Ids (ALGORITHMS.md, "Single-node methods"): sgd sgdm adam adamw signsgd signum signum-nesterov ef-signsgd
+ * Ids (docs/algorithms.md, "Single-node methods"): sgd sgdm adam adamw signsgd signum signum-nesterov ef-signsgd
  * scaled-signsgd lion. Each id maps to one case of so_optim_step in src/optim/optim.c and one fused kernel in
  * src/optim/kernels.c. */
 #ifndef SIGNOPT_OPTIM_H
@@ -14,10 +14,12 @@
 extern "C" {
 #endif
 
-/* How a momentum buffer starts (ALGORITHMS.md, "Two momentum conventions"):
+/* How a momentum buffer starts (docs/algorithms.md, "Two momentum conventions"):
  * ZERO: m_0 = 0, so m_1 = (1-beta) g_1 (001, 003 Alg 3, Bernstein's Signum);
- * FIRST_GRAD: m_1 = g_1 (000 Alg 1/2, 002). */
-typedef enum so_momentum_init { SO_INIT_ZERO = 0, SO_INIT_FIRST_GRAD = 1 } so_momentum_init;
+ * FIRST_GRAD: m_1 = g_1 (000 Alg 1/2, 002);
+ * AUTO: the id's own paper's convention (so_algo_info.momentum_init): zero for every single-node id, first-grad
+ * for mvsm-v1/v2. */
+typedef enum so_momentum_init { SO_INIT_AUTO = -1, SO_INIT_ZERO = 0, SO_INIT_FIRST_GRAD = 1 } so_momentum_init;
 
 /* ---- Learning-rate schedules: lr_t = lr * factor(t), t = 0,1,2,... the step index ---- */
 typedef enum so_schedule_kind {
@@ -44,11 +46,11 @@ typedef struct so_schedule {
 
 /* Parse "const", "step:E1,E2:F", "exp:F", "inv:C", "cosine", "warmup:W" or "warmup:W,cosine".
  * ("theory:NAME" is not a schedule but a preset; see so_theory_preset.) */
-int so_schedule_parse(so_schedule *s, const char *text);
+SO_API int so_schedule_parse(so_schedule *s, const char *text);
 /* The learning rate at step t (0-based) for base rate lr. */
-double so_schedule_lr(const so_schedule *s, double lr, long t);
+SO_API double so_schedule_lr(const so_schedule *s, double lr, long t);
 
-/* ---- Theory presets: step size and momentum from T, d, n, L (ALGORITHMS.md, "Theory presets") ----
+/* ---- Theory presets: step size and momentum from T, d, n, L (docs/algorithms.md, "Theory presets") ----
  * Names: "001-thm1" "001-thm2" "000-thm1" "000-thm2" "000-thm3" "000-thm4" "000-thm5" "003-thm1". */
 typedef struct so_theory_input {
     long T;      /* rounds */
@@ -58,9 +60,9 @@ typedef struct so_theory_input {
     double rho;  /* second-order smoothness (001 Thm 2) */
     double c;    /* the constant in "eta proportional to ..." (default 1) */
 } so_theory_input;
-int so_theory_preset(const char *name, const so_theory_input *in, double *lr, double *beta);
+SO_API int so_theory_preset(const char *name, const so_theory_input *in, double *lr, double *beta);
 /* The preset names, NULL-terminated. */
-const char *const *so_theory_names(void);
+SO_API const char *const *so_theory_names(void);
 
 /* ---- Optimizers ---- */
 typedef struct so_optim_config {
@@ -72,48 +74,50 @@ typedef struct so_optim_config {
     double weight_decay;    /* decoupled (x <- x - eta*lambda*x before the update) except sgdm and adam: coupled;
                                scaled-signsgd refuses it */
     int nesterov;           /* sgdm: Nesterov momentum (PyTorch convention) */
-    so_momentum_init momentum_init; /* signum, signum-nesterov; lion starts at zero only; sgdm is torch's b_1 = g_1 */
+    so_momentum_init momentum_init; /* signum, signum-nesterov (and the distributed momentum ids); lion starts at zero
+                               only; sgdm is torch's b_1 = g_1 */
     double alpha;           /* signum-nesterov extrapolation y = x + alpha (x - x_prev); < 0 means beta/(1-beta) */
     so_schedule schedule;
     const float *lr_vec;    /* optional per-coordinate multipliers A = Diag(a_1..a_d) (001 sec. 2.2), length d,
                                copied at create; effective rate is lr_t * a_i. NULL: scalar rate. */
 } so_optim_config;
 
-/* Defaults: algo "sgd", lr 1e-3, beta 0.9, beta2 0.999, eps 1e-8, no decay, init ZERO, alpha -1, const. */
-void so_optim_config_default(so_optim_config *c);
+/* Defaults, the same as the command line's: algo SO_DEFAULT_ALGO ("signum"), lr 1e-3, beta 0.9, beta2 0.999,
+ * eps 1e-8, no decay, no Nesterov, init AUTO, alpha -1 (auto), constant schedule, scalar rate. */
+SO_API void so_optim_config_default(so_optim_config *c);
 
 typedef struct so_optim so_optim;
 
 /* Create an optimizer for d parameters laid out as the given tensors (NULL/0: one tensor of size d). The
  * tensor list is copied. Returns NULL on error (so_errmsg() says why: unknown algo, bad value). */
-so_optim *so_optim_create(const so_optim_config *cfg, size_t d, const so_tensor *tensors, size_t ntensors);
-void so_optim_destroy(so_optim *o);
+SO_API so_optim *so_optim_create(const so_optim_config *cfg, size_t d, const so_tensor *tensors, size_t ntensors);
+SO_API void so_optim_destroy(so_optim *o);
 
 /* One step: x <- rule(x, g) with the rate of the current step, then the step counter advances.
  * g is the stochastic gradient taken at the point so_optim_grad_point() named. */
-int so_optim_step(so_optim *o, float *x, const float *g);
+SO_API int so_optim_step(so_optim *o, float *x, const float *g);
 
 /* Where the next gradient must be taken. Writes y (length d) and returns 1 when it differs from x
  * (signum-nesterov: y = x + alpha (x - x_prev)); returns 0 and leaves y untouched when it is x itself. */
-int so_optim_grad_point(const so_optim *o, const float *x, float *y);
+SO_API int so_optim_grad_point(const so_optim *o, const float *x, float *y);
 
-long so_optim_step_count(const so_optim *o);
+SO_API long so_optim_step_count(const so_optim *o);
 /* The rate the next step will use (schedule applied, before per-coordinate multipliers). */
-double so_optim_lr(const so_optim *o);
-size_t so_optim_dim(const so_optim *o);
-const char *so_optim_algo(const so_optim *o);
+SO_API double so_optim_lr(const so_optim *o);
+SO_API size_t so_optim_dim(const so_optim *o);
+SO_API const char *so_optim_algo(const so_optim *o);
 /* Floats of state per parameter the rule keeps (momentum, second moment, error, x_prev), for the memory report. */
-size_t so_optim_state_floats_per_param(const char *algo);
+SO_API size_t so_optim_state_floats_per_param(const char *algo);
 
 /* Save/restore the whole optimizer state (step counter, buffers) as an opaque byte block. Load checks the
  * algorithm and d and refuses a mismatch with SO_EFORMAT. */
-size_t so_optim_state_size(const so_optim *o);
-int so_optim_save(const so_optim *o, void *buf, size_t size);
-int so_optim_load(so_optim *o, const void *buf, size_t size);
+SO_API size_t so_optim_state_size(const so_optim *o);
+SO_API int so_optim_save(const so_optim *o, void *buf, size_t size);
+SO_API int so_optim_load(so_optim *o, const void *buf, size_t size);
 
-/* The single-node ids, NULL-terminated, in ALGORITHMS.md order. */
-const char *const *so_optim_algos(void);
-int so_optim_is_algo(const char *id);
+/* The single-node ids, NULL-terminated, in registry order (so_algo_at gives each one's row). */
+SO_API const char *const *so_optim_algos(void);
+SO_API int so_optim_is_algo(const char *id);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
-/* signopt/run.h — the training driver: one run of an algorithm on a problem, with evaluations.
- * Used by `signopt train`; single-node ids step a so_optim, distributed ids a so_cluster. */
+/* signopt/run.h — the training driver: one run of an algorithm on a problem, with evaluations, metrics rows,
+ * the random iterate x_tau and checkpoints. Used by `signopt train`; single-node ids step a so_optim,
+ * distributed ids a so_cluster. Any so_problem runs: a registered family's or your own oracle's. */
 #ifndef SIGNOPT_RUN_H
 #define SIGNOPT_RUN_H
 
@@ -14,7 +15,8 @@
 extern "C" {
 #endif
 
-/* One row of metrics.csv (CLI.md). */
+/* One row of metrics.csv (docs/cli.md). loss, grad_l1, grad_l2 are NaN where the problem does not give them;
+ * accuracies NaN where it has none. */
 typedef struct so_metrics_row {
     uint64_t seed;
     long step;
@@ -35,9 +37,9 @@ typedef int (*so_progress_fn)(long step, long total, double loss, void *user);
 typedef enum so_on_nan { SO_ON_NAN_STOP = 0, SO_ON_NAN_SKIP = 1 } so_on_nan;
 
 typedef struct so_run_config {
-    const char *algo;
-    so_optim_config optim;     /* single-node ids */
-    so_cluster_config cluster; /* distributed ids */
+    /* method.optim.algo names the algorithm, single-node or distributed; a single-node id reads method.optim
+     * only; a distributed one the whole of it (method.seed is replaced by seed below). */
+    so_cluster_config method;
     long steps;
     long eval_every;
     uint64_t seed;
@@ -45,6 +47,10 @@ typedef struct so_run_config {
     const char *resume;        /* continue from here (NULL: start) */
     int on_nan;                /* so_on_nan (0: stop) */
 } so_run_config;
+
+/* Defaults, the same as the command line's: method as so_cluster_config_default with the single-node algo
+ * SO_DEFAULT_ALGO ("signum"), 100 steps, evaluations every 5 steps (about 20), seed 1, no checkpoint, stop on NaN. */
+SO_API void so_run_config_default(so_run_config *c);
 
 typedef struct so_run_result {
     so_metrics_row final;      /* the last evaluation */
@@ -57,7 +63,7 @@ typedef struct so_run_result {
 } so_run_result;
 
 /* Run one seed: rows are passed to row_fn as they are made (on the root only). */
-int so_run(const so_run_config *cfg, so_problem *p, so_transport *t, so_row_fn row_fn, void *row_user,
+SO_API int so_run(const so_run_config *cfg, so_problem *p, so_transport *t, so_row_fn row_fn, void *row_user,
            so_progress_fn progress, void *progress_user, so_run_result *result);
 
 #ifdef __cplusplus

@@ -17,15 +17,16 @@ extern "C" {
 static inline size_t so_packed_words(size_t d) { return (d + 63) / 64; }
 
 /* bits (words) <- bit_i = (v_i >= 0). */
-void so_sign_pack(uint64_t *restrict bits, const float *restrict v, size_t d);
+SO_API void so_sign_pack(uint64_t *SO_RESTRICT bits, const float *SO_RESTRICT v, size_t d);
 /* out_i <- bit_i ? +scale : -scale. */
-void so_sign_unpack(float *restrict out, const uint64_t *restrict bits, size_t d, float scale);
+SO_API void so_sign_unpack(float *SO_RESTRICT out, const uint64_t *SO_RESTRICT bits, size_t d,
+                           float scale);
 
 /* Stochastic sign S_R (Jin et al.; 001 eq. 6; 000 Def. 1): bit_i = 1 with probability
  * clamp((R + v_i) / (2R), 0, 1), drawn as u_i < p_i with u_i the draw at index i of (seed, worker, step, stream).
  * E[S_R(v)] = v / R while |v_i| <= R. R > 0. */
-void so_sign_stochastic_pack(uint64_t *restrict bits, const float *restrict v, size_t d, float R,
-                             uint64_t seed, uint32_t worker, uint32_t step, uint32_t stream);
+SO_API void so_sign_stochastic_pack(uint64_t *SO_RESTRICT bits, const float *SO_RESTRICT v, size_t d, float R,
+                                    uint64_t seed, uint32_t worker, uint32_t step, uint32_t stream);
 
 /* Tie rule for an even number of votes split evenly (ALGORITHMS.md): */
 typedef enum so_ties {
@@ -37,7 +38,7 @@ typedef enum so_ties {
 
 /* Per-coordinate count of +1 votes among n packed vectors. rows[j] points at worker j's words (NULL rows are
  * absent workers and are skipped). counts has d entries. */
-void so_vote_count(uint32_t *restrict counts, const uint64_t *const *rows, size_t n, size_t d);
+SO_API void so_vote_count(uint32_t *SO_RESTRICT counts, const uint64_t *const *rows, size_t n, size_t d);
 
 /* Majority vote on packed vectors, counted on the packed words (bit-sliced counters), never unpacked:
  * with c_i the number of present rows voting +1 and m the number present,
@@ -46,19 +47,19 @@ void so_vote_count(uint32_t *restrict counts, const uint64_t *const *rows, size_
  *   ties != ZERO; all 0 when given with another rule).
  * A ties value outside the three rules is taken as SO_TIES_ZERO.
  * Returns the number of present rows m (0 gives all-zero output). */
-size_t so_vote_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bits,
-                        const uint64_t *const *rows, size_t n, size_t d,
-                        so_ties ties, uint64_t seed, uint32_t step);
+SO_API size_t so_vote_majority(uint64_t *SO_RESTRICT sign_bits, uint64_t *SO_RESTRICT zero_bits,
+                               const uint64_t *const *rows, size_t n, size_t d,
+                               so_ties ties, uint64_t seed, uint32_t step);
 
 /* Apply a packed vote: x_i <- x_i - scale * s_i, s_i = +1/-1 from sign_bits, 0 where zero_bits (may be NULL). */
-void so_vote_apply(float *restrict x, const uint64_t *restrict sign_bits, const uint64_t *restrict zero_bits,
-                   size_t d, float scale);
+SO_API void so_vote_apply(float *SO_RESTRICT x, const uint64_t *SO_RESTRICT sign_bits,
+                          const uint64_t *SO_RESTRICT zero_bits, size_t d, float scale);
 
 /* The unbiased downlink of mvsm-v2 (000 Alg 2 v2): S_1 of the mean of m present +-1 votes, i.e.
  * bit_i = 1 with probability c_i / m, drawn from (seed, 0, step, SO_STREAM_DOWN): bit_i = (u_i * m < c_i), with
  * u_i = so_rand_uniformf_at(seed, 0, step, SO_STREAM_DOWN, i), compared exactly. Returns m (0: all-zero output). */
-size_t so_vote_stochastic(uint64_t *restrict sign_bits, const uint64_t *const *rows, size_t n, size_t d,
-                          uint64_t seed, uint32_t step);
+SO_API size_t so_vote_stochastic(uint64_t *SO_RESTRICT sign_bits, const uint64_t *const *rows, size_t n,
+                                 size_t d, uint64_t seed, uint32_t step);
 
 #ifdef __cplusplus
 }

@@ -1,53 +1,19 @@
-/* algos.c — the distributed methods of ALGORITHMS.md ("Distributed methods"), each one row of a table read by
- * the round skeleton in cluster.c, plus the two halves every round is made of: a worker's part (gradient,
- * state, message) and the server's part (the vote). Only these functions know what the algorithms compute. */
+/* algos.c — the distributed methods (docs/algorithms.md, "Distributed methods"), each one row of the registry
+ * (src/core/registry.c) whose flags the round skeleton in cluster.c reads, and the two halves every round is made
+ * of: a worker's part (gradient, state, message) and the server's part (the vote). Only these functions know
+ * what the algorithms compute:
+ *   mv-signsgd, mv-signum (Bernstein et al. 2018, 2019): send sign(g_j) or sign(m_j), majority vote;
+ *   sto-signsgd (Jin et al. 2021): send S_R(g_j), majority vote;
+ *   mv-sto-signsgd-sim (seed 001, Algorithm 2): momentum at y = x + alpha (x - x_prev), send S_R(m_j);
+ *   fed-mv-sto-signsgd-sim (seed 001, Algorithm 3): the same after K local SGD steps from z^{t,0} = y^t;
+ *   mvsm-v1, mvsm-v2 (seed 000, Algorithm 2): momentum from the first gradient, send S_G(v_j); v2's server
+ *     returns S_1 of the mean vote (step 8), unbiased;
+ *   mv-scaled-signsgd (seed 004, Algorithm 3): send sign(g_m) and ||g_m||_1, x <- x - alpha M_t sign(vote);
+ *   dist-sgd, dist-sgdm, dist-adamw: the mean of the fp32 gradients, then the single-node rule. */
 #include <float.h>
 #include <math.h>
 #include <string.h>
 #include "cluster_impl.h"
-
-static const so__dist_algo algos[] = {
-    /* signSGD with majority vote (Bernstein et al. 2018, 2019): send sign(g_j), x <- x - eta sign(sum sign(g_j)). */
-    { "mv-signsgd", NULL, SO_UP_SIGN, 0, SO_INIT_ZERO, 0, 0, SO_SERVER_MAJORITY, 0 },
-    /* Signum with majority vote (Bernstein et al. 2019): send sign(m_j), m_j from zero. */
-    { "mv-signum", NULL, SO_UP_SIGN, 1, SO_INIT_ZERO, 0, 0, SO_SERVER_MAJORITY, 0 },
-    /* Stochastic-Sign SGD (Jin et al. 2021): send S_R(g_j), x <- x - eta sign(sum S_R(g_j)). */
-    { "sto-signsgd", NULL, SO_UP_STOCHASTIC, 0, SO_INIT_ZERO, 0, 0, SO_SERVER_MAJORITY, 0 },
-    /* seed 001, Algorithm 2 (MV-STO-SIGNSGD-SIM): gradient at y = x + alpha (x - x_prev), m^0 = 0,
-     * m_j <- theta m_j + (1 - theta) grad f_j(y), x <- x - gamma Sign[sum S_R(m_j)]. */
-    { "mv-sto-signsgd-sim", NULL, SO_UP_STOCHASTIC, 1, SO_INIT_ZERO, 1, 0, SO_SERVER_MAJORITY, 0 },
-    /* seed 001, Algorithm 3 (federated): as Algorithm 2, after K local SGD steps from z^{t,0} = y^t. */
-    { "fed-mv-sto-signsgd-sim", NULL, SO_UP_STOCHASTIC, 1, SO_INIT_ZERO, 1, 1, SO_SERVER_MAJORITY, 0 },
-    /* seed 000, Algorithm 2 (v1) (MVSM): v_1 = first gradient, send S_G(v_j), x <- x - eta sign(mean S_G(v_j)). */
-    { "mvsm-v1", NULL, SO_UP_STOCHASTIC, 1, SO_INIT_FIRST_GRAD, 0, 0, SO_SERVER_MAJORITY, 0 },
-    /* seed 000, Algorithm 2 (v2), step 8: the server returns S_1(mean S_G(v_j)), unbiased. */
-    { "mvsm-v2", NULL, SO_UP_STOCHASTIC, 1, SO_INIT_FIRST_GRAD, 0, 0, SO_SERVER_STOCHASTIC, 0 },
-    /* seed 004, Algorithm 3 (distributed scaled signSGD by majority vote): send sign(g_m) and ||g_m||_1,
-     * x <- x - alpha M_t sign(sum sign(g_m)), M_t the mean of the ||g_m||_1. */
-    { "mv-scaled-signsgd", NULL, SO_UP_SIGN, 0, SO_INIT_ZERO, 0, 0, SO_SERVER_MAJORITY, 1 },
-    /* Uncompressed baselines: the mean of the fp32 gradients, then the single-node rule (ALGORITHMS.md). */
-    { "dist-sgd", "sgd", SO_UP_FP32, 0, SO_INIT_ZERO, 0, 0, SO_SERVER_MEAN, 0 },
-    { "dist-sgdm", "sgdm", SO_UP_FP32, 0, SO_INIT_ZERO, 0, 0, SO_SERVER_MEAN, 0 },
-    { "dist-adamw", "adamw", SO_UP_FP32, 0, SO_INIT_ZERO, 0, 0, SO_SERVER_MEAN, 0 },
-};
-#define N_ALGOS (sizeof algos / sizeof algos[0])
-
-static const char *const algo_ids[N_ALGOS + 1] = {
-    "mv-signsgd", "mv-signum", "sto-signsgd", "mv-sto-signsgd-sim", "fed-mv-sto-signsgd-sim", "mvsm-v1",
-    "mvsm-v2", "mv-scaled-signsgd", "dist-sgd", "dist-sgdm", "dist-adamw", NULL,
-};
-
-const char *const *so_dist_algos(void) { return algo_ids; }
-
-const so__dist_algo *so__dist_algo_find(const char *id)
-{
-    if (!id) return NULL;
-    for (size_t i = 0; i < N_ALGOS; i++)
-        if (strcmp(algos[i].id, id) == 0) return &algos[i];
-    return NULL;
-}
-
-int so_dist_is_algo(const char *id) { return so__dist_algo_find(id) != NULL; }
 
 /* g is (d): its largest |g_i|, or -1 when some entry is NaN or infinite. */
 static double linf_checked(const float *restrict g, size_t d)
@@ -87,7 +53,7 @@ static void local_sgd_step(float *restrict z, const float *restrict g, size_t d,
     for (size_t i = 0; i < d; i++) z[i] = z[i] - eta * g[i];
 }
 
-/* A Byzantine worker's message (ALGORITHMS.md fault models): the negation of what it would honestly send
+/* A Byzantine worker's message (docs/algorithms.md, "Faults"): the negation of what it would honestly send
  * (sign flip), or signs drawn from (seed, j, step, SO_STREAM_BYZANTINE), +1 where the draw is < 1/2.
  * msg is (words) packed; the unused high bits of the last word stay zero. */
 static void corrupt_packed(uint64_t *restrict msg, size_t d, int random_signs, uint64_t seed, int j, uint32_t step)
@@ -133,7 +99,7 @@ static int take_gradient(so_cluster *c, so_workspace *ws, const float *x, float 
 int so__worker_round(so_cluster *c, int j, uint32_t step, const float *point, float *g, float *z,
                      so_workspace *ws)
 {
-    const so__dist_algo *a = c->algo;
+    const so__algo *a = c->algo;
     size_t d = c->d;
     double loss = 0.0, linf = 0.0;
     const float *at = point;
@@ -156,7 +122,7 @@ int so__worker_round(so_cluster *c, int j, uint32_t step, const float *point, fl
     c->stats[j].linf = linf;
 
     int byzantine = j >= c->n - c->cfg.byzantine;
-    if (a->uplink == SO_UP_FP32) {
+    if (a->info.uplink == SO_UPLINK_FP32) {
         if (byzantine) corrupt_floats(g, d, c->cfg.byzantine_random, c->cfg.seed, j, step);
         return SO_OK;
     }
@@ -164,33 +130,33 @@ int so__worker_round(so_cluster *c, int j, uint32_t step, const float *point, fl
     if (a->momentum) {
         size_t k = (size_t)(j - c->first);
         float *m = c->mom + k * d;
-        momentum_update(m, g, d, (float)c->cfg.beta, (float)(1.0 - c->cfg.beta),
+        momentum_update(m, g, d, (float)c->cfg.optim.beta, (float)(1.0 - c->cfg.optim.beta),
                         !c->started[k] && c->init == SO_INIT_FIRST_GRAD);
         c->started[k] = 1;
         v = m;
     }
     uint64_t *msg = c->msgs + (size_t)j * c->words;
-    if (a->uplink == SO_UP_SIGN) so_sign_pack(msg, v, d);
+    if (a->info.uplink == SO_UPLINK_SIGN) so_sign_pack(msg, v, d);
     else so_sign_stochastic_pack(msg, v, d, (float)c->cfg.R, c->cfg.seed, (uint32_t)j, step, SO_STREAM_SIGN);
     /* 004 Alg 3: the magnitude travels beside the signs; a Byzantine worker reports it honestly and attacks
      * only the signs, the attack the fault model names. */
-    if (a->norm_channel) c->norms[j] = l1_norm(g, d);
+    if (a->info.norm_channel) c->norms[j] = l1_norm(g, d);
     if (byzantine) corrupt_packed(msg, d, c->cfg.byzantine_random, c->cfg.seed, j, step);
     return SO_OK;
 }
 
 void so__server_decide(so_cluster *c, uint32_t step)
 {
-    const so__dist_algo *a = c->algo;
+    const so__algo *a = c->algo;
     for (int j = 0; j < c->n; j++) c->rows[j] = c->present[j] ? c->msgs + (size_t)j * c->words : NULL;
     uint64_t *sign = c->down, *zero = c->down + c->words;
     memset(c->down, 0, c->down_words * sizeof *c->down);
-    if (a->server == SO_SERVER_STOCHASTIC)
+    if (a->info.downlink == SO_DOWNLINK_STOCHASTIC)
         so_vote_stochastic(sign, c->rows, (size_t)c->n, c->d, c->cfg.seed, step);
     else
         so_vote_majority(sign, c->cfg.ties == SO_TIES_ZERO ? zero : NULL, c->rows, (size_t)c->n, c->d, c->cfg.ties,
                          c->cfg.seed, step);
-    if (a->norm_channel) {
+    if (a->info.norm_channel) {
         /* M_t = (1/M) sum_m ||g_m||_1 over the present workers, summed in worker order, sent as a float. */
         double s = 0.0;
         for (int j = 0; j < c->n; j++)
@@ -202,14 +168,14 @@ void so__server_decide(so_cluster *c, uint32_t step)
 
 void so__round_bits(const so_cluster *c, int m, uint64_t *up, uint64_t *down)
 {
-    const so__dist_algo *a = c->algo;
+    const so__algo *a = c->algo;
     uint64_t d = c->d;
-    if (a->uplink == SO_UP_FP32) {
+    if (a->info.uplink == SO_UPLINK_FP32) {
         *up = *down = 32 * d;
         return;
     }
-    *up = d + (a->norm_channel ? 32 : 0);
-    *down = d + (a->norm_channel ? 32 : 0);
+    *up = d + (a->info.norm_channel ? 32 : 0);
+    *down = d + (a->info.norm_channel ? 32 : 0);
     /* A tie is possible only with an even number of votes; then the zero rule needs its second bit. */
-    if (a->server == SO_SERVER_MAJORITY && c->cfg.ties == SO_TIES_ZERO && m % 2 == 0) *down += d;
+    if (a->info.downlink == SO_DOWNLINK_MAJORITY && c->cfg.ties == SO_TIES_ZERO && m % 2 == 0) *down += d;
 }

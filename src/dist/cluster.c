@@ -9,48 +9,50 @@
 #include <omp.h>
 #endif
 #include "cluster_impl.h"
-#include "../problems/problem_impl.h"
+#include "../core/builtin.h"
 
 void so_cluster_config_default(so_cluster_config *c)
 {
     memset(c, 0, sizeof *c);
-    c->algo = "mv-signsgd";
-    c->lr = 1e-3;
-    c->beta = 0.9;
-    c->beta2 = 0.999;
-    c->eps = 1e-8;
-    c->momentum_init = SO_INIT_ZERO;
+    so_optim_config_default(&c->optim);
+    c->optim.algo = SO_DEFAULT_DIST_ALGO;
     c->R = 1e-3;          /* 001 section 4.2 */
     c->local_steps = 5;   /* 001 section 4.2, K = 5 */
     c->local_lr = 1e-2;
     c->ties = SO_TIES_ZERO;
     c->pattern = SO_PATTERN_PS;
-    c->schedule.kind = SO_SCHED_CONST;
     c->threads = 1;
     c->seed = 1;
 }
 
 static int finite(double v) { return isfinite(v); }
 
-static int validate(const so_cluster_config *cfg, const so__dist_algo *a, const so_problem *p, int n)
+static int validate(const so_cluster_config *cfg, const so__algo *a, const so_problem *p, int n)
 {
-    if (!a) return so_error(SO_EINVAL, "cluster: unknown algorithm '%s' (see 'signopt list algos')",
-                            cfg->algo ? cfg->algo : "(none)");
-    if (p->cfg.workers != n)
+    const char *id = cfg->optim.algo ? cfg->optim.algo : "(none)";
+    if (!a) return so_error(SO_EINVAL, "cluster: unknown algorithm '%s' (see 'signopt list algos')", id);
+    if (a->info.kind != SO_ALGO_DIST)
+        return so_error(SO_EINVAL, "cluster: '%s' is a single-node algorithm (its distributed counterparts: "
+                        "'signopt list algos')", id);
+    if (so_problem_workers(p) != 0 && so_problem_workers(p) != n)
         return so_error(SO_EINVAL, "cluster: the problem is split for %d workers but the transport has %d",
-                        p->cfg.workers, n);
-    if (!finite(cfg->lr) || cfg->lr < 0) return so_error(SO_EINVAL, "cluster: lr must be >= 0, got %g", cfg->lr);
-    int uses_beta = a->momentum || (a->optim_id && strcmp(a->optim_id, "sgd") != 0);
-    if (uses_beta && !(cfg->beta >= 0 && cfg->beta < 1))
-        return so_error(SO_EINVAL, "cluster: %s: beta must be in [0, 1), got %g", a->id, cfg->beta);
-    if (a->uplink == SO_UP_STOCHASTIC && !(cfg->R > 0 && finite(cfg->R)))
-        return so_error(SO_EINVAL, "cluster: %s: R must be > 0, got %g", a->id, cfg->R);
-    if (a->extrapolate && !(cfg->alpha >= 0 && finite(cfg->alpha)))
-        return so_error(SO_EINVAL, "cluster: %s: alpha must be >= 0, got %g", a->id, cfg->alpha);
+                        so_problem_workers(p), n);
+    const so_optim_config *o = &cfg->optim;
+    if (!finite(o->lr) || o->lr < 0) return so_error(SO_EINVAL, "cluster: lr must be >= 0, got %g", o->lr);
+    int uses_beta = a->momentum || (a->rule != SO_RULE_NONE && a->rule != SO_RULE_SGD);
+    if (uses_beta && !(o->beta >= 0 && o->beta < 1))
+        return so_error(SO_EINVAL, "cluster: %s: beta must be in [0, 1), got %g", a->info.id, o->beta);
+    if (a->info.uplink == SO_UPLINK_STOCHASTIC && !(cfg->R > 0 && finite(cfg->R)))
+        return so_error(SO_EINVAL, "cluster: %s: R must be > 0, got %g", a->info.id, cfg->R);
+    if (a->extrapolate && !finite(o->alpha))
+        return so_error(SO_EINVAL, "cluster: %s: alpha must be finite (>= 0, or < 0 for auto), got %g", a->info.id,
+                        o->alpha);
     if (a->local_steps && cfg->local_steps < 1)
-        return so_error(SO_EINVAL, "cluster: %s: local steps must be >= 1, got %d", a->id, cfg->local_steps);
+        return so_error(SO_EINVAL, "cluster: %s: local steps must be >= 1, got %d", a->info.id, cfg->local_steps);
     if (a->local_steps && !(cfg->local_lr >= 0 && finite(cfg->local_lr)))
-        return so_error(SO_EINVAL, "cluster: %s: local lr must be >= 0, got %g", a->id, cfg->local_lr);
+        return so_error(SO_EINVAL, "cluster: %s: local lr must be >= 0, got %g", a->info.id, cfg->local_lr);
+    if (o->lr_vec)
+        return so_error(SO_EINVAL, "cluster: %s: per-coordinate rates (lr_vec) are for single-node ids", a->info.id);
     if (cfg->ties < SO_TIES_ZERO || cfg->ties > SO_TIES_RANDOM)
         return so_error(SO_EINVAL, "cluster: unknown tie rule %d", (int)cfg->ties);
     if (cfg->pattern != SO_PATTERN_PS && cfg->pattern != SO_PATTERN_ALLGATHER)
@@ -60,8 +62,8 @@ static int validate(const so_cluster_config *cfg, const so__dist_algo *a, const 
     if (!(cfg->dropout >= 0 && cfg->dropout <= 1))
         return so_error(SO_EINVAL, "cluster: dropout must be in [0, 1], got %g", cfg->dropout);
     if (cfg->threads < 0) return so_error(SO_EINVAL, "cluster: threads must be >= 0, got %d", cfg->threads);
-    if (cfg->momentum_init_set && cfg->momentum_init != SO_INIT_ZERO && cfg->momentum_init != SO_INIT_FIRST_GRAD)
-        return so_error(SO_EINVAL, "cluster: unknown momentum init %d", (int)cfg->momentum_init);
+    if (o->momentum_init != SO_INIT_AUTO && o->momentum_init != SO_INIT_ZERO && o->momentum_init != SO_INIT_FIRST_GRAD)
+        return so_error(SO_EINVAL, "cluster: unknown momentum init %d", (int)o->momentum_init);
     return SO_OK;
 }
 
@@ -74,19 +76,20 @@ static int check_ranks(const so_cluster_config *cfg, const so_problem *p, so_tra
     const char *names[NF] = {
         "algorithm", "lr", "beta", "beta2", "eps", "weight decay", "nesterov", "momentum init", "R", "alpha",
         "local steps", "local lr", "ties", "byzantine", "dropout", "pattern", "lr schedule", "seed",
-        "problem", "dimension", "problem seed and batch", "noise",
+        "problem", "dimension", "problem seed and batch", "problem configuration",
     };
-    const so_schedule *s = &cfg->schedule;
+    const so_optim_config *o = &cfg->optim;
+    const so_schedule *s = &o->schedule;
     int k = 0;
 #define HASH(ptr, size) (h[k++] = so__hash_bytes(SO_HASH_INIT, (ptr), (size)))
 #define HASHV(v) HASH(&(v), sizeof(v))
-    const char *algo = cfg->algo ? cfg->algo : "";
+    const char *algo = o->algo ? o->algo : "";
     HASH(algo, strlen(algo));
-    HASHV(cfg->lr); HASHV(cfg->beta); HASHV(cfg->beta2); HASHV(cfg->eps); HASHV(cfg->weight_decay);
-    HASHV(cfg->nesterov);
-    int init = cfg->momentum_init_set ? (int)cfg->momentum_init : -1;
+    HASHV(o->lr); HASHV(o->beta); HASHV(o->beta2); HASHV(o->eps); HASHV(o->weight_decay);
+    HASHV(o->nesterov);
+    int init = (int)o->momentum_init;
     HASHV(init);
-    HASHV(cfg->R); HASHV(cfg->alpha); HASHV(cfg->local_steps); HASHV(cfg->local_lr);
+    HASHV(cfg->R); HASHV(o->alpha); HASHV(cfg->local_steps); HASHV(cfg->local_lr);
     int ties = (int)cfg->ties, byz[2] = { cfg->byzantine, cfg->byzantine_random }, pattern = (int)cfg->pattern;
     HASHV(ties); HASHV(byz); HASHV(cfg->dropout); HASHV(pattern);
     uint64_t sh = SO_HASH_INIT;
@@ -100,12 +103,14 @@ static int check_ranks(const so_cluster_config *cfg, const so_problem *p, so_tra
     sh = so__hash_bytes(sh, &s->total_steps, sizeof s->total_steps);
     h[k++] = sh;
     HASHV(cfg->seed);
-    HASH(p->id, strlen(p->id));
-    HASHV(p->dim);
-    uint64_t pb[2] = { p->cfg.seed, (uint64_t)p->cfg.batch };
+    const char *pid = so_problem_id(p);
+    HASH(pid, strlen(pid));
+    size_t dim = so_problem_dim(p);
+    HASHV(dim);
+    uint64_t pb[2] = { so_problem_seed(p), (uint64_t)so_problem_batch(p) };
     HASHV(pb);
-    double noise[3] = { (double)p->cfg.noise.kind, p->cfg.noise.scale, p->cfg.noise.shape };
-    HASHV(noise);
+    uint64_t fp = so__problem_fingerprint(p);
+    HASHV(fp);
 #undef HASH
 #undef HASHV
     return so__transport_check_fields(t, h, names, k);
@@ -130,7 +135,7 @@ so_cluster *so_cluster_create(const so_cluster_config *cfg, so_problem *p, so_tr
      * some failing validation while the others wait for them. */
     int rc = check_ranks(cfg, p, t);
     if (rc != SO_OK) return NULL;
-    const so__dist_algo *a = so__dist_algo_find(cfg->algo);
+    const so__algo *a = so__algo_find(cfg->optim.algo);
     if (validate(cfg, a, p, t->n) != SO_OK) return NULL;
 
     so_cluster *c = calloc(1, sizeof *c);
@@ -139,10 +144,11 @@ so_cluster *so_cluster_create(const so_cluster_config *cfg, so_problem *p, so_tr
         return NULL;
     }
     c->cfg = *cfg;
-    snprintf(c->algo_id, sizeof c->algo_id, "%s", a->id);
-    c->cfg.algo = c->algo_id;
+    snprintf(c->algo_id, sizeof c->algo_id, "%s", a->info.id);
+    c->cfg.optim.algo = c->algo_id;
     c->algo = a;
-    c->init = cfg->momentum_init_set ? cfg->momentum_init : a->init;
+    c->init = cfg->optim.momentum_init == SO_INIT_AUTO ? a->info.momentum_init : cfg->optim.momentum_init;
+    c->alpha = cfg->optim.alpha < 0 ? 0.0 : cfg->optim.alpha;
     c->p = p;
     c->t = t;
     c->n = t->n;
@@ -164,7 +170,7 @@ so_cluster *so_cluster_create(const so_cluster_config *cfg, so_problem *p, so_tr
     c->stats = alloc_zero(n, sizeof *c->stats, &rc);
     c->grad = alloc_zero((size_t)threads * d, sizeof *c->grad, &rc);
     c->ws = alloc_zero((size_t)threads, sizeof *c->ws, &rc);
-    if (a->uplink == SO_UP_FP32) {
+    if (a->info.uplink == SO_UPLINK_FP32) {
         c->acc = alloc_zero(d, sizeof *c->acc, &rc);
     } else {
         c->msgs = alloc_zero(n * c->words, sizeof *c->msgs, &rc);
@@ -172,13 +178,13 @@ so_cluster *so_cluster_create(const so_cluster_config *cfg, so_problem *p, so_tr
         c->down_words = 2 * c->words + 1;
         c->down = alloc_zero(c->down_words, sizeof *c->down, &rc);
     }
-    if (a->norm_channel) c->norms = alloc_zero(n, sizeof *c->norms, &rc);
+    if (a->info.norm_channel) c->norms = alloc_zero(n, sizeof *c->norms, &rc);
     if (a->momentum) {
         c->mom = alloc_zero((size_t)c->count * d, sizeof *c->mom, &rc);
         c->started = alloc_zero((size_t)c->count, 1, &rc);
     }
     if (a->local_steps) c->z = alloc_zero((size_t)threads * d, sizeof *c->z, &rc);
-    if (a->extrapolate && cfg->alpha != 0) {
+    if (a->extrapolate && c->alpha != 0) {
         c->x_prev = alloc_zero(d, sizeof *c->x_prev, &rc);
         c->y = alloc_zero(d, sizeof *c->y, &rc);
     }
@@ -186,18 +192,10 @@ so_cluster *so_cluster_create(const so_cluster_config *cfg, so_problem *p, so_tr
         c->ws[i] = so_problem_workspace_new(p);
         if (!c->ws[i]) rc = SO_ENOMEM; /* the problem left its message */
     }
-    if (rc == SO_OK && a->optim_id) {
-        so_optim_config oc;
-        so_optim_config_default(&oc);
-        oc.algo = a->optim_id;
-        oc.lr = cfg->lr;
-        oc.beta = cfg->beta;
-        oc.beta2 = cfg->beta2;
-        oc.eps = cfg->eps;
-        oc.weight_decay = cfg->weight_decay;
-        oc.nesterov = cfg->nesterov;
-        if (cfg->momentum_init_set) oc.momentum_init = cfg->momentum_init;
-        oc.schedule = cfg->schedule;
+    if (rc == SO_OK && a->rule != SO_RULE_NONE) {
+        /* The fp32 baselines: the single-node rule of the row on the mean gradient, with this configuration. */
+        so_optim_config oc = cfg->optim;
+        oc.algo = so__algo_of_rule(a->rule)->info.id;
         size_t ntensors = 0;
         const so_tensor *tensors = so_problem_tensors(p, &ntensors);
         c->opt = so_optim_create(&oc, d, tensors, ntensors);
@@ -261,7 +259,7 @@ static int use_threads(const so_cluster *c)
 /* The message is thread-local: keep the first failing worker's for the calling thread. */
 static void note_failure(so_cluster *c, int j, int *failed)
 {
-#pragma omp critical(so_cluster_error)
+#pragma omp critical
     if (j < *failed) {
         *failed = j;
         snprintf(c->errmsg, sizeof c->errmsg, "%s", so_errmsg());
@@ -329,7 +327,7 @@ static int round_sign(so_cluster *c, float *x, const float *point, uint32_t step
         memcpy(&M, &c->down[2 * c->words], sizeof M);
         scale = (float)(lr * (double)M);
     }
-    const uint64_t *zero = c->algo->server == SO_SERVER_MAJORITY && c->cfg.ties == SO_TIES_ZERO
+    const uint64_t *zero = c->algo->info.downlink == SO_DOWNLINK_MAJORITY && c->cfg.ties == SO_TIES_ZERO
                                ? c->down + c->words : NULL;
     if (c->x_prev) {
         memcpy(c->x_prev, x, c->d * sizeof *x);
@@ -376,18 +374,21 @@ static int round_mean(so_cluster *c, float *x, const float *point, uint32_t step
     return so_optim_step(c->opt, x, c->acc);
 }
 
+int so__cluster_point(const so_cluster *c, const float *x, float *y)
+{
+    if (!c->x_prev || !c->have_prev) return 0;
+    /* 001 Alg 2, step 1: y^t = x^t + alpha (x^t - x^{t-1}); in round 0, x^{-1} = x^0 (no previous: y = x). */
+    const float a = (float)c->alpha;
+    for (size_t i = 0; i < c->d; i++) y[i] = x[i] + a * (x[i] - c->x_prev[i]);
+    return 1;
+}
+
 int so_cluster_round(so_cluster *c, float *x)
 {
     uint32_t step = (uint32_t)c->round;
-    double lr = so_schedule_lr(&c->cfg.schedule, c->cfg.lr, c->round);
+    double lr = so_schedule_lr(&c->cfg.optim.schedule, c->cfg.optim.lr, c->round);
     mark_present(c, step);
-    const float *point = x;
-    if (c->x_prev && c->have_prev) {
-        /* 001 Alg 2, step 1: y^t = x^t + alpha (x^t - x^{t-1}); in round 0, x^{-1} = x^0. */
-        float a = (float)c->cfg.alpha;
-        for (size_t i = 0; i < c->d; i++) c->y[i] = x[i] + a * (x[i] - c->x_prev[i]);
-        point = c->y;
-    }
+    const float *point = so__cluster_point(c, x, c->y) ? c->y : x;
     if (c->n_present == 0) {
         /* Nobody voted: no step, nothing sent. */
         if (c->x_prev) {
@@ -398,7 +399,8 @@ int so_cluster_round(so_cluster *c, float *x)
         c->round++;
         return SO_OK;
     }
-    int rc = c->algo->uplink == SO_UP_FP32 ? round_mean(c, x, point, step) : round_sign(c, x, point, step, lr);
+    int rc = c->algo->info.uplink == SO_UPLINK_FP32 ? round_mean(c, x, point, step)
+                                                    : round_sign(c, x, point, step, lr);
     if (rc != SO_OK) return rc;
     uint64_t up, down;
     so__round_bits(c, c->n_present, &up, &down);

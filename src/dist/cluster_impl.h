@@ -7,24 +7,7 @@
 #include <stdint.h>
 #include "signopt/dist.h"
 #include "transport.h"
-
-/* What a worker sends up. */
-enum { SO_UP_SIGN, SO_UP_STOCHASTIC, SO_UP_FP32 };
-/* What the server (or every rank, allgather) makes of the messages. */
-enum { SO_SERVER_MAJORITY, SO_SERVER_STOCHASTIC, SO_SERVER_MEAN };
-
-/* One distributed algorithm as data: the round skeleton reads these flags, so each rule is written once. */
-typedef struct so__dist_algo {
-    const char *id;
-    const char *optim_id;       /* SO_UP_FP32: the single-node rule applied to the mean gradient */
-    int uplink;                 /* SO_UP_*: sign(v), S_R(v), or the fp32 gradient */
-    int momentum;               /* the worker sends (a sign of) m_j <- beta m_j + (1 - beta) g_j, not g_j */
-    so_momentum_init init;      /* the id's default start of m_j */
-    int extrapolate;            /* gradients at y = x + alpha (x - x_prev) (001 Alg 2 step 1) */
-    int local_steps;            /* K local SGD steps before the momentum gradient (001 Alg 3) */
-    int server;                 /* SO_SERVER_* */
-    int norm_channel;           /* the worker also sends ||g_j||_1 as one float; x moves by alpha M_t (004 Alg 3) */
-} so__dist_algo;
+#include "../core/registry.h"
 
 /* One worker's report of a round, gathered to every rank: the metrics and whether it failed. */
 typedef struct so__worker_stat {
@@ -37,8 +20,9 @@ typedef struct so__worker_stat {
 struct so_cluster {
     so_cluster_config cfg;
     char algo_id[32];
-    const so__dist_algo *algo;
-    so_momentum_init init;    /* resolved: the id's default or cfg.momentum_init */
+    const so__algo *algo;     /* the id's row of the registry */
+    so_momentum_init init;    /* resolved: the id's default or cfg.optim.momentum_init */
+    double alpha;             /* resolved extrapolation (auto: 0) */
     so_problem *p;
     so_transport *t;
     int n, first, count;      /* workers; the hosted ones are [first, first + count) */
@@ -80,8 +64,6 @@ struct so_cluster {
     double g_linf, last_loss;
 };
 
-const so__dist_algo *so__dist_algo_find(const char *id);
-
 /* Worker j's part of round `step`: its gradient(s) at `point`, its state, and its message (packed into
  * msgs[j], or left in g for fp32 rules), corrupted if j is Byzantine. g and z are the calling thread's
  * scratch (d floats each), ws its workspace. Fills stats[j] and norms[j]. */
@@ -91,5 +73,14 @@ int so__worker_round(so_cluster *c, int j, uint32_t step, const float *point, fl
 void so__server_decide(so_cluster *c, uint32_t step);
 /* Bits one present worker sends up and receives down in a round with m present workers. */
 void so__round_bits(const so_cluster *c, int m, uint64_t *up, uint64_t *down);
+
+/* Where round c->round's gradients are taken: y <- x + alpha (x - x_prev) and 1 when the algorithm extrapolates
+ * and has a previous iterate; 0 (y untouched) when it is x. */
+int so__cluster_point(const so_cluster *c, const float *x, float *y);
+
+/* This process's part of the state (so_dist_optim_save/load): not collective. */
+size_t so__cluster_local_state_size(const so_cluster *c);
+int so__cluster_save_local(const so_cluster *c, void *buf, size_t size);
+int so__cluster_load_local(so_cluster *c, const void *buf, size_t size);
 
 #endif

@@ -158,3 +158,112 @@ int so_cluster_load(so_cluster *c, const void *buf, size_t size)
     c->last_loss = h.last_loss;
     return SO_OK;
 }
+
+/* ---- This process's part alone (the per-rank optimizer's save/load): not collective ----
+ * Layout: header "SOCLLOC1", char algo[32], u64 n d first count round have_prev up_total down_total optim_size,
+ * f64 g_linf last_loss; then as above for this process's workers: x_prev, u8 started[count] padded to 8 bytes,
+ * f32 m[count][d], the so_optim state. Every rank holds the same x_prev, counters and optimizer state; the
+ * momentum buffers are its own. */
+
+typedef struct local_header {
+    char magic[8];
+    char algo[32];
+    uint64_t n, d, first, count, round, have_prev, up_total, down_total, optim_size;
+    double g_linf, last_loss;
+} local_header;
+
+static const char local_magic[8] = { 'S', 'O', 'C', 'L', 'L', 'O', 'C', '1' };
+
+static layout local_layout_of(const so_cluster *c)
+{
+    layout l;
+    size_t off = sizeof(local_header);
+    l.x_prev = off;
+    if (c->x_prev) off += c->d * sizeof(float);
+    l.started = off;
+    if (c->mom) off += pad8((size_t)c->count);
+    l.mom = off;
+    if (c->mom) off += (size_t)c->count * c->d * sizeof(float);
+    l.optim = off;
+    if (c->opt) off += so_optim_state_size(c->opt);
+    l.total = off;
+    return l;
+}
+
+size_t so__cluster_local_state_size(const so_cluster *c) { return local_layout_of(c).total; }
+
+int so__cluster_save_local(const so_cluster *c, void *buf, size_t size)
+{
+    layout l = local_layout_of(c);
+    if (!buf || size < l.total) return so_error(SO_EINVAL, "cluster: state buffer of %zu bytes, need %zu", size, l.total);
+    unsigned char *b = buf;
+    local_header h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, local_magic, sizeof h.magic);
+    snprintf(h.algo, sizeof h.algo, "%s", c->algo_id);
+    h.n = (uint64_t)c->n;
+    h.d = c->d;
+    h.first = (uint64_t)c->first;
+    h.count = (uint64_t)c->count;
+    h.round = (uint64_t)c->round;
+    h.have_prev = (uint64_t)c->have_prev;
+    h.up_total = c->up_total;
+    h.down_total = c->down_total;
+    h.optim_size = c->opt ? so_optim_state_size(c->opt) : 0;
+    h.g_linf = c->g_linf;
+    h.last_loss = c->last_loss;
+    memcpy(b, &h, sizeof h);
+    if (c->x_prev) memcpy(b + l.x_prev, c->x_prev, c->d * sizeof(float));
+    if (c->mom) {
+        memset(b + l.started, 0, pad8((size_t)c->count));
+        memcpy(b + l.started, c->started, (size_t)c->count);
+        memcpy(b + l.mom, c->mom, (size_t)c->count * c->d * sizeof(float));
+    }
+    if (c->opt) return so_optim_save(c->opt, b + l.optim, (size_t)h.optim_size);
+    return SO_OK;
+}
+
+int so__cluster_load_local(so_cluster *c, const void *buf, size_t size)
+{
+    layout l = local_layout_of(c);
+    const unsigned char *b = buf;
+    local_header h;
+    if (!buf || size < sizeof h) return so_error(SO_EFORMAT, "cluster: state of %zu bytes is truncated", size);
+    memcpy(&h, b, sizeof h);
+    if (memcmp(h.magic, local_magic, sizeof h.magic) != 0)
+        return so_error(SO_EFORMAT, "cluster: not a per-rank state (bad magic)");
+    char want[sizeof h.algo] = {0};
+    snprintf(want, sizeof want, "%s", c->algo_id);
+    if (memcmp(h.algo, want, sizeof h.algo) != 0 || h.n != (uint64_t)c->n || h.d != c->d ||
+        h.first != (uint64_t)c->first || h.count != (uint64_t)c->count)
+        return so_error(SO_EFORMAT, "cluster: state is for %.32s with %llu workers (this process: %llu from %llu), "
+                        "d = %llu; this one runs %s with %d workers (%d from %d), d = %zu", h.algo,
+                        (unsigned long long)h.n, (unsigned long long)h.count, (unsigned long long)h.first,
+                        (unsigned long long)h.d, c->algo_id, c->n, c->count, c->first, c->d);
+    if (size != l.total) return so_error(SO_EFORMAT, "cluster: state has %zu bytes, expected %zu", size, l.total);
+    if (h.optim_size != (c->opt ? so_optim_state_size(c->opt) : 0) || h.have_prev > 1 ||
+        h.round >= (uint64_t)LONG_MAX)
+        return so_error(SO_EFORMAT, "cluster: state header is malformed (round %llu, have_prev %llu, %llu optimizer "
+                        "bytes)", (unsigned long long)h.round, (unsigned long long)h.have_prev,
+                        (unsigned long long)h.optim_size);
+    for (size_t i = 0; c->mom && i < pad8((size_t)c->count); i++)
+        if (b[l.started + i] > (i < (size_t)c->count ? 1 : 0))
+            return so_error(SO_EFORMAT, "cluster: state byte %zu (worker start flags) is %u", l.started + i,
+                            b[l.started + i]);
+    if (c->opt) {
+        int rc = so_optim_load(c->opt, b + l.optim, (size_t)h.optim_size);
+        if (rc != SO_OK) return rc;
+    }
+    if (c->x_prev) memcpy(c->x_prev, b + l.x_prev, c->d * sizeof(float));
+    if (c->mom) {
+        memcpy(c->started, b + l.started, (size_t)c->count);
+        memcpy(c->mom, b + l.mom, (size_t)c->count * c->d * sizeof(float));
+    }
+    c->round = (long)h.round;
+    c->have_prev = (int)h.have_prev;
+    c->up_total = h.up_total;
+    c->down_total = h.down_total;
+    c->g_linf = h.g_linf;
+    c->last_loss = h.last_loss;
+    return SO_OK;
+}

@@ -14,9 +14,40 @@ uint64_t so__hash_bytes(uint64_t h, const void *bytes, size_t size)
     return h;
 }
 
+so_transport *so_transport_create(const so_transport_ops *ops, void *impl, int n, int rank, int first, int count)
+{
+    if (!ops || !ops->gather || !ops->scatter || !ops->bcast || !ops->sum_ordered) {
+        so_error(SO_EINVAL, "transport: gather, scatter, bcast and sum_ordered are required");
+        return NULL;
+    }
+    if (n < 1 || rank < 0 || first < 0 || count < 1 || first + count > n) {
+        so_error(SO_EINVAL, "transport: %d workers with this process hosting [%d, %d) on rank %d: expected n >= 1 "
+                 "and a non-empty range inside [0, n)", n, first, first + count, rank);
+        return NULL;
+    }
+    so_transport *t = calloc(1, sizeof *t);
+    if (!t) {
+        so_error(SO_ENOMEM, "transport: out of memory");
+        return NULL;
+    }
+    t->own_ops = *ops;
+    t->ops = &t->own_ops;
+    t->impl = impl;
+    t->n = n;
+    t->rank = rank;
+    t->first = first;
+    t->count = count;
+    t->in_process = count == n;
+    return t;
+}
+
+void *so_transport_impl(const so_transport *t) { return t->impl; }
+
 void so_transport_destroy(so_transport *t)
 {
-    if (t) t->ops->destroy(t);
+    if (!t) return;
+    if (t->ops->destroy) t->ops->destroy(t);
+    free(t);
 }
 
 int so_transport_workers(const so_transport *t) { return t->n; }
@@ -70,6 +101,7 @@ int so_transport_check_same(so_transport *t, const void *bytes, size_t size, con
 
 int so_transport_allreduce_sum(so_transport *t, float *buf, size_t len)
 {
+    if (!t->ops->allreduce_sum) return so_error(SO_EUNSUPPORTED, "transport: no allreduce on this transport");
     return t->ops->allreduce_sum(t, buf, len);
 }
 

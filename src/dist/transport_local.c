@@ -45,10 +45,8 @@ static int local_allreduce_sum(so_transport *t, float *buf, size_t len)
     return SO_OK;
 }
 
-static void local_destroy(so_transport *t) { free(t); }
-
 static const so_transport_ops local_ops = {
-    local_gather, local_scatter, local_bcast, local_sum_ordered, local_allreduce_sum, local_destroy,
+    local_gather, local_scatter, local_bcast, local_sum_ordered, local_allreduce_sum, NULL,
 };
 
 so_transport *so_transport_local(int n_workers)
@@ -57,16 +55,5 @@ so_transport *so_transport_local(int n_workers)
         so_error(SO_EINVAL, "transport: workers must be >= 1, got %d", n_workers);
         return NULL;
     }
-    so_transport *t = calloc(1, sizeof *t);
-    if (!t) {
-        so_error(SO_ENOMEM, "transport: out of memory");
-        return NULL;
-    }
-    t->ops = &local_ops;
-    t->n = n_workers;
-    t->rank = 0;
-    t->first = 0;
-    t->count = n_workers;
-    t->in_process = 1;
-    return t;
+    return so_transport_create(&local_ops, NULL, n_workers, 0, 0, n_workers);
 }

@@ -1,24 +1,19 @@
-/* transport_mpi.c — one worker per MPI rank (worker j = rank j of MPI_COMM_WORLD), on a private duplicate of
- * the world communicator so that our collectives never match a caller's. Parameter-server rounds use
+/* transport_mpi.c — one worker per MPI rank (worker j = rank j of the caller's communicator), on a private
+ * duplicate of it so that our collectives never match the caller's (signopt/mpi.h). Parameter-server rounds use
  * MPI_Gather to rank 0 and MPI_Bcast; decentralized rounds MPI_Allgather. The fp32 mean is gathered and summed
  * in rank order (not MPI_Allreduce) so that it equals the in-process sum bit for bit. MPI errors are returned
- * (MPI_ERRORS_RETURN) as SO_ECOMM with MPI's own message. */
+ * (MPI_ERRORS_RETURN) as SO_ECOMM with MPI's own message.
+ *
+ * Built into its own library (libsignopt_mpi) on the public transport interface (so_transport_create), so that
+ * libsignopt itself needs no MPI. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "transport.h"
-
-#if defined(__has_include)
-#if __has_include(<mpi.h>)
-#define SO_HAVE_MPI 1
-#endif
-#endif
-
-#ifdef SO_HAVE_MPI
-#include <mpi.h>
+#include "signopt/mpi.h"
 
 typedef struct mpi_impl {
+    int n, rank;
     MPI_Comm comm;
     float *scratch;      /* n * len floats for the ordered sum, grown on demand */
     size_t scratch_len;
@@ -43,11 +38,11 @@ static int fits(size_t per_worker, int n, const char *call)
 
 static int mpi_gather(so_transport *t, void *all, const void *mine, size_t per_worker, int to_all)
 {
-    mpi_impl *m = t->impl;
-    int rc = fits(per_worker, t->n, "gather");
+    mpi_impl *m = so_transport_impl(t);
+    int rc = fits(per_worker, m->n, "gather");
     if (rc != SO_OK) return rc;
     int cnt = (int)per_worker;
-    unsigned char *slot = all ? (unsigned char *)all + (size_t)t->rank * per_worker : NULL;
+    unsigned char *slot = all ? (unsigned char *)all + (size_t)m->rank * per_worker : NULL;
     const void *send = (slot && mine == slot) ? MPI_IN_PLACE : mine;
     int err;
     if (to_all) {
@@ -55,25 +50,25 @@ static int mpi_gather(so_transport *t, void *all, const void *mine, size_t per_w
         return err == MPI_SUCCESS ? SO_OK : mpi_fail(err, "MPI_Allgather");
     }
     /* MPI_IN_PLACE is the root's privilege in MPI_Gather; the other ranks always send their own buffer. */
-    if (t->rank != 0) send = mine;
+    if (m->rank != 0) send = mine;
     err = MPI_Gather(send, cnt, MPI_BYTE, all, cnt, MPI_BYTE, 0, m->comm);
     return err == MPI_SUCCESS ? SO_OK : mpi_fail(err, "MPI_Gather");
 }
 
 static int mpi_scatter(so_transport *t, void *mine, const void *all, size_t per_worker)
 {
-    mpi_impl *m = t->impl;
-    int rc = fits(per_worker, t->n, "scatter");
+    mpi_impl *m = so_transport_impl(t);
+    int rc = fits(per_worker, m->n, "scatter");
     if (rc != SO_OK) return rc;
     int cnt = (int)per_worker;
-    void *recv = (t->rank == 0 && mine == all) ? MPI_IN_PLACE : mine;
+    void *recv = (m->rank == 0 && mine == all) ? MPI_IN_PLACE : mine;
     int err = MPI_Scatter(all, cnt, MPI_BYTE, recv, cnt, MPI_BYTE, 0, m->comm);
     return err == MPI_SUCCESS ? SO_OK : mpi_fail(err, "MPI_Scatter");
 }
 
 static int mpi_bcast(so_transport *t, void *buf, size_t size)
 {
-    mpi_impl *m = t->impl;
+    mpi_impl *m = so_transport_impl(t);
     unsigned char *b = buf;
     /* Large blocks (checkpoints) go in pieces that fit an int count. */
     for (size_t off = 0; off < size;) {
@@ -89,11 +84,11 @@ static int mpi_bcast(so_transport *t, void *buf, size_t size)
  * to acc in rank order, exactly as the in-process transport adds them in worker order. */
 static int mpi_sum_ordered(so_transport *t, float *acc, const float *const *vecs, int count, size_t len, int to_all)
 {
-    mpi_impl *m = t->impl;
+    mpi_impl *m = so_transport_impl(t);
     if (count != 1) return so_error(SO_EINVAL, "mpi: a rank contributes one worker's vector, got %d", count);
-    int rc = fits(len * sizeof(float), t->n, "ordered sum");
+    int rc = fits(len * sizeof(float), m->n, "ordered sum");
     if (rc != SO_OK) return rc;
-    size_t need = (size_t)t->n * len;
+    size_t need = (size_t)m->n * len;
     if (need > m->scratch_len) {
         float *s = realloc(m->scratch, need * sizeof *s);
         if (!s) return so_error(SO_ENOMEM, "mpi: out of memory for %zu floats", need);
@@ -114,8 +109,8 @@ static int mpi_sum_ordered(so_transport *t, float *acc, const float *const *vecs
         err = MPI_Gather(send, cnt, MPI_FLOAT, m->scratch, cnt, MPI_FLOAT, 0, m->comm);
         if (err != MPI_SUCCESS) return mpi_fail(err, "MPI_Gather");
     }
-    if (to_all || t->rank == 0) {
-        for (int r = 0; r < t->n; r++) {
+    if (to_all || m->rank == 0) {
+        for (int r = 0; r < m->n; r++) {
             if (!m->present[r]) continue;
             const float *restrict v = m->scratch + (size_t)r * len;
             float *restrict a = acc;
@@ -131,31 +126,30 @@ static int mpi_sum_ordered(so_transport *t, float *acc, const float *const *vecs
 
 static int mpi_allreduce_sum(so_transport *t, float *buf, size_t len)
 {
-    mpi_impl *m = t->impl;
+    mpi_impl *m = so_transport_impl(t);
     if (len > (size_t)INT_MAX) return so_error(SO_ECOMM, "mpi: allreduce of %zu floats exceeds one MPI call", len);
     int err = MPI_Allreduce(MPI_IN_PLACE, buf, (int)len, MPI_FLOAT, MPI_SUM, m->comm);
     return err == MPI_SUCCESS ? SO_OK : mpi_fail(err, "MPI_Allreduce");
 }
 
-static void mpi_destroy(so_transport *t)
+static void impl_free(mpi_impl *m)
 {
-    mpi_impl *m = t->impl;
-    if (m) {
-        int finalized = 0;
-        MPI_Finalized(&finalized);
-        if (!finalized) MPI_Comm_free(&m->comm);
-        free(m->scratch);
-        free(m->present);
-        free(m);
-    }
-    free(t);
+    if (!m) return;
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized && m->comm != MPI_COMM_NULL) MPI_Comm_free(&m->comm);
+    free(m->scratch);
+    free(m->present);
+    free(m);
 }
+
+static void mpi_destroy(so_transport *t) { impl_free(so_transport_impl(t)); }
 
 static const so_transport_ops mpi_ops = {
     mpi_gather, mpi_scatter, mpi_bcast, mpi_sum_ordered, mpi_allreduce_sum, mpi_destroy,
 };
 
-so_transport *so_transport_mpi(void)
+so_transport *so_transport_mpi_comm(MPI_Comm comm)
 {
     int initialized = 0;
     MPI_Initialized(&initialized);
@@ -163,47 +157,35 @@ so_transport *so_transport_mpi(void)
         so_error(SO_EINVAL, "transport: MPI is not initialized (call MPI_Init first)");
         return NULL;
     }
-    so_transport *t = calloc(1, sizeof *t);
+    if (comm == MPI_COMM_NULL) {
+        so_error(SO_EINVAL, "transport: MPI_COMM_NULL is not a communicator");
+        return NULL;
+    }
     mpi_impl *m = calloc(1, sizeof *m);
-    if (!t || !m) {
-        free(t);
-        free(m);
+    if (!m) {
         so_error(SO_ENOMEM, "transport: out of memory");
         return NULL;
     }
-    int err = MPI_Comm_dup(MPI_COMM_WORLD, &m->comm);
+    m->comm = MPI_COMM_NULL;
+    int err = MPI_Comm_dup(comm, &m->comm);
     if (err != MPI_SUCCESS) {
         mpi_fail(err, "MPI_Comm_dup");
-        free(t);
-        free(m);
+        m->comm = MPI_COMM_NULL;
+        impl_free(m);
         return NULL;
     }
     MPI_Comm_set_errhandler(m->comm, MPI_ERRORS_RETURN);
-    int size = 1, rank = 0;
-    MPI_Comm_size(m->comm, &size);
-    MPI_Comm_rank(m->comm, &rank);
-    t->ops = &mpi_ops;
-    t->impl = m;
-    t->n = size;
-    t->rank = rank;
-    t->first = rank;
-    t->count = 1;
-    t->in_process = size == 1;
-    m->present = malloc((size_t)size * sizeof *m->present);
+    MPI_Comm_size(m->comm, &m->n);
+    MPI_Comm_rank(m->comm, &m->rank);
+    m->present = malloc((size_t)m->n * sizeof *m->present);
     if (!m->present) {
-        mpi_destroy(t);
+        impl_free(m);
         so_error(SO_ENOMEM, "transport: out of memory");
         return NULL;
     }
+    so_transport *t = so_transport_create(&mpi_ops, m, m->n, m->rank, m->rank, 1);
+    if (!t) impl_free(m);
     return t;
 }
 
-#else
-
-so_transport *so_transport_mpi(void)
-{
-    so_error(SO_EUNSUPPORTED, "transport: this build of signopt has no MPI (build with mpicc)");
-    return NULL;
-}
-
-#endif
+so_transport *so_transport_mpi(void) { return so_transport_mpi_comm(MPI_COMM_WORLD); }

@@ -32,6 +32,7 @@
 static const so__lm_shape default_shape = { .vocab = 0, .ctx = 64, .channels = 64, .heads = 4, .layers = 2 };
 
 typedef struct lm_impl {
+    int batch;
     so__lm_model model;
     so__lm_corpus corpus;
     size_t *shard;                          /* workers + 1 boundaries into the training text */
@@ -40,41 +41,45 @@ typedef struct lm_impl {
 } lm_impl;
 
 typedef struct lm_workspace {
-    struct so_workspace base;
     so__lm_acts *acts;
     size_t *starts;
 } lm_workspace;
 
-int so__lm_is(const char *id) { return id && strcmp(id, "charlm") == 0; }
+static const lm_impl *impl_of(const so_problem *p) { return so_problem_context(p); }
+const so__lm_corpus *so__lm_corpus_of(const so_problem *p) { return &impl_of(p)->corpus; }
+const so__lm_model *so__lm_model_of(const so_problem *p) { return &impl_of(p)->model; }
 
-const so__lm_corpus *so__lm_corpus_of(const so_problem *p) { return &((const lm_impl *)p->impl)->corpus; }
-const so__lm_model *so__lm_model_of(const so_problem *p) { return &((const lm_impl *)p->impl)->model; }
-
-int so__lm_batch_starts(const so_problem *p, size_t *starts, int worker, long step, int sub)
+/* The window starts of request q's minibatch: m->batch entries. */
+static int batch_starts(const lm_impl *m, size_t *starts, const so_grad_request *q)
 {
-    const lm_impl *m = p->impl;
+    const int worker = q->worker, sub = q->sub;
     if (sub < 0 || sub >= SO_LM_MAX_SUB)
         return so_error(SO_EINVAL, "charlm: minibatch stream %d out of range [0, %d)", sub, SO_LM_MAX_SUB);
     size_t lo = m->shard[worker], hi = m->shard[worker + 1];
     size_t count = hi - lo - (size_t)m->model.s.ctx; /* starts lo .. hi-T-1 keep all T+1 characters inside */
     so_rng r;
-    so_rng_init(&r, p->cfg.seed, (uint32_t)worker, (uint32_t)step, SO_STREAM_BATCH);
+    so_rng_init(&r, q->seed, (uint32_t)worker, (uint32_t)q->step, SO_STREAM_BATCH);
     if (sub > 0) so_rng_seek(&r, (uint64_t)sub << 24);
-    for (int b = 0; b < p->cfg.batch; b++) starts[b] = lo + (size_t)so_rng_below(&r, count);
+    for (int b = 0; b < m->batch; b++) starts[b] = lo + (size_t)so_rng_below(&r, count);
     return SO_OK;
 }
 
-static int lm_grad(so_problem *p, so_workspace *w, const float *x, float *g, int worker, long step, int sub,
-                   double *loss)
+int so__lm_batch_starts(const so_problem *p, size_t *starts, int worker, long step, int sub)
 {
-    lm_impl *m = p->impl;
-    lm_workspace *ws = (lm_workspace *)w;
-    int B = p->cfg.batch, T = m->model.s.ctx;
-    int rc = so__lm_batch_starts(p, ws->starts, worker, step, sub);
+    const so_grad_request q = {worker, step, sub, so_problem_seed(p)};
+    return batch_starts(impl_of(p), starts, &q);
+}
+
+static int lm_grad(void *ctx, void *w, const float *x, float *g, const so_grad_request *q, double *loss)
+{
+    lm_impl *m = ctx;
+    lm_workspace *ws = w;
+    int B = m->batch, T = m->model.s.ctx;
+    int rc = batch_starts(m, ws->starts, q);
     if (rc != SO_OK) return rc;
     so__lm_acts_load(ws->acts, &m->model, m->corpus.tokens, ws->starts, B);
     double sum = so__lm_forward(ws->acts, &m->model, x, B, NULL);
-    memset(g, 0, p->dim * sizeof *g);
+    memset(g, 0, m->model.dim * sizeof *g);
     so__lm_backward(g, ws->acts, &m->model, x, B, (float)(1.0 / ((double)B * T)));
     *loss = sum / ((double)B * T);
     return SO_OK;
@@ -103,15 +108,15 @@ static int eval_windows(const lm_impl *m, const float *x, const size_t *starts, 
     return SO_OK;
 }
 
-static int lm_full(so_problem *p, const float *x, float *grad, double *f)
+static int lm_objective(void *ctx, const float *x, double *f, float *grad)
 {
-    const lm_impl *m = p->impl;
+    const lm_impl *m = ctx;
     return eval_windows(m, x, m->eval_train, SO_LM_EVAL_WINDOWS, grad, NULL, f);
 }
 
-static int lm_accuracy(so_problem *p, const float *x, double *train, double *test)
+static int lm_accuracy(void *ctx, const float *x, double *train, double *test)
 {
-    const lm_impl *m = p->impl;
+    const lm_impl *m = ctx;
     double positions = (double)SO_LM_EVAL_WINDOWS * m->model.s.ctx, loss;
     long hits = 0;
     int rc = eval_windows(m, x, m->eval_train, SO_LM_EVAL_WINDOWS, NULL, &hits, &loss);
@@ -124,55 +129,55 @@ static int lm_accuracy(so_problem *p, const float *x, double *train, double *tes
     return SO_OK;
 }
 
-static int lm_init(const so_problem *p, float *x)
+static int lm_init(void *ctx, float *x, uint64_t seed)
 {
-    const lm_impl *m = p->impl;
-    so__lm_init_params(x, &m->model, p->cfg.seed);
+    const lm_impl *m = ctx;
+    so__lm_init_params(x, &m->model, seed);
     return SO_OK;
 }
 
-static void lm_workspace_free(so_workspace *w)
+static void lm_workspace_free(void *ctx, void *w)
 {
-    lm_workspace *ws = (lm_workspace *)w;
+    (void)ctx;
+    lm_workspace *ws = w;
     if (!ws) return;
     so__lm_acts_free(ws->acts);
     free(ws->starts);
     free(ws);
 }
 
-static so_workspace *lm_workspace_new(const so_problem *p)
+static void *lm_workspace_new(void *ctx)
 {
-    const lm_impl *m = p->impl;
+    const lm_impl *m = ctx;
     lm_workspace *ws = calloc(1, sizeof *ws);
     if (!ws) { so_error(SO_ENOMEM, "charlm: out of memory for a workspace"); return NULL; }
-    ws->base.free = lm_workspace_free;
-    ws->acts = so__lm_acts_new(&m->model, p->cfg.batch);
-    ws->starts = malloc((size_t)p->cfg.batch * sizeof *ws->starts);
+    ws->acts = so__lm_acts_new(&m->model, m->batch);
+    ws->starts = malloc((size_t)m->batch * sizeof *ws->starts);
     if (!ws->acts || !ws->starts) {
-        lm_workspace_free(&ws->base);
-        so_error(SO_ENOMEM, "charlm: out of memory for activations of %d windows", p->cfg.batch);
+        lm_workspace_free(ctx, ws);
+        so_error(SO_ENOMEM, "charlm: out of memory for activations of %d windows", m->batch);
         return NULL;
     }
-    return &ws->base;
+    return ws;
 }
 
-static void lm_destroy(so_problem *p)
+static void lm_destroy(void *ctx)
 {
-    lm_impl *m = p->impl;
+    lm_impl *m = ctx;
     if (!m) return;
     so__lm_model_free(&m->model);
     so__lm_corpus_free(&m->corpus);
     free(m->shard);
     free(m);
-    p->impl = NULL;
 }
 
-static const so_problem_ops lm_ops = {
-    .full = lm_full,
+static const so_oracle lm_ops = {
     .grad = lm_grad,
+    .objective = lm_objective,
     .accuracy = lm_accuracy,
     .init = lm_init,
     .workspace_new = lm_workspace_new,
+    .workspace_free = lm_workspace_free,
     .destroy = lm_destroy,
 };
 
@@ -183,14 +188,11 @@ static void spread_windows(size_t *starts, int count, size_t lo, size_t len, int
     for (int i = 0; i < count; i++) starts[i] = lo + (size_t)((double)span * i / (count - 1));
 }
 
-int so__lm_create_shape(so_problem *p, const so__lm_shape *shape)
+/* Load the corpus and build the model for cfg; fills the facts of the problem. */
+static int lm_setup(lm_impl *m, const so_problem_config *cfg, const so__lm_shape *shape, so_oracle_info *info)
 {
-    lm_impl *m = calloc(1, sizeof *m);
-    if (!m) return so_error(SO_ENOMEM, "charlm: out of memory");
-    p->impl = m;
-    p->ops = &lm_ops;
-    const char *path = p->cfg.data ? p->cfg.data : SO_LM_FORTUNES_DIR;
-    int rc = so__lm_corpus_load(&m->corpus, p->cfg.data, p->cfg.train_limit);
+    const char *path = cfg->data ? cfg->data : SO_LM_FORTUNES_DIR;
+    int rc = so__lm_corpus_load(&m->corpus, cfg->data, cfg->train_limit);
     if (rc != SO_OK) return rc;
     so__lm_shape s = *shape;
     s.vocab = m->corpus.vocab;
@@ -201,7 +203,7 @@ int so__lm_create_shape(so_problem *p, const so__lm_shape *shape)
     if (n_test < T + 1)
         return so_error(SO_EFORMAT, "charlm: '%s' is too short: %zu characters, its held-out 10%% must hold a "
                         "window of %zu", path, m->corpus.n, T + 1);
-    int n = p->cfg.workers;
+    int n = cfg->workers;
     m->shard = malloc(((size_t)n + 1) * sizeof *m->shard);
     if (!m->shard) return so_error(SO_ENOMEM, "charlm: out of memory");
     size_t min_len = n_train;
@@ -213,12 +215,38 @@ int so__lm_create_shape(so_problem *p, const so__lm_shape *shape)
                         "than one window (T+1 = %zu)", n_train, n, min_len, T + 1);
     spread_windows(m->eval_train, SO_LM_EVAL_WINDOWS, 0, n_train, s.ctx);
     spread_windows(m->eval_test, SO_LM_EVAL_WINDOWS, m->corpus.test_start, n_test, s.ctx);
-    p->dim = m->model.dim;
-    p->tensors = m->model.tensors;
-    p->ntensors = m->model.ntensors;
-    p->samples = n_train / T;
-    p->min_shard = min_len / T;
+    /* MPI ranks must read the same corpus with the same shape (id, dim, seed and batch are compared anyway). */
+    uint64_t h = 0xcbf29ce484222325ull;
+    const unsigned char *b = m->corpus.tokens;
+    for (size_t i = 0; i < m->corpus.n; i += 4096) h = (h ^ b[i]) * 0x100000001b3ull;
+    const size_t facts[6] = {m->corpus.n, n_train, (size_t)s.ctx, (size_t)s.channels, (size_t)s.heads, (size_t)s.layers};
+    for (size_t i = 0; i < sizeof facts; i++) h = (h ^ ((const unsigned char *)facts)[i]) * 0x100000001b3ull;
+    *info = (so_oracle_info){
+        .id = "charlm", .dim = m->model.dim, .tensors = m->model.tensors, .ntensors = m->model.ntensors,
+        .workers = n, .batch = cfg->batch, .samples = n_train / T, .min_shard = min_len / T, .seed = cfg->seed,
+        .fingerprint = h, .objective_grad = 1,
+    };
     return SO_OK;
 }
 
-int so__lm_create(so_problem *p) { return so__lm_create_shape(p, &default_shape); }
+so_problem *so__lm_create_shape(const so_problem_config *cfg, const so__lm_shape *shape)
+{
+    lm_impl *m = calloc(1, sizeof *m);
+    if (!m) {
+        so_error(SO_ENOMEM, "charlm: out of memory");
+        return NULL;
+    }
+    m->batch = cfg->batch;
+    so_oracle_info info;
+    int rc = lm_setup(m, cfg, shape, &info);
+    if (rc != SO_OK) {
+        lm_destroy(m);
+        return NULL;
+    }
+    return so_problem_create_oracle(&lm_ops, m, &info);
+}
+
+static so_problem *lm_create(const so_problem_config *cfg) { return so__lm_create_shape(cfg, &default_shape); }
+
+const so_problem_family so__family_charlm = {
+    "charlm", "a 2-layer character-level GPT on Debian's fortunes (stands in for seed 000, sec. 5.3)", lm_create};

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "../problems/problem_impl.h"
+#include "signopt/problem.h"
 
 /* ---- Layer kernels (layers.c) ---- */
 void so__lm_encoder_forward(float *restrict out, const int *restrict inp, const float *restrict wte,
@@ -111,9 +111,9 @@ int so__lm_corpus_load(so__lm_corpus *c, const char *path, size_t train_limit);
 void so__lm_corpus_free(so__lm_corpus *c);
 
 /* ---- Test hooks (charlm.c) ---- */
-/* so__lm_create with a chosen model shape (vocab is taken from the corpus). */
-int so__lm_create_shape(so_problem *p, const so__lm_shape *shape);
-/* The window starts worker j's minibatch (step, sub) uses: p->cfg.batch entries. */
+/* The charlm problem of cfg with a chosen model shape (vocab is taken from the corpus); NULL on error. */
+so_problem *so__lm_create_shape(const so_problem_config *cfg, const so__lm_shape *shape);
+/* The window starts worker j's minibatch (step, sub) uses: batch entries. */
 int so__lm_batch_starts(const so_problem *p, size_t *starts, int worker, long step, int sub);
 const so__lm_corpus *so__lm_corpus_of(const so_problem *p);
 const so__lm_model *so__lm_model_of(const so_problem *p);

@@ -4,7 +4,8 @@
 #define SO_MODELS_MODEL_H
 
 #include <pthread.h>
-#include "../problems/problem_impl.h"
+#include "signopt/data.h"
+#include "signopt/problem.h"
 
 typedef enum model_kind { MODEL_LOGREG = 0, MODEL_MLP, MODEL_CNN } model_kind;
 
@@ -30,6 +31,9 @@ typedef struct model_ws model_ws;
 
 typedef struct so_model {
     model_kind kind;
+    char id[16];
+    size_t dim;
+    size_t eval_limit;  /* evaluations over the first eval_limit training rows (0: all) */
     so_dataset train, test;
     int has_test;
     int classes;
@@ -56,9 +60,8 @@ typedef struct so_model {
     int eval_x_valid;
 } so_model;
 
-/* Per-thread buffers for a batch of up to cap rows. Begins with the so_workspace header. */
+/* Per-thread buffers for a batch of up to cap rows (the oracle's workspace). */
 struct model_ws {
-    so_workspace base;
     const so_model *m;
     int cap;
     uint32_t *rows;   /* the minibatch's row ids */

@@ -1,4 +1,5 @@
-/* models.c — the data problems logreg, mlp and cnn as gradient oracles (ALGORITHMS.md, "Problems"): loading
+/* models.c — the data problems logreg, mlp and cnn as gradient oracles (docs/algorithms.md, "Problems"), three
+ * families registered through the public oracle interface (so_problem_create_oracle): loading
  * their data, dealing it to workers, drawing minibatches, and the full objective, gradient and accuracies.
  *
  * Minibatches. Worker j holds shard S_j (so_split_make with cfg.workers, cfg.split, cfg.seed) of n_j rows and
@@ -17,18 +18,12 @@
  * Train accuracy is over the same rows (after train_limit and eval_limit), test accuracy over the held-out set:
  * the t10k files, the LIBSVM test_data file, or the extra rows of the synthetic set. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "layers.h"
 #include "model.h"
-
-int so__model_is(const char *id)
-{
-    return strcmp(id, "logreg") == 0 || strcmp(id, "mlp") == 0 || strcmp(id, "cnn") == 0;
-}
-
-static so_model *model_of(const so_problem *p) { return (so_model *)p->impl; }
 
 static int batch_of(const so_model *m, model_ws *ws, const float *x, float *g, const so_dataset *ds,
                     const float *b_pm, const uint32_t *rows, size_t first, int n, float scale, double *loss_sum,
@@ -40,9 +35,8 @@ static int batch_of(const so_model *m, model_ws *ws, const float *x, float *g, c
 
 /* ---- workspaces ---- */
 
-static void ws_free(so_workspace *w)
+static void ws_free(model_ws *ws)
 {
-    model_ws *ws = (model_ws *)w;
     if (!ws) return;
     free(ws->rows);
     free(ws->labels);
@@ -56,7 +50,6 @@ static model_ws *ws_new(const so_model *m, int cap, size_t grad_floats)
 {
     model_ws *ws = calloc(1, sizeof *ws);
     if (!ws) return NULL;
-    ws->base.free = ws_free;
     ws->m = m;
     ws->cap = cap;
     if (m->kind == MODEL_LOGREG) so__logreg_arena(m, cap, &ws->arena_floats, &ws->iarena_ints);
@@ -67,21 +60,24 @@ static model_ws *ws_new(const so_model *m, int cap, size_t grad_floats)
     ws->iarena = malloc((ws->iarena_ints ? ws->iarena_ints : 1) * sizeof *ws->iarena);
     if (grad_floats) ws->g = malloc(grad_floats * sizeof *ws->g);
     if (!ws->rows || !ws->labels || !ws->arena || !ws->iarena || (grad_floats && !ws->g)) {
-        ws_free(&ws->base);
+        ws_free(ws);
         return NULL;
     }
     return ws;
 }
 
-static so_workspace *model_workspace_new(const so_problem *p)
+static void *model_workspace_new(void *ctx)
 {
-    const so_model *m = model_of(p);
+    const so_model *m = ctx;
     model_ws *ws = ws_new(m, m->batch_cap, 0);
-    if (!ws) {
-        so_error(SO_ENOMEM, "%s: out of memory for a workspace of %d rows", p->id, m->batch_cap);
-        return NULL;
-    }
-    return &ws->base;
+    if (!ws) so_error(SO_ENOMEM, "%s: out of memory for a workspace of %d rows", m->id, m->batch_cap);
+    return ws;
+}
+
+static void model_workspace_free(void *ctx, void *ws)
+{
+    (void)ctx;
+    ws_free(ws);
 }
 
 /* ---- minibatches ---- */
@@ -152,16 +148,14 @@ static double half_sq_norm(const float *x, size_t d)
     return 0.5 * s;
 }
 
-static int model_grad(so_problem *p, so_workspace *w, const float *x, float *g, int worker, long step, int sub,
-                      double *loss)
+static int model_grad(void *ctx, void *w, const float *x, float *g, const so_grad_request *q, double *loss)
 {
-    so_model *m = model_of(p);
-    model_ws *ws = (model_ws *)w;
-    if (!ws || ws->m != m) return so_error(SO_EINVAL, "%s: the workspace belongs to another problem", p->id);
-    if (step < 0) return so_error(SO_EINVAL, "%s: step %ld < 0", p->id, step);
-    if (sub < 0 || sub > 255) return so_error(SO_EINVAL, "%s: minibatch stream %d outside 0..255", p->id, sub);
-    const int B = worker_batch(m, worker);
-    int rc = minibatch_rows(m, p->cfg.seed, worker, step, sub, ws->rows, B);
+    so_model *m = ctx;
+    model_ws *ws = w;
+    if (!ws || ws->m != m) return so_error(SO_EINVAL, "%s: the workspace belongs to another problem", m->id);
+    if (q->sub > 255) return so_error(SO_EINVAL, "%s: minibatch stream %d outside 0..255", m->id, q->sub);
+    const int B = worker_batch(m, q->worker);
+    int rc = minibatch_rows(m, q->seed, q->worker, q->step, q->sub, ws->rows, B);
     if (rc != SO_OK) return rc;
     double sum = 0.0;
     long correct = 0;
@@ -170,8 +164,8 @@ static int model_grad(so_problem *p, so_workspace *w, const float *x, float *g, 
     *loss = sum / B;
     if (m->kind == MODEL_LOGREG) {
         const float lambda = (float)m->lambda;
-        for (size_t i = 0; i < p->dim; i++) g[i] += lambda * x[i];
-        *loss += m->lambda * half_sq_norm(x, p->dim);
+        for (size_t i = 0; i < m->dim; i++) g[i] += lambda * x[i];
+        *loss += m->lambda * half_sq_norm(x, m->dim);
     }
     return SO_OK;
 }
@@ -205,31 +199,31 @@ static int sweep(so_model *m, const float *x, double *acc, size_t dim, const so_
     return SO_OK;
 }
 
-/* The training rows an evaluation runs over: the first cfg->eval_limit of them (0: all). Rows are taken in order,
+/* The training rows an evaluation runs over: the first eval_limit of them (0: all). Rows are taken in order,
  * so the subset is the same for every seed and every run. */
-static so_dataset eval_rows(const so_model *m, const so_problem_config *cfg)
+static so_dataset eval_rows(const so_model *m)
 {
     so_dataset ev = m->train;
-    if (cfg->eval_limit && cfg->eval_limit < ev.n) ev.n = cfg->eval_limit;
+    if (m->eval_limit && m->eval_limit < ev.n) ev.n = m->eval_limit;
     return ev;
 }
 
-static int model_full(so_problem *p, const float *x, float *grad, double *f)
+static int model_objective(void *ctx, const float *x, double *f, float *grad)
 {
-    so_model *m = model_of(p);
+    so_model *m = ctx;
     pthread_mutex_lock(&m->eval_lock);
-    int rc = eval_workspace(m, p->dim);
+    int rc = eval_workspace(m, m->dim);
     double sum = 0.0;
     long correct = 0;
-    const so_dataset ev = eval_rows(m, &p->cfg);
-    if (rc == SO_OK) rc = sweep(m, x, grad ? m->acc : NULL, p->dim, &ev, m->train_b, &sum, &correct);
+    const so_dataset ev = eval_rows(m);
+    if (rc == SO_OK) rc = sweep(m, x, grad ? m->acc : NULL, m->dim, &ev, m->train_b, &sum, &correct);
     if (rc == SO_OK) {
         /* the regularizer (logreg; lambda = 0 for the nets) is added in double, so f is the exact objective */
         const double N = (double)ev.n, lambda = m->kind == MODEL_LOGREG ? m->lambda : 0.0;
-        *f = sum / N + (lambda ? lambda * half_sq_norm(x, p->dim) : 0.0);
+        *f = sum / N + (lambda ? lambda * half_sq_norm(x, m->dim) : 0.0);
         if (grad)
-            for (size_t i = 0; i < p->dim; i++) grad[i] = (float)(m->acc[i] / N + lambda * x[i]);
-        memcpy(m->eval_x, x, p->dim * sizeof *x);
+            for (size_t i = 0; i < m->dim; i++) grad[i] = (float)(m->acc[i] / N + lambda * x[i]);
+        memcpy(m->eval_x, x, m->dim * sizeof *x);
         m->eval_train_correct = correct;
         m->eval_x_valid = 1;
     }
@@ -237,42 +231,42 @@ static int model_full(so_problem *p, const float *x, float *grad, double *f)
     return rc;
 }
 
-static int model_accuracy(so_problem *p, const float *x, double *train, double *test)
+static int model_accuracy(void *ctx, const float *x, double *train, double *test)
 {
-    so_model *m = model_of(p);
-    const so_dataset ev = eval_rows(m, &p->cfg);
+    so_model *m = ctx;
+    const so_dataset ev = eval_rows(m);
     pthread_mutex_lock(&m->eval_lock);
-    int rc = eval_workspace(m, p->dim);
+    int rc = eval_workspace(m, m->dim);
     double sum;
     long correct = 0;
     if (rc == SO_OK) {
-        if (m->eval_x_valid && memcmp(x, m->eval_x, p->dim * sizeof *x) == 0) correct = m->eval_train_correct;
-        else rc = sweep(m, x, NULL, p->dim, &ev, m->train_b, &sum, &correct);
+        if (m->eval_x_valid && memcmp(x, m->eval_x, m->dim * sizeof *x) == 0) correct = m->eval_train_correct;
+        else rc = sweep(m, x, NULL, m->dim, &ev, m->train_b, &sum, &correct);
     }
     if (rc == SO_OK) *train = (double)correct / (double)ev.n;
     *test = NAN;
     if (rc == SO_OK && m->has_test) {
-        rc = sweep(m, x, NULL, p->dim, &m->test, m->test_b, &sum, &correct);
+        rc = sweep(m, x, NULL, m->dim, &m->test, m->test_b, &sum, &correct);
         if (rc == SO_OK) *test = (double)correct / (double)m->test.n;
     }
     pthread_mutex_unlock(&m->eval_lock);
     return rc;
 }
 
-static int model_init(const so_problem *p, float *x)
+static int model_init(void *ctx, float *x, uint64_t seed)
 {
-    const so_model *m = model_of(p);
+    const so_model *m = ctx;
     /* logreg is convex: it starts from x = 0, as in seed 004's experiments */
     if (m->kind == MODEL_LOGREG) {
-        memset(x, 0, p->dim * sizeof *x);
+        memset(x, 0, m->dim * sizeof *x);
         return SO_OK;
     }
-    return so__net_init(m, x, p->cfg.seed);
+    return so__net_init(m, x, seed);
 }
 
-static void model_destroy(so_problem *p)
+static void model_destroy(void *ctx)
 {
-    so_model *m = model_of(p);
+    so_model *m = ctx;
     if (!m) return;
     so_dataset_free(&m->train);
     so_dataset_free(&m->test);
@@ -283,20 +277,20 @@ static void model_destroy(so_problem *p)
             for (int s = 0; s < MODEL_STREAM_SLOTS; s++) free(m->orders[(size_t)j * MODEL_STREAM_SLOTS + s].perm);
     free(m->orders);
     so_split_free(&m->split);
-    if (m->eval_ws) ws_free(&m->eval_ws->base);
+    ws_free(m->eval_ws);
     free(m->acc);
     free(m->eval_x);
     pthread_mutex_destroy(&m->eval_lock);
     free(m);
-    p->impl = NULL;
 }
 
-static const so_problem_ops model_ops = {
-    .full = model_full,
+static const so_oracle model_ops = {
     .grad = model_grad,
+    .objective = model_objective,
     .accuracy = model_accuracy,
     .init = model_init,
     .workspace_new = model_workspace_new,
+    .workspace_free = model_workspace_free,
     .destroy = model_destroy,
 };
 
@@ -385,14 +379,13 @@ static float *plus_minus_labels(const so_dataset *ds)
     return b;
 }
 
-static int model_setup(so_problem *p, so_model *m)
+static int model_setup(so_model *m, const so_problem_config *cfg, size_t *min_shard)
 {
-    const so_problem_config *cfg = &p->cfg;
     int rc = m->kind == MODEL_LOGREG ? load_logreg_data(m, cfg) : load_image_data(m, cfg);
     if (rc != SO_OK) return rc;
     if (cfg->train_limit && cfg->train_limit < m->train.n) m->train.n = cfg->train_limit;
     if (m->train.n < (size_t)cfg->workers)
-        return so_error(SO_EINVAL, "%s: %zu training rows cannot be dealt to %d workers", p->id, m->train.n,
+        return so_error(SO_EINVAL, "%s: %zu training rows cannot be dealt to %d workers", m->id, m->train.n,
                         cfg->workers);
     if (m->kind == MODEL_LOGREG) {
         m->train_b = plus_minus_labels(&m->train);
@@ -401,10 +394,10 @@ static int model_setup(so_problem *p, so_model *m)
         /* seed 004 Example 5: lambda = 1/N */
         m->lambda = cfg->l2 < 0 ? 1.0 / (double)m->train.n : cfg->l2;
         m->classes = 2;
-        rc = so__logreg_setup(m, &p->dim);
+        rc = so__logreg_setup(m, &m->dim);
         m->eval_block = 1000;
     } else {
-        rc = so__net_setup(m, &p->dim);
+        rc = so__net_setup(m, &m->dim);
         /* the CNN's patches take ~1 MB per image: smaller blocks keep the buffers near 100 MB */
         m->eval_block = m->kind == MODEL_CNN ? 64 : 1000;
     }
@@ -412,9 +405,9 @@ static int model_setup(so_problem *p, so_model *m)
     rc = so_split_make(&m->split, &m->train, cfg->workers, &cfg->split, cfg->seed);
     if (rc != SO_OK) return rc;
     m->orders = calloc((size_t)cfg->workers * MODEL_STREAM_SLOTS, sizeof *m->orders);
-    m->acc = malloc(p->dim * sizeof *m->acc);
-    m->eval_x = malloc(p->dim * sizeof *m->eval_x);
-    if (!m->orders || !m->acc || !m->eval_x) return so_error(SO_ENOMEM, "%s: out of memory", p->id);
+    m->acc = malloc(m->dim * sizeof *m->acc);
+    m->eval_x = malloc(m->dim * sizeof *m->eval_x);
+    if (!m->orders || !m->acc || !m->eval_x) return so_error(SO_ENOMEM, "%s: out of memory", m->id);
     size_t smallest = m->train.n, largest = 0;
     for (int j = 0; j < cfg->workers; j++) {
         const size_t n = m->split.off[j + 1] - m->split.off[j];
@@ -422,21 +415,62 @@ static int model_setup(so_problem *p, so_model *m)
         largest = n > largest ? n : largest;
     }
     m->batch_cap = (size_t)cfg->batch < largest ? cfg->batch : (int)largest;
-    p->tensors = m->tensors;
-    p->ntensors = m->ntensors;
-    p->samples = m->train.n;
-    p->min_shard = smallest;
+    *min_shard = smallest;
     return SO_OK;
 }
 
-int so__model_create(so_problem *p)
+/* Everything beyond id, dim, seed and batch that changes a model problem's gradients (MPI ranks must agree on
+ * it): the data named, the split, the limits, the logreg classes and lambda. */
+static uint64_t fingerprint(const so_model *m, const so_problem_config *cfg)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+#define MIX(ptr, n)                                                                                          \
+    for (size_t i_ = 0; i_ < (n); i_++) h = (h ^ ((const unsigned char *)(ptr))[i_]) * 0x100000001b3ull
+    const char *data = cfg->data ? cfg->data : "", *test = cfg->test_data ? cfg->test_data : "";
+    MIX(data, strlen(data) + 1);
+    MIX(test, strlen(test) + 1);
+    double v[6] = {cfg->split.dirichlet, cfg->split.alpha, m->lambda, (double)cfg->train_limit,
+                   (double)cfg->eval_limit, (double)m->train.n};
+    MIX(v, sizeof v);
+    int c[2] = {cfg->binary_a, cfg->binary_b};
+    MIX(c, sizeof c);
+#undef MIX
+    return h;
+}
+
+static so_problem *model_create(const so_problem_config *cfg, model_kind kind)
 {
     so_model *m = calloc(1, sizeof *m);
-    if (!m) return so_error(SO_ENOMEM, "%s: out of memory", p->id);
-    m->kind = strcmp(p->id, "logreg") == 0 ? MODEL_LOGREG : strcmp(p->id, "mlp") == 0 ? MODEL_MLP : MODEL_CNN;
+    if (!m) {
+        so_error(SO_ENOMEM, "%s: out of memory", cfg->id);
+        return NULL;
+    }
+    m->kind = kind;
+    snprintf(m->id, sizeof m->id, "%s", cfg->id);
+    m->eval_limit = cfg->eval_limit;
     pthread_mutex_init(&m->eval_lock, NULL);
-    p->impl = m;
-    p->ops = &model_ops;
-    /* on failure problem.c calls destroy, which frees whatever was made */
-    return model_setup(p, m);
+    size_t min_shard = 0;
+    int rc = model_setup(m, cfg, &min_shard);
+    if (rc != SO_OK) {
+        model_destroy(m);
+        return NULL;
+    }
+    const so_oracle_info info = {
+        .id = m->id, .dim = m->dim, .tensors = m->tensors, .ntensors = m->ntensors, .workers = cfg->workers,
+        .batch = cfg->batch, .samples = m->train.n, .min_shard = min_shard, .seed = cfg->seed,
+        .fingerprint = fingerprint(m, cfg), .objective_grad = 1,
+    };
+    return so_problem_create_oracle(&model_ops, m, &info);
 }
+
+static so_problem *create_logreg(const so_problem_config *c) { return model_create(c, MODEL_LOGREG); }
+static so_problem *create_mlp(const so_problem_config *c) { return model_create(c, MODEL_MLP); }
+static so_problem *create_cnn(const so_problem_config *c) { return model_create(c, MODEL_CNN); }
+
+const so_problem_family so__family_logreg = {
+    "logreg", "logistic regression with L2 (seed 004, Example 5): LIBSVM files or a binary Fashion-MNIST task",
+    create_logreg};
+const so_problem_family so__family_mlp = {
+    "mlp", "784-64-64-10 ReLU network, softmax cross-entropy, on Fashion-MNIST (seed 001, sec. 4.2)", create_mlp};
+const so_problem_family so__family_cnn = {
+    "cnn", "two 5x5 conv + max-pool layers, dense 384 and 192, on Fashion-MNIST (seed 001, sec. 4.2)", create_cnn};

@@ -11,28 +11,15 @@
 #include <string.h>
 #include "signopt/optim.h"
 #include "kernels.h"
+#include "../core/registry.h"
 
-typedef enum algo_id {
-    ALGO_SGD, ALGO_SGDM, ALGO_ADAM, ALGO_ADAMW, ALGO_SIGNSGD, ALGO_SIGNUM, ALGO_SIGNUM_NESTEROV, ALGO_EF_SIGNSGD,
-    ALGO_SCALED_SIGNSGD, ALGO_LION, ALGO_COUNT
-} algo_id;
-
-/* Name and state floats per parameter: sgdm b; adam m, v; signum m; signum-nesterov m, x_prev; ef e; lion m. */
-static const struct {
-    const char *name;
-    size_t state_floats;
-} algo_table[ALGO_COUNT] = {
-    {"sgd", 0},    {"sgdm", 1},           {"adam", 2},       {"adamw", 2},          {"signsgd", 0},
-    {"signum", 1}, {"signum-nesterov", 2}, {"ef-signsgd", 1}, {"scaled-signsgd", 0}, {"lion", 1},
-};
-
-static const char *const algo_names[ALGO_COUNT + 1] = {
-    "sgd", "sgdm", "adam", "adamw", "signsgd", "signum", "signum-nesterov", "ef-signsgd", "scaled-signsgd", "lion",
-    NULL};
+/* The rule of each id comes from its row of the registry (src/core/registry.c); the numbers of so__rule are
+ * what an optimizer state records. */
 
 struct so_optim {
-    so_optim_config cfg; /* cfg.algo points into algo_table, cfg.lr_vec at lr_vec below */
-    algo_id algo;
+    so_optim_config cfg; /* cfg.algo points at the registry's id, cfg.lr_vec at lr_vec below; momentum_init resolved */
+    const so__algo *row;
+    so__rule algo;
     size_t d;
     so_tensor *tensors;  /* ntensors views covering [0, d) in order; names copied into name_store */
     size_t ntensors;
@@ -43,60 +30,45 @@ struct so_optim {
     long step;
 };
 
-const char *const *so_optim_algos(void) { return algo_names; }
-
-static int find_algo(const char *id)
-{
-    if (!id) return -1;
-    for (int a = 0; a < ALGO_COUNT; a++)
-        if (strcmp(id, algo_table[a].name) == 0) return a;
-    return -1;
-}
-
-int so_optim_is_algo(const char *id) { return find_algo(id) >= 0; }
-
-size_t so_optim_state_floats_per_param(const char *algo)
-{
-    int a = find_algo(algo);
-    return a < 0 ? 0 : algo_table[a].state_floats;
-}
+static size_t state_floats(so__rule a) { return (size_t)so__algo_of_rule(a)->info.state_floats; }
+static const char *rule_name(so__rule a) { return so__algo_of_rule(a)->info.id; }
 
 void so_optim_config_default(so_optim_config *c)
 {
     memset(c, 0, sizeof *c);
-    c->algo = "sgd";
+    c->algo = SO_DEFAULT_ALGO;
     c->lr = 1e-3;
     c->beta = 0.9;
     c->beta2 = 0.999;
     c->eps = 1e-8;
-    c->momentum_init = SO_INIT_ZERO;
+    c->momentum_init = SO_INIT_AUTO;
     c->alpha = -1.0;
     c->schedule.kind = SO_SCHED_CONST;
     c->schedule.factor = 1.0;
 }
 
-static int check_config(const so_optim_config *c, algo_id a, size_t d)
+static int check_config(const so_optim_config *c, so__rule a, size_t d)
 {
-    const char *id = algo_table[a].name;
+    const char *id = rule_name(a);
     if (!(c->lr >= 0.0) || !isfinite(c->lr))
         return so_error(SO_EINVAL, "%s: lr must be finite and >= 0 (got %g)", id, c->lr);
     if (!(c->beta >= 0.0 && c->beta < 1.0))
         return so_error(SO_EINVAL, "%s: beta must lie in [0, 1) (got %g)", id, c->beta);
-    if ((a == ALGO_ADAM || a == ALGO_ADAMW || a == ALGO_LION) && !(c->beta2 >= 0.0 && c->beta2 < 1.0))
+    if ((a == SO_RULE_ADAM || a == SO_RULE_ADAMW || a == SO_RULE_LION) && !(c->beta2 >= 0.0 && c->beta2 < 1.0))
         return so_error(SO_EINVAL, "%s: beta2 must lie in [0, 1) (got %g)", id, c->beta2);
-    if ((a == ALGO_ADAM || a == ALGO_ADAMW) && (!(c->eps >= 0.0) || !isfinite(c->eps)))
+    if ((a == SO_RULE_ADAM || a == SO_RULE_ADAMW) && (!(c->eps >= 0.0) || !isfinite(c->eps)))
         return so_error(SO_EINVAL, "%s: eps must be finite and >= 0 (got %g)", id, c->eps);
     if (!(c->weight_decay >= 0.0) || !isfinite(c->weight_decay))
         return so_error(SO_EINVAL, "%s: weight_decay must be finite and >= 0 (got %g)", id, c->weight_decay);
-    if (a == ALGO_SCALED_SIGNSGD && c->weight_decay != 0.0)
+    if (a == SO_RULE_SCALED_SIGNSGD && c->weight_decay != 0.0)
         return so_error(SO_EINVAL, "scaled-signsgd: weight decay is not defined for this rule (004 Alg 1/2)");
-    if (c->momentum_init != SO_INIT_ZERO && c->momentum_init != SO_INIT_FIRST_GRAD)
-        return so_error(SO_EINVAL, "%s: momentum_init must be zero or first-grad", id);
-    if (a == ALGO_LION && c->momentum_init != SO_INIT_ZERO)
+    if (c->momentum_init != SO_INIT_AUTO && c->momentum_init != SO_INIT_ZERO && c->momentum_init != SO_INIT_FIRST_GRAD)
+        return so_error(SO_EINVAL, "%s: momentum_init must be auto, zero or first-grad", id);
+    if (a == SO_RULE_LION && c->momentum_init == SO_INIT_FIRST_GRAD)
         return so_error(SO_EINVAL, "lion: the momentum starts at zero (Chen et al. 2023); first-grad is not offered");
-    if (c->nesterov && a != ALGO_SGDM)
+    if (c->nesterov && a != SO_RULE_SGDM)
         return so_error(SO_EINVAL, "%s: nesterov applies to sgdm only (signum-nesterov is its own id)", id);
-    if (a == ALGO_SIGNUM_NESTEROV && c->alpha >= 0.0 && !isfinite(c->alpha))
+    if (a == SO_RULE_SIGNUM_NESTEROV && c->alpha >= 0.0 && !isfinite(c->alpha))
         return so_error(SO_EINVAL, "signum-nesterov: alpha must be finite");
     const so_schedule *s = &c->schedule;
     if ((s->kind == SO_SCHED_COSINE || (s->kind == SO_SCHED_WARMUP && s->then_cosine)) &&
@@ -157,23 +129,30 @@ static int copy_tensors(so_optim *o, const so_tensor *t, size_t nt)
 so_optim *so_optim_create(const so_optim_config *cfg, size_t d, const so_tensor *tensors, size_t ntensors)
 {
     if (!cfg) return (so_error(SO_EINVAL, "optimizer: NULL config"), NULL);
-    int a = find_algo(cfg->algo);
-    if (a < 0) {
-        so_error(SO_EINVAL, "unknown optimizer '%s': expected sgd, sgdm, adam, adamw, signsgd, signum, "
-                            "signum-nesterov, ef-signsgd, scaled-signsgd or lion", cfg->algo ? cfg->algo : "(null)");
+    const so__algo *row = so__algo_find(cfg->algo);
+    if (!row || row->info.kind != SO_ALGO_SINGLE) {
+        if (row)
+            so_error(SO_EINVAL, "'%s' is a distributed algorithm: use so_cluster or so_dist_optim, not so_optim",
+                     cfg->algo);
+        else
+            so_error(SO_EINVAL, "unknown optimizer '%s': expected sgd, sgdm, adam, adamw, signsgd, signum, "
+                                "signum-nesterov, ef-signsgd, scaled-signsgd or lion", cfg->algo ? cfg->algo : "(null)");
         return NULL;
     }
-    if (d == 0) return (so_error(SO_EINVAL, "%s: d must be >= 1", algo_table[a].name), NULL);
-    if (check_config(cfg, (algo_id)a, d) != SO_OK) return NULL;
+    so__rule a = row->rule;
+    if (d == 0) return (so_error(SO_EINVAL, "%s: d must be >= 1", row->info.id), NULL);
+    if (check_config(cfg, a, d) != SO_OK) return NULL;
     if (tensors && ntensors > 0 && check_tensors(tensors, ntensors, d) != SO_OK) return NULL;
 
     so_optim *o = calloc(1, sizeof *o);
     if (!o) return (so_error(SO_ENOMEM, "optimizer: out of memory"), NULL);
     o->cfg = *cfg;
-    o->cfg.algo = algo_table[a].name;
-    o->algo = (algo_id)a;
+    o->cfg.algo = row->info.id;
+    if (o->cfg.momentum_init == SO_INIT_AUTO) o->cfg.momentum_init = row->info.momentum_init;
+    o->row = row;
+    o->algo = a;
     o->d = d;
-    const size_t k = algo_table[a].state_floats;
+    const size_t k = state_floats(a);
     int rc = copy_tensors(o, tensors, ntensors);
     if (rc == SO_OK && k > 0) {
         o->state = calloc(k * d, sizeof(float));
@@ -186,7 +165,7 @@ so_optim *so_optim_create(const so_optim_config *cfg, size_t d, const so_tensor 
     }
     if (rc != SO_OK) {
         so_optim_destroy(o);
-        so_error(SO_ENOMEM, "%s: out of memory for d = %zu", algo_table[a].name, d);
+        so_error(SO_ENOMEM, "%s: out of memory for d = %zu", row->info.id, d);
         return NULL;
     }
     o->cfg.lr_vec = o->lr_vec;
@@ -219,7 +198,7 @@ static double nesterov_alpha(const so_optim_config *c)
 int so_optim_grad_point(const so_optim *o, const float *x, float *y)
 {
     if (!o || !x || !y) return so_error(SO_EINVAL, "grad_point: NULL argument");
-    if (o->algo != ALGO_SIGNUM_NESTEROV || o->step == 0) return 0; /* step 0: x_{-1} = x_0, so y = x */
+    if (o->algo != SO_RULE_SIGNUM_NESTEROV || o->step == 0) return 0; /* step 0: x_{-1} = x_0, so y = x */
     const double alpha = nesterov_alpha(&o->cfg);
     if (alpha == 0.0) return 0;
     so_kernel_extrapolate(y, x, o->buf1, o->d, alpha);
@@ -237,46 +216,47 @@ int so_optim_step(so_optim *o, float *x, const float *g)
     /* A momentum buffer starts from g itself on the first step of a first-grad rule. */
     const int first = o->step == 0 && c->momentum_init == SO_INIT_FIRST_GRAD;
     switch (o->algo) {
-    case ALGO_SGD: /* ALGORITHMS.md sgd: x <- x - eta g (decoupled decay) */
+    case SO_RULE_SGD: /* ALGORITHMS.md sgd: x <- x - eta g (decoupled decay) */
         so_kernel_sgd(x, g, lrv, d, lr, wd);
         break;
-    case ALGO_SGDM: /* ALGORITHMS.md sgdm = torch.optim.SGD(momentum=mu, dampening=0, nesterov): b_1 = g_1 always */
+    case SO_RULE_SGDM: /* ALGORITHMS.md sgdm = torch.optim.SGD(momentum=mu, dampening=0, nesterov): b_1 = g_1 always */
         so_kernel_sgdm(x, o->buf0, g, lrv, d, lr, c->beta, wd, c->nesterov, o->step == 0);
         break;
-    case ALGO_ADAM:  /* torch.optim.Adam (Kingma & Ba 2015), coupled decay */
-    case ALGO_ADAMW: /* torch.optim.AdamW (Loshchilov & Hutter 2019), decoupled decay */
+    case SO_RULE_ADAM:  /* torch.optim.Adam (Kingma & Ba 2015), coupled decay */
+    case SO_RULE_ADAMW: /* torch.optim.AdamW (Loshchilov & Hutter 2019), decoupled decay */
     {
         const double t = (double)(o->step + 1);
         const double step_size = lr / (1.0 - pow(c->beta, t));
         const double bc2_sqrt = sqrt(1.0 - pow(c->beta2, t));
-        const int w = o->algo == ALGO_ADAMW;
+        const int w = o->algo == SO_RULE_ADAMW;
         so_kernel_adam(x, o->buf0, o->buf1, g, lrv, d, lr, step_size, c->beta, c->beta2, c->eps, bc2_sqrt,
                        w ? 0.0 : wd, w ? wd : 0.0);
         break;
     }
-    case ALGO_SIGNSGD: /* Bernstein et al. 2018; seed 003 Alg 1: x <- x - eta sign(g) */
+    case SO_RULE_SIGNSGD: /* Bernstein et al. 2018; seed 003 Alg 1: x <- x - eta sign(g) */
         so_kernel_signsgd(x, g, lrv, d, lr, wd);
         break;
-    case ALGO_SIGNUM: /* seed 000 Alg 1, 001 Alg 1 (signSGD-SIM), 003 Alg 3: m <- beta m + (1-beta) g */
+    case SO_RULE_SIGNUM: /* seed 000 Alg 1, 001 Alg 1 (signSGD-SIM), 003 Alg 3: m <- beta m + (1-beta) g */
         so_kernel_signum(x, o->buf0, g, lrv, d, lr, c->beta, wd, first);
         break;
-    case ALGO_SIGNUM_NESTEROV: /* seed 001 eq. (4): g was taken at y = x + alpha (x - x_prev) */
+    case SO_RULE_SIGNUM_NESTEROV: /* seed 001 eq. (4): g was taken at y = x + alpha (x - x_prev) */
         so_kernel_signum_nesterov(x, o->buf1, o->buf0, g, lrv, d, lr, c->beta, wd, first);
         break;
-    case ALGO_EF_SIGNSGD: /* Karimireddy et al. 2019, seed 004 eq. (12), ||p||_1 / d per tensor */
+    case SO_RULE_EF_SIGNSGD: /* Karimireddy et al. 2019, seed 004 eq. (12), ||p||_1 / d per tensor */
         for (size_t k = 0; k < o->ntensors; k++) {
             const size_t off = o->tensors[k].offset;
             so_kernel_ef_signsgd(x + off, o->buf0 + off, g + off, lrv ? lrv + off : NULL, o->tensors[k].size, lr,
                                  wd);
         }
         break;
-    case ALGO_SCALED_SIGNSGD: /* seed 004 Alg 1/2: x <- x - alpha_t ||g||_1 sign(g), no 1/d */
+    case SO_RULE_SCALED_SIGNSGD: /* seed 004 Alg 1/2: x <- x - alpha_t ||g||_1 sign(g), no 1/d */
         so_kernel_scaled_signsgd(x, g, lrv, d, lr);
         break;
-    case ALGO_LION: /* Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms", Program 1 */
+    case SO_RULE_LION: /* Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms", Program 1 */
         so_kernel_lion(x, o->buf0, g, lrv, d, lr, c->beta, c->beta2, wd);
         break;
-    case ALGO_COUNT:
+    case SO_RULE_COUNT:
+    case SO_RULE_NONE:
         return so_error(SO_EINVAL, "optimizer: corrupt algorithm id");
     }
     o->step++;
@@ -298,7 +278,7 @@ typedef struct state_header {
 
 size_t so_optim_state_size(const so_optim *o)
 {
-    return sizeof(state_header) + algo_table[o->algo].state_floats * o->d * sizeof(float);
+    return sizeof(state_header) + state_floats(o->algo) * o->d * sizeof(float);
 }
 
 int so_optim_save(const so_optim *o, void *buf, size_t size)
@@ -311,7 +291,7 @@ int so_optim_save(const so_optim *o, void *buf, size_t size)
     memset(&h, 0, sizeof h);
     memcpy(h.magic, STATE_MAGIC, 8);
     h.algo = (uint32_t)o->algo;
-    h.floats_per_param = (uint32_t)algo_table[o->algo].state_floats;
+    h.floats_per_param = (uint32_t)state_floats(o->algo);
     h.d = (uint64_t)o->d;
     h.step = (int64_t)o->step;
     memcpy(buf, &h, sizeof h);
@@ -328,11 +308,11 @@ int so_optim_load(so_optim *o, const void *buf, size_t size)
     if (memcmp(h.magic, STATE_MAGIC, 8) != 0) return so_error(SO_EFORMAT, "optimizer load: bad magic");
     if (h.algo != (uint32_t)o->algo)
         return so_error(SO_EFORMAT, "optimizer load: state is for %s, optimizer is %s",
-                        h.algo < ALGO_COUNT ? algo_table[h.algo].name : "an unknown algorithm", o->cfg.algo);
+                        h.algo < SO_RULE_COUNT ? rule_name((so__rule)h.algo) : "an unknown algorithm", o->cfg.algo);
     if (h.d != (uint64_t)o->d)
         return so_error(SO_EFORMAT, "optimizer load: state has d = %llu, optimizer d = %zu",
                         (unsigned long long)h.d, o->d);
-    if (h.floats_per_param != algo_table[o->algo].state_floats || size != so_optim_state_size(o) || h.step < 0 ||
+    if (h.floats_per_param != state_floats(o->algo) || size != so_optim_state_size(o) || h.step < 0 ||
         h.step >= (int64_t)LONG_MAX) /* the next step would overflow the counter */
         return so_error(SO_EFORMAT, "optimizer load: state block of %zu bytes, expected %zu", size,
                         so_optim_state_size(o));

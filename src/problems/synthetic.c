@@ -1,5 +1,5 @@
-/* synthetic.c — the synthetic problems (ALGORITHMS.md, "Problems"): quadratic, signgd-counterexample, pl-toy,
- * l0l1. All four are separable, f(x) = sum_i phi_i(x_i), so one per-coordinate function gives f and the exact
+/* synthetic.c — the synthetic problems (docs/algorithms.md, "Problems"): quadratic, signgd-counterexample,
+ * pl-toy, l0l1, four families registered through the public oracle interface (so_problem_create_oracle). All four are separable, f(x) = sum_i phi_i(x_i), so one per-coordinate function gives f and the exact
  * gradient. A worker's stochastic gradient is the exact gradient plus the mean of B independent noise draws
  * (B = the per-worker batch), so the batch size divides the noise variance by B as in the papers' minibatches.
  *
@@ -12,12 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include "noise_impl.h"
-#include "problem_impl.h"
+#include "../core/builtin.h"
 
 typedef enum synthetic_kind { QUADRATIC, SIGNGD_COUNTEREXAMPLE, PL_TOY, L0L1 } synthetic_kind;
 
 typedef struct synthetic {
     synthetic_kind kind;
+    char id[32];
+    size_t dim;
+    int batch;
+    uint64_t seed;
+    so_noise noise;
     double slope;      /* quadratic: L_i = 1 + slope * i / span, computed, not stored (see curvature) */
     double span;
     double a;          /* l0l1: the cosh rate */
@@ -25,25 +30,7 @@ typedef struct synthetic {
     so_tensor tensor;  /* the one tensor "x" */
 } synthetic;
 
-static const struct {
-    const char *id;
-    synthetic_kind kind;
-} synthetic_ids[] = {
-    {"quadratic", QUADRATIC},
-    {"signgd-counterexample", SIGNGD_COUNTEREXAMPLE},
-    {"pl-toy", PL_TOY},
-    {"l0l1", L0L1},
-};
-#define N_SYNTHETIC (sizeof synthetic_ids / sizeof synthetic_ids[0])
-
 #define SUB_MAX 65535 /* sub lives in the high 16 bits of the stream word */
-
-int so__synthetic_is(const char *id)
-{
-    for (size_t k = 0; k < N_SYNTHETIC; k++)
-        if (strcmp(id, synthetic_ids[k].id) == 0) return 1;
-    return 0;
-}
 
 /* phi_i(x) and phi_i'(x) for coordinate i.
  * quadratic:   phi_i = L_i x^2 / 2                      (000 Ass. 2, separable smoothness with L_i)
@@ -132,15 +119,15 @@ static double quadratic_pass(const synthetic *s, const float *restrict x, float 
            ((lane_hi[0] + lane_hi[1]) + (lane_hi[2] + lane_hi[3])) + tail;
 }
 
-static int synthetic_full(so_problem *p, const float *x, float *grad, double *f)
+static int synthetic_objective(void *ctx, const float *x, double *f, float *grad)
 {
-    const synthetic *s = p->impl;
+    const synthetic *s = ctx;
     if (s->kind == QUADRATIC) {
-        *f = quadratic_pass(s, x, grad, p->dim, 0);
+        *f = quadratic_pass(s, x, grad, s->dim, 0);
         return SO_OK;
     }
     double sum = 0.0, dphi;
-    for (size_t i = 0; i < p->dim; i++) {
+    for (size_t i = 0; i < s->dim; i++) {
         sum += coordinate(s, i, x[i], &dphi);
         if (grad) grad[i] = (float)dphi;
     }
@@ -148,23 +135,21 @@ static int synthetic_full(so_problem *p, const float *x, float *grad, double *f)
     return SO_OK;
 }
 
-static int synthetic_grad(so_problem *p, so_workspace *w, const float *x, float *g, int worker, long step, int sub,
-                          double *loss)
+static int synthetic_grad(void *ctx, void *ws, const float *x, float *g, const so_grad_request *q, double *loss)
 {
-    (void)w;
-    const synthetic *s = p->impl;
-    if (sub < 0 || sub > SUB_MAX)
-        return so_error(SO_EINVAL, "%s: minibatch stream %d out of range [0, %d]", p->id, sub, SUB_MAX);
-    if (step < 0) return so_error(SO_EINVAL, "%s: step %ld is negative", p->id, step);
-    uint32_t stream = (uint32_t)SO_STREAM_NOISE + ((uint32_t)sub << 16);
+    (void)ws;
+    const synthetic *s = ctx;
+    if (q->sub > SUB_MAX)
+        return so_error(SO_EINVAL, "%s: minibatch stream %d out of range [0, %d]", s->id, q->sub, SUB_MAX);
+    uint32_t stream = (uint32_t)SO_STREAM_NOISE + ((uint32_t)q->sub << 16);
     /* Noise first into g, then the exact gradient is added in double. Steps past 2^32 wrap the counter word. */
-    so__noise_mean(g, p->dim, &p->cfg.noise, p->cfg.seed, (uint32_t)worker, (uint32_t)step, stream, p->cfg.batch);
+    so__noise_mean(g, s->dim, &s->noise, s->seed, (uint32_t)q->worker, (uint32_t)q->step, stream, s->batch);
     if (s->kind == QUADRATIC) {
-        *loss = quadratic_pass(s, x, g, p->dim, 1);
+        *loss = quadratic_pass(s, x, g, s->dim, 1);
         return SO_OK;
     }
     double sum = 0.0, dphi;
-    for (size_t i = 0; i < p->dim; i++) {
+    for (size_t i = 0; i < s->dim; i++) {
         sum += coordinate(s, i, x[i], &dphi);
         g[i] = (float)(dphi + (double)g[i]);
     }
@@ -172,118 +157,129 @@ static int synthetic_grad(so_problem *p, so_workspace *w, const float *x, float 
     return SO_OK;
 }
 
-static int synthetic_init(const so_problem *p, float *x)
+static int synthetic_init(void *ctx, float *x, uint64_t seed)
 {
-    const synthetic *s = p->impl;
-    for (size_t i = 0; i < p->dim; i++) x[i] = (float)s->start;
+    (void)seed;
+    const synthetic *s = ctx;
+    for (size_t i = 0; i < s->dim; i++) x[i] = (float)s->start;
     return SO_OK;
 }
 
-static void synthetic_workspace_free(so_workspace *w) { free(w); }
-
-/* Synthetic gradients need no scratch; the workspace is only the header every family shares. */
-static so_workspace *synthetic_workspace_new(const so_problem *p)
-{
-    (void)p;
-    so_workspace *w = malloc(sizeof *w);
-    if (!w) { so_error(SO_ENOMEM, "problem: out of memory for a workspace"); return NULL; }
-    w->free = synthetic_workspace_free;
-    return w;
-}
-
-static void synthetic_destroy(so_problem *p)
-{
-    free(p->impl);
-    p->impl = NULL;
-    p->tensors = NULL;
-    p->ntensors = 0;
-}
-
-static const so_problem_ops synthetic_ops = {
-    .full = synthetic_full,
+static const so_oracle synthetic_ops = {
     .grad = synthetic_grad,
-    .accuracy = NULL,
+    .objective = synthetic_objective,
     .init = synthetic_init,
-    .workspace_new = synthetic_workspace_new,
-    .destroy = synthetic_destroy,
+    .destroy = free,
 };
 
 /* The configured start value, or `fallback` when cfg.x0 is NaN. */
-static int start_value(const so_problem *p, double fallback, double *start)
+static int start_value(const synthetic *s, const so_problem_config *c, double fallback, double *start)
 {
-    double v = p->cfg.x0;
+    double v = c->x0;
     if (isnan(v)) { *start = fallback; return SO_OK; }
-    if (!isfinite(v)) return so_error(SO_EINVAL, "%s: x0 must be finite (or NaN for the default), got %g", p->id, v);
+    if (!isfinite(v)) return so_error(SO_EINVAL, "%s: x0 must be finite (or NaN for the default), got %g", s->id, v);
     *start = v;
     return SO_OK;
 }
 
-static int synthetic_configure(so_problem *p, synthetic *s)
+static int synthetic_configure(synthetic *s, const so_problem_config *c)
 {
-    const so_problem_config *c = &p->cfg;
     switch (s->kind) {
     case QUADRATIC:
         if (c->dim < 1) return so_error(SO_EINVAL, "quadratic: dim must be >= 1, got %zu", c->dim);
         if (!isfinite(c->L_max) || c->L_max < 1.0)
             return so_error(SO_EINVAL, "quadratic: L_max must be finite and >= 1, got %g", c->L_max);
-        p->dim = c->dim;
-        s->slope = p->dim == 1 ? 0.0 : c->L_max - 1.0;
-        s->span = p->dim == 1 ? 1.0 : (double)(p->dim - 1);
-        return start_value(p, 1.0, &s->start);
+        s->dim = c->dim;
+        s->slope = s->dim == 1 ? 0.0 : c->L_max - 1.0;
+        s->span = s->dim == 1 ? 1.0 : (double)(s->dim - 1);
+        return start_value(s, c, 1.0, &s->start);
     case SIGNGD_COUNTEREXAMPLE:
         /* 004 Example 1: f = x1^2 + x2^2 from x_0 = (alpha/2, alpha/2); signGD with step alpha then alternates
          * between (alpha/2, alpha/2) and (-alpha/2, -alpha/2) forever. cfg.dim is ignored: d = 2. */
         if (!isfinite(c->alpha) || c->alpha <= 0.0)
             return so_error(SO_EINVAL, "signgd-counterexample: alpha must be finite and > 0, got %g", c->alpha);
-        p->dim = 2;
-        return start_value(p, 0.5 * c->alpha, &s->start);
+        s->dim = 2;
+        return start_value(s, c, 0.5 * c->alpha, &s->start);
     case PL_TOY:
         /* 004 Example 4: f = x^2 + 3 sin^2 x, d = 1. The paper starts from "an arbitrary initial state"; ours is
          * x_0 = pi. It lies beyond the non-convex band x in (0.96, 2.19) where f'' = 2 + 6 cos 2x < 0, so a run
          * crosses the band on the way to the unique stationary point 0 (2x + 3 sin 2x = 0 only at 0). It is
          * irrational so that a sign method with a short decimal step never lands on 0 by coincidence: from 3,
          * signGD with alpha = 0.05 would reach 3 - 60 alpha = 0. cfg.dim is ignored. */
-        p->dim = 1;
-        return start_value(p, 3.14159265358979323846, &s->start);
+        s->dim = 1;
+        return start_value(s, c, 3.14159265358979323846, &s->start);
     case L0L1:
         if (c->dim < 1) return so_error(SO_EINVAL, "l0l1: dim must be >= 1, got %zu", c->dim);
         if (!isfinite(c->a) || c->a <= 0.0) return so_error(SO_EINVAL, "l0l1: a must be finite and > 0, got %g", c->a);
-        p->dim = c->dim;
+        s->dim = c->dim;
         s->a = c->a;
         /* Default start 3: with a = 1, f'' = cosh 3 = 10 there but 1 at the minimum, the regime where
          * (L0,L1)-smoothness matters. */
-        return start_value(p, 3.0, &s->start);
+        return start_value(s, c, 3.0, &s->start);
     }
-    return so_error(SO_EINVAL, "problem: '%s' is not a synthetic problem", p->id);
+    return so_error(SO_EINVAL, "problem: '%s' is not a synthetic problem", c->id);
 }
 
-int so__synthetic_create(so_problem *p)
+/* Everything that changes a synthetic problem's gradients beyond its id, dim, seed and batch (MPI ranks must
+ * agree on it): the noise, the curvature spread, the start, a. */
+static uint64_t fingerprint(const synthetic *s)
+{
+    double v[6] = {(double)s->noise.kind, s->noise.scale, s->noise.shape, s->slope, s->start, s->a};
+    uint64_t h = 0xcbf29ce484222325ull;
+    const unsigned char *b = (const unsigned char *)v;
+    for (size_t i = 0; i < sizeof v; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static so_problem *synthetic_create(const so_problem_config *cfg, synthetic_kind kind)
 {
     synthetic *s = calloc(1, sizeof *s);
-    if (!s) return so_error(SO_ENOMEM, "problem: out of memory");
-    p->impl = s;
-    p->ops = &synthetic_ops;
-    size_t k = 0;
-    while (k < N_SYNTHETIC && strcmp(p->id, synthetic_ids[k].id) != 0) k++;
-    if (k == N_SYNTHETIC) return so_error(SO_EINVAL, "problem: '%s' is not a synthetic problem", p->id);
-    s->kind = synthetic_ids[k].kind;
-    int rc = synthetic_configure(p, s);
-    if (rc != SO_OK) return rc;
-    rc = so__noise_check(&p->cfg.noise);
-    if (rc != SO_OK) {
-        char why[256]; /* so_errmsg() is the buffer so_error writes: copy it before reusing it */
-        snprintf(why, sizeof why, "%s", so_errmsg());
-        return so_error(rc, "%s: %s", p->id, why);
+    if (!s) {
+        so_error(SO_ENOMEM, "problem: out of memory");
+        return NULL;
     }
-    if ((uint64_t)p->dim * (uint64_t)p->cfg.batch > so__noise_max_draws(&p->cfg.noise))
-        return so_error(SO_EINVAL, "%s: dim * batch = %zu * %d exceeds the %llu noise draws one step can key", p->id,
-                        p->dim, p->cfg.batch, (unsigned long long)so__noise_max_draws(&p->cfg.noise));
-    s->tensor.name = "x";
-    s->tensor.offset = 0;
-    s->tensor.size = p->dim;
-    p->tensors = &s->tensor;
-    p->ntensors = 1;
-    p->samples = 0;
-    p->min_shard = 0;
-    return SO_OK;
+    s->kind = kind;
+    snprintf(s->id, sizeof s->id, "%s", cfg->id);
+    s->batch = cfg->batch;
+    s->seed = cfg->seed;
+    s->noise = cfg->noise;
+    int rc = synthetic_configure(s, cfg);
+    if (rc == SO_OK) {
+        rc = so__noise_check(&s->noise);
+        if (rc != SO_OK) {
+            char why[256]; /* so_errmsg() is the buffer so_error writes: copy it before reusing it */
+            snprintf(why, sizeof why, "%s", so_errmsg());
+            rc = so_error(rc, "%s: %s", s->id, why);
+        }
+    }
+    if (rc == SO_OK && (uint64_t)s->dim * (uint64_t)s->batch > so__noise_max_draws(&s->noise))
+        rc = so_error(SO_EINVAL, "%s: dim * batch = %zu * %d exceeds the %llu noise draws one step can key", s->id,
+                      s->dim, s->batch, (unsigned long long)so__noise_max_draws(&s->noise));
+    if (rc != SO_OK) {
+        free(s);
+        return NULL;
+    }
+    const so_oracle_info info = {
+        .id = s->id, .dim = s->dim, .workers = cfg->workers, .batch = cfg->batch, .seed = cfg->seed,
+        .fingerprint = fingerprint(s), .objective_grad = 1,
+    };
+    return so_problem_create_oracle(&synthetic_ops, s, &info);
 }
+
+static so_problem *create_quadratic(const so_problem_config *c) { return synthetic_create(c, QUADRATIC); }
+static so_problem *create_counterexample(const so_problem_config *c)
+{
+    return synthetic_create(c, SIGNGD_COUNTEREXAMPLE);
+}
+static so_problem *create_pl_toy(const so_problem_config *c) { return synthetic_create(c, PL_TOY); }
+static so_problem *create_l0l1(const so_problem_config *c) { return synthetic_create(c, L0L1); }
+
+const so_problem_family so__family_quadratic = {
+    "quadratic", "f = 1/2 sum_i L_i x_i^2, L_i from 1 to L-max (seed 000, Ass. 2)", create_quadratic};
+const so_problem_family so__family_signgd_counterexample = {
+    "signgd-counterexample", "f = x1^2 + x2^2 from (alpha/2, alpha/2): signGD oscillates (seed 004, Example 1)",
+    create_counterexample};
+const so_problem_family so__family_pl_toy = {
+    "pl-toy", "f = x^2 + 3 sin^2 x, non-convex and PL (seed 004, Example 4)", create_pl_toy};
+const so_problem_family so__family_l0l1 = {
+    "l0l1", "f = sum_i (cosh(a x_i) - 1) / a^2, (L0, L1)-smooth, not L-smooth (seed 003)", create_l0l1};

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "signopt/run.h"
+#include "signopt/algos.h"
 #include "checkpoint.h"
 
 static double now_s(void)
@@ -40,6 +41,19 @@ typedef struct driver {
 
 static int is_dist(const driver *D) { return D->cl != NULL; }
 
+static const char *algo_of(const so_run_config *cfg) { return cfg->method.optim.algo; }
+
+void so_run_config_default(so_run_config *c)
+{
+    memset(c, 0, sizeof *c);
+    so_cluster_config_default(&c->method);
+    c->method.optim.algo = SO_DEFAULT_ALGO;
+    c->steps = 100;
+    c->eval_every = 5;
+    c->seed = 1;
+    c->on_nan = SO_ON_NAN_STOP;
+}
+
 static int push_row(driver *D, const so_metrics_row *r)
 {
     if (D->nrows == D->cap) {
@@ -71,7 +85,10 @@ static int evaluate(driver *D, const float *x, long step, so_metrics_row *r)
     so_eval ev;
     int rc = so_problem_eval(D->p, x, &ev);
     if (rc != SO_OK) return rc;
-    if (!isfinite(ev.loss) || !isfinite(ev.grad_l1) || !isfinite(ev.grad_l2)) {
+    /* What the problem measures must be finite; what it does not measure (NaN by so_problem_eval) is left out. */
+    int bad = (so_problem_has_objective(D->p) && !isfinite(ev.loss)) ||
+              (so_problem_has_full_grad(D->p) && (!isfinite(ev.grad_l1) || !isfinite(ev.grad_l2)));
+    if (bad) {
         D->nan_step = step;
         return so_error(SO_ENUMERIC, "step %ld: the objective diverged (loss %g, ||grad||_1 %g)", step, ev.loss,
                         ev.grad_l1);
@@ -100,7 +117,7 @@ static int save_checkpoint(driver *D, long step)
     if (rc == SO_OK && D->root) {
         so_ckpt c;
         memset(&c, 0, sizeof c);
-        snprintf(c.algo, sizeof c.algo, "%s", D->cfg->algo);
+        snprintf(c.algo, sizeof c.algo, "%s", algo_of(D->cfg));
         c.d = D->d;
         c.step = step;
         c.seed = D->cfg->seed;
@@ -128,8 +145,8 @@ static int resume(driver *D, long *start)
     int rc = so__ckpt_read(D->cfg->resume, &c);
     if (rc != SO_OK) return rc;
     const char *path = D->cfg->resume;
-    if (strcmp(c.algo, D->cfg->algo) != 0)
-        rc = so_error(SO_EINVAL, "%s: checkpoint is for algorithm '%s', not '%s'", path, c.algo, D->cfg->algo);
+    if (strcmp(c.algo, algo_of(D->cfg)) != 0)
+        rc = so_error(SO_EINVAL, "%s: checkpoint is for algorithm '%s', not '%s'", path, c.algo, algo_of(D->cfg));
     else if (c.d != D->d)
         rc = so_error(SO_EINVAL, "%s: checkpoint has dimension %llu, the problem has %zu", path,
                       (unsigned long long)c.d, D->d);
@@ -230,9 +247,10 @@ static int setup(driver *D)
         return so_error(SO_EINVAL, "run: on_nan must be stop or skip, got %d", cfg->on_nan);
     /* A cluster round updates x and every worker's state before the driver sees the gradients' norms, so there
      * is no update left to drop. */
-    if (cfg->on_nan == SO_ON_NAN_SKIP && !so_optim_is_algo(cfg->algo))
+    const char *algo = algo_of(cfg);
+    if (cfg->on_nan == SO_ON_NAN_SKIP && !so_optim_is_algo(algo))
         return so_error(SO_EINVAL, "on-nan skip: only for single-node algorithms ('%s' is distributed; use stop)",
-                        cfg->algo);
+                        algo);
     D->d = so_problem_dim(D->p);
     size_t d = D->d ? D->d : 1;
     D->x = malloc(d * sizeof(float));
@@ -240,12 +258,10 @@ static int setup(driver *D)
     if (!D->x || !D->x_tau) return so_error(SO_ENOMEM, "run: out of memory for %zu parameters", D->d);
     int rc = so_problem_init(D->p, D->x);
     if (rc != SO_OK) return rc;
-    if (so_optim_is_algo(cfg->algo)) {
-        so_optim_config oc = cfg->optim;
-        oc.algo = cfg->algo;
+    if (so_optim_is_algo(algo)) {
         size_t nt = 0;
         const so_tensor *tensors = so_problem_tensors(D->p, &nt);
-        D->o = so_optim_create(&oc, D->d, tensors, nt);
+        D->o = so_optim_create(&cfg->method.optim, D->d, tensors, nt);
         if (!D->o) return SO_EINVAL;
         D->ws = so_problem_workspace_new(D->p);
         D->g = malloc(d * sizeof(float));
@@ -253,15 +269,14 @@ static int setup(driver *D)
         if (!D->ws || !D->g || !D->y) return so_error(SO_ENOMEM, "run: out of memory for %zu parameters", D->d);
         return SO_OK;
     }
-    if (so_dist_is_algo(cfg->algo)) {
-        if (!D->t) return so_error(SO_EINVAL, "run: distributed algorithm '%s' needs a transport", cfg->algo);
-        so_cluster_config cc = cfg->cluster;
-        cc.algo = cfg->algo;
+    if (so_dist_is_algo(algo)) {
+        if (!D->t) return so_error(SO_EINVAL, "run: distributed algorithm '%s' needs a transport", algo);
+        so_cluster_config cc = cfg->method;
         cc.seed = cfg->seed;
         D->cl = so_cluster_create(&cc, D->p, D->t);
         return D->cl ? SO_OK : SO_EINVAL;
     }
-    return so_error(SO_EINVAL, "run: unknown algorithm '%s' (see 'signopt list algos')", cfg->algo);
+    return so_error(SO_EINVAL, "run: unknown algorithm '%s' (see 'signopt list algos')", algo ? algo : "(none)");
 }
 
 static void teardown(driver *D)
@@ -290,7 +305,7 @@ static int record(driver *D, long step, so_row_fn row_fn, void *row_user)
 int so_run(const so_run_config *cfg, so_problem *p, so_transport *t, so_row_fn row_fn, void *row_user,
            so_progress_fn progress, void *progress_user, so_run_result *result)
 {
-    if (!cfg || !p || !result || !cfg->algo) return so_error(SO_EINVAL, "run: missing config, problem or result");
+    if (!cfg || !p || !result || !algo_of(cfg)) return so_error(SO_EINVAL, "run: missing config, problem or result");
     if (cfg->steps < 1) return so_error(SO_EINVAL, "run: steps must be >= 1, got %ld", cfg->steps);
     memset(result, 0, sizeof *result);
     driver D;

@@ -31,7 +31,7 @@ static so_cluster *cluster(int k)
     f->t = so_transport_local(N);
     so_cluster_config cc;
     so_cluster_config_default(&cc);
-    cc.algo = so_dist_algos()[k];
+    cc.optim.algo = so_dist_algos()[k];
     cc.threads = 1;
     f->c = f->p && f->t ? so_cluster_create(&cc, f->p, f->t) : NULL;
     if (!f->c) abort();

@@ -54,7 +54,7 @@ int main(void)
         so_transport *t = so_transport_local(3);
         so_cluster_config cc;
         so_cluster_config_default(&cc);
-        cc.algo = dids[k];
+        cc.optim.algo = dids[k];
         cc.threads = 1;
         so_cluster *c = so_cluster_create(&cc, p, t);
         if (!c) { fprintf(stderr, "%s: %s\n", dids[k], so_errmsg()); return 1; }
