@@ -5,7 +5,13 @@
  * in-process workers and compares the bytes. Cases: mv-signsgd, mvsm-v2, mv-sto-signsgd-sim,
  * mv-scaled-signsgd, dist-sgdm, for both patterns (parameter server and allgather), 20 rounds on the noisy
  * quadratic; with dropout and a random-sign Byzantine worker; checkpoints written in-process and resumed under
- * MPI and the other way round; and a configuration that differs on rank 2, which every rank must refuse. */
+ * MPI and the other way round; and a configuration that differs on rank 2, which every rank must refuse.
+ *
+ * The per-rank optimizer (so_dist_optim): each rank computes its own worker's gradients and steps, on a
+ * communicator of its own (MPI_COMM_WORLD split with the ranks in reverse order, so worker j is world rank 3 - j),
+ * with the test's own MPI traffic between rounds; the x it ends with must equal the in-process cluster's, for
+ * every distributed id (fed-mv-sto-signsgd-sim through so_dist_optim_step_fn), and a per-rank save/load halfway
+ * must continue to the same x. */
 #include <mpi.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +44,23 @@ static const mpi_case cases[] = {
     { "sgdm-faults-ag", "dist-sgdm", SO_PATTERN_ALLGATHER, 0.3, 1 },
 };
 #define NCASES (int)(sizeof cases / sizeof cases[0])
+
+/* The per-rank optimizer's cases: every distributed id, both patterns among them, faults in two. */
+static const mpi_case rank_cases[] = {
+    { "rank-mv-signsgd", "mv-signsgd", SO_PATTERN_PS, 0, 0 },
+    { "rank-mv-signum", "mv-signum", SO_PATTERN_ALLGATHER, 0, 0 },
+    { "rank-sto-signsgd", "sto-signsgd", SO_PATTERN_PS, 0, 0 },
+    { "rank-sim", "mv-sto-signsgd-sim", SO_PATTERN_PS, 0, 0 },
+    { "rank-fed", "fed-mv-sto-signsgd-sim", SO_PATTERN_ALLGATHER, 0, 0 },
+    { "rank-mvsm-v1", "mvsm-v1", SO_PATTERN_PS, 0, 0 },
+    { "rank-mvsm-v2", "mvsm-v2", SO_PATTERN_ALLGATHER, 0, 0 },
+    { "rank-scaled", "mv-scaled-signsgd", SO_PATTERN_PS, 0, 0 },
+    { "rank-dist-sgd", "dist-sgd", SO_PATTERN_PS, 0, 0 },
+    { "rank-dist-adamw", "dist-adamw", SO_PATTERN_ALLGATHER, 0, 0 },
+    { "rank-signum-faults", "mv-signum", SO_PATTERN_PS, 0.3, 1 },
+    { "rank-sgdm-faults", "dist-sgdm", SO_PATTERN_ALLGATHER, 0.3, 1 },
+};
+#define NRANK_CASES (int)(sizeof rank_cases / sizeof rank_cases[0])
 
 static so_problem *make_problem(void)
 {
@@ -115,6 +138,59 @@ static void *read_file(const char *path, size_t *size)
     return b;
 }
 
+/* so_grad_fn for so_dist_optim_step_fn: this rank's gradient from the problem (the federated local steps). */
+typedef struct rank_grad {
+    so_problem *p;
+    so_workspace *w;
+} rank_grad;
+
+static int rank_grad_fn(void *user, const float *x, float *g, const so_grad_request *q, double *loss)
+{
+    rank_grad *r = user;
+    return so_problem_grad_sub(r->p, r->w, x, g, q->worker, q->step, q->sub, loss);
+}
+
+/* Rounds [from, to) of case k with the per-rank optimizer on communicator comm: this rank computes its worker's
+ * gradient (at the point the optimizer names) and steps. Between rounds the test does MPI of its own on
+ * MPI_COMM_WORLD. state_in (this rank's) resumes; state_out saves this rank's state at `to`. */
+static int run_rank_case(MPI_Comm comm, const mpi_case *k, float *x, int from, int to, const void *state_in,
+                         size_t state_in_size, void **state_out, size_t *state_out_size)
+{
+    so_problem *p = make_problem();
+    so_transport *t = so_transport_mpi_comm(comm);
+    so_cluster_config cfg;
+    make_config(&cfg, k);
+    so_dist_optim *o = p && t ? so_dist_optim_create(&cfg, D, NULL, 0, t) : NULL;
+    so_workspace *w = p ? so_problem_workspace_new(p) : NULL;
+    int rc = o && w ? SO_OK : -1, j = t ? so_transport_rank(t) : 0;
+    float y[D], g[D];
+    if (rc == SO_OK && from == 0) so_problem_init(p, x);
+    else if (rc == SO_OK) rc = so_dist_optim_load(o, state_in, state_in_size);
+    rank_grad rg = { p, w };
+    for (int r = from; r < to && rc == SO_OK; r++) {
+        if (strcmp(k->algo, "fed-mv-sto-signsgd-sim") == 0) {
+            rc = so_dist_optim_step_fn(o, x, rank_grad_fn, &rg);
+        } else {
+            const float *at = so_dist_optim_grad_point(o, x, y) ? y : x;
+            rc = so_problem_grad(p, w, at, g, j, so_dist_optim_round(o), NULL);
+            if (rc == SO_OK) rc = so_dist_optim_step(o, x, g);
+        }
+        int mine = r, sum = 0; /* the program's own MPI traffic, interleaved with signopt's */
+        MPI_Allreduce(&mine, &sum, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+        if (sum != NRANKS * r) rc = -1;
+    }
+    if (rc == SO_OK && state_out) {
+        *state_out_size = so_dist_optim_state_size(o);
+        *state_out = malloc(*state_out_size);
+        rc = so_dist_optim_save(o, *state_out, *state_out_size);
+    }
+    so_workspace_free(w);
+    so_dist_optim_destroy(o);
+    so_transport_destroy(t);
+    so_problem_destroy(p);
+    return rc;
+}
+
 /* ---- The MPI side: every rank runs every case and writes what it ends with ---- */
 
 static int child(const char *dir)
@@ -159,6 +235,33 @@ static int child(const char *dir)
             fprintf(stderr, "rank %d: save: %s\n", rank, so_errmsg());
         }
         free(state);
+    }
+    /* The per-rank optimizer on a communicator of the program's own: world split with the ranks reversed. */
+    if (t) {
+        MPI_Comm mine;
+        MPI_Comm_split(MPI_COMM_WORLD, 0, NRANKS - 1 - rank, &mine);
+        int worker = 0;
+        MPI_Comm_rank(mine, &worker);
+        for (int i = 0; i < NRANK_CASES; i++) {
+            float x[D];
+            int rc = run_rank_case(mine, &rank_cases[i], x, 0, ROUNDS, NULL, 0, NULL, NULL);
+            snprintf(path, sizeof path, "%s/%s.w%d", dir, rank_cases[i].name, worker);
+            if (rc == SO_OK) write_file(path, x, sizeof x);
+            else fprintf(stderr, "worker %d: %s: %s\n", worker, rank_cases[i].name, so_errmsg());
+        }
+        /* save this rank's state after HALF rounds, load it into a new optimizer, finish: the same x */
+        for (int i = 0; i < NRANK_CASES; i++) {
+            float x[D];
+            void *state = NULL;
+            size_t size = 0;
+            int rc = run_rank_case(mine, &rank_cases[i], x, 0, HALF, NULL, 0, &state, &size);
+            if (rc == SO_OK) rc = run_rank_case(mine, &rank_cases[i], x, HALF, ROUNDS, state, size, NULL, NULL);
+            snprintf(path, sizeof path, "%s/%s.resumed.w%d", dir, rank_cases[i].name, worker);
+            if (rc == SO_OK) write_file(path, x, sizeof x);
+            else fprintf(stderr, "worker %d: %s resumed: %s\n", worker, rank_cases[i].name, so_errmsg());
+            free(state);
+        }
+        MPI_Comm_free(&mine);
     }
     /* A configuration that differs on rank 2 only. */
     if (t) {
@@ -217,6 +320,32 @@ static void compare_case(const mpi_case *k)
 static void test_mpi_equals_in_process_bitwise(void)
 {
     for (int i = 0; i < NCASES; i++) compare_case(&cases[i]);
+}
+
+/* Worker j's final x (and its resumed run's) from the per-rank optimizer equals the in-process cluster's. */
+static void test_per_rank_optimizer_equals_in_process_cluster(void)
+{
+    for (int i = 0; i < NRANK_CASES; i++) {
+        const mpi_case *k = &rank_cases[i];
+        so_transport *t = so_transport_local(NRANKS);
+        float x[D];
+        CHECK(run_case(t, k, x, 0, ROUNDS, NULL, 0, NULL, NULL) == SO_OK, "%s in-process: %s", k->name, so_errmsg());
+        int moved = 0;
+        for (int c = 0; c < D; c++) moved += x[c] != 1.0f;
+        CHECK(moved > D / 2, "%s: x barely moved (%d coordinates)", k->name, moved);
+        for (int w = 0; w < NRANKS; w++)
+            for (int resumed = 0; resumed < 2; resumed++) {
+                char path[512];
+                size_t size = 0;
+                snprintf(path, sizeof path, "%s/%s%s.w%d", dir, k->name, resumed ? ".resumed" : "", w);
+                float *xm = read_file(path, &size);
+                CHECK(xm && size == sizeof x && memcmp(xm, x, sizeof x) == 0,
+                      "%s: worker %d%s: the per-rank optimizer's x differs from the in-process cluster's", k->name, w,
+                      resumed ? " (saved and loaded halfway)" : "");
+                free(xm);
+            }
+        so_transport_destroy(t);
+    }
 }
 
 static void test_mpi_resumes_an_in_process_checkpoint(void)
@@ -316,6 +445,7 @@ static int parent(void)
 
     RUN(test_mpi_run_completes);
     RUN(test_mpi_equals_in_process_bitwise);
+    RUN(test_per_rank_optimizer_equals_in_process_cluster);
     RUN(test_mpi_resumes_an_in_process_checkpoint);
     RUN(test_in_process_resumes_an_mpi_checkpoint);
     RUN(test_mpi_refuses_a_differing_rank);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # install-deps.sh — install the Debian packages signopt needs, only those missing (called by make and .ci/run).
 set -e
-PKGS="build-essential libopenblas-dev zlib1g-dev libopenmpi-dev openmpi-bin dataset-fashion-mnist gnuplot-nox fortunes-min fortunes"
+PKGS="build-essential pkgconf libopenblas-dev zlib1g-dev libopenmpi-dev openmpi-bin dataset-fashion-mnist gnuplot-nox fortunes-min fortunes"
 if [ "$1" = "--with-torch" ]; then PKGS="$PKGS python3-torch python3-numpy"; fi
 missing=""
 for p in $PKGS; do

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <string.h>
 #include "registry.h"
+#include "signopt/dist.h"
 
 #define SINGLE(ID, RULE, STATE, SRC, DESC)                                                                   \
     { .info = { .id = ID, .kind = SO_ALGO_SINGLE, .state_floats = STATE, .momentum_init = SO_INIT_ZERO,      \

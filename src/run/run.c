@@ -218,6 +218,7 @@ static int single_step(driver *D, long t)
 static int dist_step(driver *D, long t)
 {
     int rc = so_cluster_round(D->cl, D->x);
+    if (rc == SO_ENUMERIC) D->nan_step = t + 1; /* a worker's gradient (taken at x_t) was not finite */
     if (rc != SO_OK) return rc;
     D->last_loss = so_cluster_last_loss(D->cl);
     if (!isfinite(so_cluster_g_linf(D->cl))) {
