@@ -122,8 +122,11 @@ $(BUILD)/%.pc: tools/%.pc.in include/signopt/core.h
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
 # Linked to a temporary name and renamed, so a run using build/signopt during a rebuild never finds it half written.
+# The whole library goes in, and its API (so_*) is exported from the command, so that a --plugin's calls
+# (so_problem_register, so_problem_create_oracle, ...) resolve against the command's own copy.
 $(BUILD)/signopt: $(CLI_OBJ) $(CLI_LIBS)
-	$(CLI_CC) $(LDFLAGS) -o $@.tmp $(CLI_OBJ) $(CLI_LIBS) $(LDLIBS) && mv -f $@.tmp $@
+	$(CLI_CC) $(LDFLAGS) -o $@.tmp $(CLI_OBJ) -Wl,--whole-archive $(CLI_LIBS) -Wl,--no-whole-archive \
+	    -Wl,--export-dynamic-symbol='so_*' $(LDLIBS) -ldl && mv -f $@.tmp $@
 
 $(BUILD)/tests/%: tests/%.c $(CLI_LIBS) $(HEADERS)
 	@mkdir -p $(dir $@)

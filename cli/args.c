@@ -1,6 +1,7 @@
 /* args.c — train/sweep flags: the table, getopt_long, --config files and usage text (values are checked in
  * validate.c). */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -64,6 +65,7 @@ const cli_flag cli_flags[] = {
     {"out", "DIR", "", "write DIR/metrics.csv and DIR/summary.json", 0},
     {"force", "", "false", "overwrite an existing run in --out", 1},
     {"quiet", "", "false", "no progress output", 1},
+    {"plugin", "FILE[,FILE]", "", "load shared objects whose signopt_plugin_init() registers problem families", 0},
     {"config", "FILE", "", "read flags from FILE (key = value lines, algos = a,b and [algo] sections; docs/cli.md)", 0},
 };
 const int cli_nflags = (int)(sizeof cli_flags / sizeof cli_flags[0]);
@@ -267,7 +269,49 @@ int cli_parse(cli_options *o, const char *cmd, int argc, char **argv)
         o->val[i] = cmdline[i] ? cmdline[i] : file_val[i] ? file_val[i] : cli_default(i);
         val_origin[i] = cmdline[i] ? NULL : origin[i];
     }
-    return cli_validate(o);
+    int rc = cli_load_plugins(cmd, cli_value(o, "plugin"));
+    return rc ? rc : cli_validate(o);
+}
+
+/* Each plugin once per process (train runs cli_parse once per algorithm of a config's list). */
+#define MAX_PLUGINS 16
+static char *plugins_loaded[MAX_PLUGINS];
+static int nplugins;
+
+int cli_load_plugins(const char *cmd, const char *list)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", list ? list : "");
+    char *save = NULL;
+    for (char *path = strtok_r(buf, ",", &save); path; path = strtok_r(NULL, ",", &save)) {
+        int seen = 0;
+        for (int i = 0; i < nplugins; i++) seen |= strcmp(plugins_loaded[i], path) == 0;
+        if (seen) continue;
+        if (nplugins == MAX_PLUGINS) {
+            cli_error(cmd, "--plugin: more than %d plugins", MAX_PLUGINS);
+            return 2;
+        }
+        /* A name without a slash would be searched for on the library path; a plugin is a file the user names. */
+        char file[4200];
+        snprintf(file, sizeof file, "%s%s", strchr(path, '/') ? "" : "./", path);
+        void *h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+            cli_error(cmd, "--plugin: cannot load '%s': %s", path, dlerror());
+            return 1;
+        }
+        int (*init)(void);
+        *(void **)&init = dlsym(h, "signopt_plugin_init");
+        if (!init) {
+            cli_error(cmd, "--plugin: '%s' has no function signopt_plugin_init", path);
+            return 1;
+        }
+        if (init() != SO_OK) {
+            cli_error(cmd, "--plugin: %s: signopt_plugin_init failed: %s", path, so_errmsg());
+            return 1;
+        }
+        plugins_loaded[nplugins++] = strdup(path);
+    }
+    return 0;
 }
 
 void cli_options_free(cli_options *o)

@@ -56,6 +56,9 @@ typedef struct cli_options {
 /* Parse argv (argv[0] is the subcommand) into o. Returns 0 on success; -1 when --help was printed (the caller
  * exits 0); 2 after one line on stderr for a bad flag or value; 1 for a missing or unreadable input file. */
 int cli_parse(cli_options *o, const char *cmd, int argc, char **argv);
+/* dlopen each plugin of a comma list (once per process) and call its signopt_plugin_init(), which registers its
+ * problem families (so_problem_register). 0, or 1 after one line for a file that does not load or fails. */
+int cli_load_plugins(const char *cmd, const char *list);
 /* Check every value of o->val and fill the configs (called by cli_parse). Same returns as cli_parse. */
 int cli_validate(cli_options *o);
 /* The default text of flag i: the table's, or for a NULL entry the library's *_default() value. */

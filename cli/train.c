@@ -383,7 +383,7 @@ static int grid_parse(cli_options *o, grid_dim *d, int *nd)
     const char *spec = cli_value(o, "grid");
     snprintf(buf, sizeof buf, "%s", spec);
     static const char *const fixed[] = {"lr", "beta", "grid", "config", "out", "seed", "seeds", "algo", "backend",
-                                        "checkpoint", "resume", "threads", NULL};
+                                        "checkpoint", "resume", "threads", "plugin", NULL};
     for (char *item = strtok_r(buf, ";", &save); item; item = strtok_r(NULL, ";", &save)) {
         while (*item == ' ') item++;
         char *eq = strchr(item, '=');

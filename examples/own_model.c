@@ -3,7 +3,11 @@
  * signopt needs only the model's gradient for a worker's minibatch (the callbacks below); it runs the optimizer,
  * the workers, the vote, the evaluations and the metrics. Build after `make` (no MPI needed):
  *   cc -Iinclude examples/own_model.c build/libsignopt.a -fopenmp -lopenblas -lz -lm -o own_model
- * or against the shared library: cc -Iinclude examples/own_model.c -Lbuild -lsignopt -lm -o own_model */
+ * or against the shared library: cc -Iinclude examples/own_model.c -Lbuild -lsignopt -lm -o own_model
+ *
+ * The same file as a plugin of the signopt command, which then trains, sweeps and runs over MPI on this model:
+ *   cc -Iinclude -DSIGNOPT_PLUGIN -shared -fPIC examples/own_model.c -o own_model.so
+ *   build/signopt sweep --plugin ./own_model.so --problem own-softmax --algo mv-signum --workers 9 --lr 1e-3,3e-3 */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +124,16 @@ static so_problem *softmax_problem(int workers, uint64_t seed)
     return so_problem_create_oracle(&ops, m, &info); /* x_0 = 0: no init callback */
 }
 
+#ifdef SIGNOPT_PLUGIN
+/* The command's --problem own-softmax: the family is made from the command's configuration. */
+static so_problem *create(const so_problem_config *cfg) { return softmax_problem(cfg->workers, cfg->seed); }
+
+int signopt_plugin_init(void)
+{
+    static const so_problem_family family = {"own-softmax", "examples/own_model.c: a softmax classifier", create};
+    return so_problem_register(&family);
+}
+#else
 static void print_row(const so_metrics_row *r, void *user)
 {
     printf("%-10s step %4ld  loss %.4f  test acc %.3f  ||grad f||_1 %.4f  bits up %llu\n", (const char *)user,
@@ -155,3 +169,4 @@ fail:
     fprintf(stderr, "own_model: %s\n", so_errmsg());
     return 1;
 }
+#endif

@@ -56,6 +56,38 @@ fi
 check "own_model links statically against libsignopt.a with plain cc" \
     gcc -std=c11 -Iinclude examples/own_model.c "$B/libsignopt.a" $LIBS $SAN -o "$T/own_static"
 
+# ---- the same model as a plugin of the command: train, sweep, checkpoints and MPI on it ----
+if gcc -std=c11 -Wall -Wextra -Werror -Iinclude -DSIGNOPT_PLUGIN -shared -fPIC examples/own_model.c \
+        -o "$T/own_model.so" 2>"$T/plugin.err"; then
+    ok
+    P="--plugin $T/own_model.so --problem own-softmax --lr 3e-3 --steps 40 --eval-every 10 --quiet"
+    check "train --plugin runs the plugin's family (4 workers, mv-signum)" sh -c \
+        "'$S' train $P --algo mv-signum --workers 4 --threads 2 --out '$T/pl_local' >/dev/null"
+    check "the plugin's run reports loss, gradient norms and test accuracy" awk -F, '
+        NR > 1 && $2 == 40 { ok = $4 > 0 && $4 < 1.2 && $6 > 0.5 && $7 > 0 } END { exit !ok }' "$T/pl_local/metrics.csv"
+    "$S" train $P --algo mv-signum --workers 4 --steps 20 --checkpoint "$T/pl.ckpt" --out "$T/pl_half" >/dev/null &&
+        "$S" train $P --algo mv-signum --workers 4 --resume "$T/pl.ckpt" --out "$T/pl_resumed" >/dev/null
+    check "a checkpoint of the plugin's run resumes to the same rows" sh -c \
+        "cut -d, -f1-11 '$T/pl_local/metrics.csv' > '$T/a'; cut -d, -f1-11 '$T/pl_resumed/metrics.csv' > '$T/b'; cmp -s '$T/a' '$T/b'"
+    check "sweep --plugin ranks two cells" sh -c "'$S' sweep $P --algo signum --lr 1e-3,3e-3 --seeds 2 --out '$T/pl_sweep' \
+        >/dev/null && grep -q '\"best\"' '$T/pl_sweep/summary.json'"
+    if [ "${MPI:-1}" = 1 ] && command -v mpirun >/dev/null 2>&1; then
+        OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 120 mpirun --oversubscribe -np 4 \
+            "$S" train $P --algo mv-signum --backend mpi --out "$T/pl_mpi" >/dev/null 2>"$T/pl_mpi.err"
+        check "the plugin's model under mpirun -np 4 gives the in-process rows" sh -c \
+            "cut -d, -f1-11 '$T/pl_mpi/metrics.csv' > '$T/c'; cmp -s '$T/a' '$T/c'"
+    fi
+    "$S" train --plugin "$T/nonexistent.so" --quiet >/dev/null 2>"$T/e"
+    check "a missing plugin: exit 1 naming it" sh -c "[ $? -eq 1 ] && grep -q 'nonexistent.so' '$T/e'"
+    printf 'int unrelated(void) { return 0; }\n' >"$T/noinit.c"
+    gcc -shared -fPIC "$T/noinit.c" -o "$T/noinit.so"
+    "$S" train --plugin "$T/noinit.so" --quiet >/dev/null 2>"$T/e"
+    check "a plugin without signopt_plugin_init: exit 1 saying so" sh -c \
+        "[ $? -eq 1 ] && grep -q 'no function signopt_plugin_init' '$T/e'"
+else
+    bad "examples/own_model.c does not build as a plugin"; cat "$T/plugin.err" >&2
+fi
+
 # ---- C++ ----
 if g++ -std=c++17 -Wall -Wextra -Werror -Iinclude examples/cpp_quickstart.cpp -L"$B" -lsignopt \
         -Wl,-rpath,"$PWD/$B" $SAN -o "$T/cpp" 2>"$T/cxx.err"; then
