@@ -70,9 +70,13 @@ const cli_flag cli_flags[] = {
 };
 const int cli_nflags = (int)(sizeof cli_flags / sizeof cli_flags[0]);
 
-/* The shortest %g text that reads back as v. */
+/* The shortest text that reads back as v: an integer as an integer, else the shortest %g. */
 static void short_num(char *buf, size_t n, double v)
 {
+    if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(buf, n, "%.0f", v);
+        return;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(buf, n, "%.*g", prec, v);
         if (strtod(buf, NULL) == v) return;

@@ -2,7 +2,7 @@
 # Seed: ResNet-20/32/56/110 on CIFAR-10/100, batch 128, 32, 8; signSGD vs signSGD-SIM (theta = 0.9) vs SGD-M;
 #   200 epochs; lr 1e-3 at batch 128, "for smaller batch sizes, the learning rate was proportionally reduced"
 #   (Goyal et al.): lr = 1e-3 * B / 128; weight decay 1e-4; 5 runs.
-# Here: the `cnn` (EXPERIMENTS.md's named substitute) on all 60000 Fashion-MNIST training images, 1 epoch at every
+# Here: the `cnn` (docs/experiments.md's named substitute) on all 60000 Fashion-MNIST training images, 1 epoch at every
 #   batch size (so batch 8 takes 16x the steps of batch 128), 3 seeds; test_acc on all 10000 test images.
 #   Shrunk for time (one core, ~45 min budget): 1 epoch, not 200; 3 evaluations per run (step 0, half, end), each
 #   computing loss / gradient norms / train_acc on the first 5000 training rows only (--eval-limit 5000; a full

@@ -2,7 +2,7 @@
 # Seed: ResNet-18 on CIFAR-10; Signum against signSGD, SGDM, AdamW and EF-signSGD; each method's hyperparameters by
 #   grid search: momentum beta (000's sense: weight of the NEW gradient) in {0.9, 0.5, 0.1, 0.01}, learning rate in
 #   {0.5, 0.25, 0.1, 0.05, 0.025, 0.01} x 1e-2. Fig. 1: training loss, accuracy, ||grad f||_1 and ||grad f||_2.
-# Here: the `cnn` (EXPERIMENTS.md's substitute) on the first LIMIT = 10000 Fashion-MNIST training images
+# Here: the `cnn` (docs/experiments.md's substitute) on the first LIMIT = 10000 Fashion-MNIST training images
 #   (--train-limit), batch 128. Shrunk to fit ~30 min of one core shared with other jobs (measured: cnn ~1 ms of CPU
 #   per image fwd+bwd; a forward pass over the 10000 test images alone ~5-8 s, more than a grid cell's training):
 #   - the test set is cut to the first 1000 of the 10000 test images (an IDX copy in $OUT/fmnist-t1000; only

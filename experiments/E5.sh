@@ -5,7 +5,7 @@
 # Here: the MLP 784-64-64-10 on Fashion-MNIST instead of a CNN (a cnn gradient costs ~1 ms per image on one core,
 #   about 50x the mlp; 8 workers x batch 32 = 256 images a round would leave only a few hundred cnn rounds in
 #   total for an 84-cell grid plus 15 final runs); 8 workers, non-IID Dirichlet(1) split (the seed does not say how
-#   its data were split: EXPERIMENTS.md asks for non-IID), per-worker batch 32 (not stated in the seed), constant
+#   its data were split: docs/experiments.md asks for non-IID), per-worker batch 32 (not stated in the seed), constant
 #   lr, R = G = 0.001 for the stochastic signs (CLI default). First 12000 training rows (--train-limit: evaluating
 #   the training loss dominates the cost otherwise); test accuracy on all 10000 test images.
 #   Grid on seed 1: the seed's six lrs; the seed's four betas, 000's {0.9, 0.5, 0.1, 0.01} (weight of the new

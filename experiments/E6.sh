@@ -5,7 +5,7 @@
 # AdamW = 5 x the best lr of Signum (5e-4 vs 1e-4 on GPT-2, 5e-5 vs 1e-5 on Qwen3).
 # Here: the `charlm` problem (a 2-layer, width-64, context-64 character GPT, ~111k parameters, trained from scratch
 # on Debian's fortunes corpus), batch 16 windows, 1500 steps (~0.65 epoch), cosine decay to 0, weight decay 0.1 for
-# every method (the paper's value), as the CLI applies it per algorithm (ALGORITHMS.md): decoupled x <- x(1 - lr wd)
+# every method (the paper's value), as the CLI applies it per algorithm (docs/algorithms.md): decoupled x <- x(1 - lr wd)
 # for signum, signsgd, ef-signsgd and adamw (PyTorch AdamW), coupled g <- g + wd x for sgdm (PyTorch SGD). Note that
 # ef-signsgd's lr is the scale of lr*g (optimum ~1 without decay), so its decoupled decay per step is far larger.
 # Momenta (not tuned, to fit the budget): signum beta 0.9, adamw 0.9/0.95 (the paper's), sgdm 0.9.

@@ -14,7 +14,7 @@
 #   fits epsilon's unit-norm rows; our features have other scales, so alpha is searched); decaying alpha_k = c/(k+1)
 #   (--lr-schedule inv:c) with c in INV_C. Then SEEDS seeds at the chosen values; the distributed runs
 #   (mv-scaled-signsgd, --workers 1 and 3, 32 rows per worker) use the constant alpha chosen for scaled signSGD.
-# Claims (EXPERIMENTS.md): scaled signSGD ~ SGD (final loss within 5% of SGD's) and ahead of signSGD and signum
+# Claims (docs/experiments.md): scaled signSGD ~ SGD (final loss within 5% of SGD's) and ahead of signSGD and signum
 #   (lower final loss); constant alpha ahead of decaying alpha (lower final loss); M = 3 ahead of M = 1; and (seed
 #   004 p. 9, "EF-signSGD is comparable to SGD") EF-signSGD's final loss within 5% of SGD's. Each is
 #   judged twice: on the final loss, and on the run-mean loss (mean over the evaluations, every 50 steps), which

@@ -1,6 +1,6 @@
 # lib.sh — shared helpers of the experiment scripts (sourced by experiments/E*.sh; POSIX sh + awk).
 # An experiment script: sets EXP (E1..E11), sources this file, runs `signopt train`/`sweep` through exp_train /
-# exp_sweep_best, reads final numbers with exp_final, and states each claim of EXPERIMENTS.md with exp_claim, which
+# exp_sweep_best, reads final numbers with exp_final, and states each claim of docs/experiments.md with exp_claim, which
 # prints HELD / DID NOT HOLD from the numbers and appends it to $OUT/claims.txt.
 # Environment: SIGNOPT (the binary, default build/signopt), OUT (default runs/$EXP), QUICK=1 (smoke test: the
 # script shrinks steps, seeds and grids so every config runs in seconds; claims are still printed but not judged).

@@ -57,7 +57,7 @@ static int run_cluster(const so_cluster_config *cfg, so_problem *p, int n, float
     return rc;
 }
 
-/* ---- The reference: the algorithms of ALGORITHMS.md written as directly as possible ---- */
+/* ---- The reference: the algorithms of docs/algorithms.md written as directly as possible ---- */
 
 typedef struct ref {
     const char *algo;

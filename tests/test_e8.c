@@ -1,4 +1,4 @@
-/* test_e8.c — EXPERIMENTS.md E8, seed 004 Examples 1 and 4 (Fig. 1), with step size alpha = 0.05 and exact
+/* test_e8.c — docs/experiments.md E8, seed 004 Examples 1 and 4 (Fig. 1), with step size alpha = 0.05 and exact
  * gradients: signGD (and signum) never converge but cycle at a fixed distance from the minimum, while GD,
  * EF-signGD and scaled signGD converge linearly. The optimizers run through the public API
  * (so_optim_create / so_optim_step) on the problems of src/problems/synthetic.c; every expected rate below is

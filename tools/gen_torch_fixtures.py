@@ -5,7 +5,7 @@ Run from the repository root with the system Python (python3-torch):  /usr/bin/p
 Writes tests/fixtures/torch_<case>.txt. `make test` only reads these files; it never needs PyTorch.
 
 Each case runs a torch.optim optimizer (single-tensor code path, float32, one thread) for STEPS steps on
-d = 37 parameters. The gradient at step t is g_t = L * x_t + noise_t (the quadratic of ALGORITHMS.md with
+d = 37 parameters. The gradient at step t is g_t = L * x_t + noise_t (the quadratic of docs/algorithms.md with
 L_i = 1 + 9 i / (d - 1), plus Gaussian noise drawn from numpy with a fixed seed), computed in float32 from
 torch's own x_t and stored, so the C side replays exactly the gradients torch saw.
 

@@ -1,4 +1,4 @@
-/* signopt/sign.h — sign operators and the packed majority vote (ALGORITHMS.md, "The sign operators").
+/* signopt/sign.h — sign operators and the packed majority vote (docs/algorithms.md, "The sign operators").
  *
  * Wire format: signs packed 64 to a uint64_t, coordinate i in bit (i % 64) of word i / 64, bit 1 = +1.
  * Unused high bits of the last word are 0. A zero coordinate has no 1-bit encoding: on the uplink it is sent
@@ -28,7 +28,7 @@ SO_API void so_sign_unpack(float *SO_RESTRICT out, const uint64_t *SO_RESTRICT b
 SO_API void so_sign_stochastic_pack(uint64_t *SO_RESTRICT bits, const float *SO_RESTRICT v, size_t d, float R,
                                     uint64_t seed, uint32_t worker, uint32_t step, uint32_t stream);
 
-/* Tie rule for an even number of votes split evenly (ALGORITHMS.md): */
+/* Tie rule for an even number of votes split evenly (docs/algorithms.md, "The vote and tie rules"): */
 typedef enum so_ties {
     SO_TIES_ZERO = 0,     /* no step on that coordinate; the downlink carries a second "zero" bit */
     SO_TIES_POSITIVE = 1, /* +1 */

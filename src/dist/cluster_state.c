@@ -195,7 +195,8 @@ size_t so__cluster_local_state_size(const so_cluster *c) { return local_layout_o
 int so__cluster_save_local(const so_cluster *c, void *buf, size_t size)
 {
     layout l = local_layout_of(c);
-    if (!buf || size < l.total) return so_error(SO_EINVAL, "cluster: state buffer of %zu bytes, need %zu", size, l.total);
+    if (!buf || size < l.total)
+        return so_error(SO_EINVAL, "cluster: state buffer of %zu bytes, need %zu", size, l.total);
     unsigned char *b = buf;
     local_header h;
     memset(&h, 0, sizeof h);

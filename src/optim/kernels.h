@@ -20,7 +20,7 @@
  * and add the chunk sums in order, so ||v||_1 is bitwise the same for 1 or 64 threads. */
 #define SO_REDUCE_CHUNKS 64
 
-/* sign(v) with sign(0) = 0 (ALGORITHMS.md, Notation). */
+/* sign(v) with sign(0) = 0 (docs/algorithms.md, "Notation"). */
 static inline float so_signf(float v) { return (float)((v > 0.0f) - (v < 0.0f)); }
 
 /* ||v||_1 accumulated in double. v is (n,). */

@@ -3,7 +3,7 @@
  *
  * Weight decay: sgdm and adam take it coupled (g <- g + lambda x, as torch SGD and Adam); adamw, sgd, signsgd,
  * signum, signum-nesterov, ef-signsgd and lion take it decoupled (x <- x - eta lambda x before the step,
- * ALGORITHMS.md Notation; lion's own form x <- x - eta (sign(c) + lambda x) is the same thing). scaled-signsgd
+ * docs/algorithms.md, "Notation"; lion's own form x <- x - eta (sign(c) + lambda x) is the same thing). scaled-signsgd
  * refuses it: its alpha multiplies ||g||_1, so alpha lambda x would be no decay on any meaningful scale. */
 #include <limits.h>
 #include <math.h>
@@ -136,7 +136,7 @@ so_optim *so_optim_create(const so_optim_config *cfg, size_t d, const so_tensor 
                      cfg->algo);
         else
             so_error(SO_EINVAL, "unknown optimizer '%s': expected sgd, sgdm, adam, adamw, signsgd, signum, "
-                                "signum-nesterov, ef-signsgd, scaled-signsgd or lion", cfg->algo ? cfg->algo : "(null)");
+                     "signum-nesterov, ef-signsgd, scaled-signsgd or lion", cfg->algo ? cfg->algo : "(null)");
         return NULL;
     }
     so__rule a = row->rule;
@@ -216,10 +216,10 @@ int so_optim_step(so_optim *o, float *x, const float *g)
     /* A momentum buffer starts from g itself on the first step of a first-grad rule. */
     const int first = o->step == 0 && c->momentum_init == SO_INIT_FIRST_GRAD;
     switch (o->algo) {
-    case SO_RULE_SGD: /* ALGORITHMS.md sgd: x <- x - eta g (decoupled decay) */
+    case SO_RULE_SGD: /* sgd: x <- x - eta g (decoupled decay) */
         so_kernel_sgd(x, g, lrv, d, lr, wd);
         break;
-    case SO_RULE_SGDM: /* ALGORITHMS.md sgdm = torch.optim.SGD(momentum=mu, dampening=0, nesterov): b_1 = g_1 always */
+    case SO_RULE_SGDM: /* sgdm = torch.optim.SGD(momentum=mu, dampening=0, nesterov): b_1 = g_1 always */
         so_kernel_sgdm(x, o->buf0, g, lrv, d, lr, c->beta, wd, c->nesterov, o->step == 0);
         break;
     case SO_RULE_ADAM:  /* torch.optim.Adam (Kingma & Ba 2015), coupled decay */

@@ -1,5 +1,5 @@
-/* schedule.c — learning-rate schedules (ALGORITHMS.md, Notation: "constant, step decay, exponential decay per
- * round, c/(t+1), cosine, linear warm-up"): parsing the text form and the rate at step t. */
+/* schedule.c — learning-rate schedules (docs/algorithms.md, "Learning-rate schedules": constant, step decay,
+ * exponential decay per round, c/(t+1), cosine, linear warm-up): parsing the text form and the rate at step t. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* theory.c — step size and momentum chosen by a theorem from T, d, n, L (ALGORITHMS.md, "Theory presets", and
+/* theory.c — step size and momentum chosen by a theorem from T, d, n, L (docs/algorithms.md, "Theory presets", and
  * the mvsm presets of 000 Thm 3/4/5). beta is always the weight of the OLD momentum value, so 000's beta
  * (the weight of the NEW gradient) becomes 1 - beta here. Where a theorem only says "eta proportional to",
  * in->c is the constant; where it gives eta exactly, c multiplies it too (c = 1: the paper's value). */

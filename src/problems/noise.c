@@ -1,4 +1,4 @@
-/* noise.c — the noise models added to synthetic gradients (ALGORITHMS.md, "Problems", noise models): parsing
+/* noise.c — the noise models added to synthetic gradients (docs/algorithms.md, "Noise models"): parsing
  * "none" / "gauss:S" / "pareto:K:S" / "student:NU:S" / "skew:S", and keyed sampling.
  *
  * Every draw is a pure function of (seed, worker, step, stream, draw index k): draw k reads the Philox sequence

@@ -1,7 +1,8 @@
 /* synthetic.c — the synthetic problems (docs/algorithms.md, "Problems"): quadratic, signgd-counterexample,
- * pl-toy, l0l1, four families registered through the public oracle interface (so_problem_create_oracle). All four are separable, f(x) = sum_i phi_i(x_i), so one per-coordinate function gives f and the exact
- * gradient. A worker's stochastic gradient is the exact gradient plus the mean of B independent noise draws
- * (B = the per-worker batch), so the batch size divides the noise variance by B as in the papers' minibatches.
+ * pl-toy, l0l1, four families registered through the public oracle interface (so_problem_create_oracle). All four
+ * are separable, f(x) = sum_i phi_i(x_i), so one per-coordinate function gives f and the exact gradient. A
+ * worker's stochastic gradient is the exact gradient plus the mean of B independent noise draws (B = the
+ * per-worker batch), so the batch size divides the noise variance by B as in the papers' minibatches.
  *
  * Noise keys: the gradient of worker j at step t with minibatch stream `sub` draws from (seed, j, t, stream)
  * with stream = SO_STREAM_NOISE + sub * 2^16 (sub = 0 is SO_STREAM_NOISE itself, so at B = 1 the noise equals
@@ -42,7 +43,7 @@ typedef struct synthetic {
  *   ||hess f(x)||_2 = max_i cosh(a x_i) <= 1 + a max_i |sinh(a x_i) / a| <= 1 + a ||grad f(x)||_2:
  *   L0 = 1, L1 = a. It is not L-smooth for any L, since cosh(a x_i) is unbounded. The -1 puts the minimum
  *   f(0) = 0, so log f can be plotted; the sinh^2 form keeps f accurate near 0. */
-/* L_i = 1 + (L_max - 1)(i - 1)/(d - 1), i = 1..d (ALGORITHMS.md), here 0-based; L = 1 when d = 1 (slope 0,
+/* L_i = 1 + (L_max - 1)(i - 1)/(d - 1), i = 1..d (docs/algorithms.md), here 0-based; L = 1 when d = 1 (slope 0,
  * span 1). Computed from i in the same operations a stored table was filled with, so the values are the same,
  * and the gradient pass reads no 8-byte table (a third of its memory traffic). */
 static inline double curvature(const synthetic *s, size_t i)

@@ -1,5 +1,5 @@
 /* pack.c — the 1-bit wire format (sign.h): signs packed 64 to a word, coordinate i in bit i % 64 of word
- * i / 64, bit 1 = +1, unused high bits 0. Deterministic sign on the uplink (ALGORITHMS.md, "The sign
+ * i / 64, bit 1 = +1, unused high bits 0. Deterministic sign on the uplink (docs/algorithms.md, "The sign
  * operators"): bit = v >= 0, so a zero (and -0.0) is sent as +1, and NaN as -1. */
 #include "signopt/sign.h"
 

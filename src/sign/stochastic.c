@@ -1,4 +1,4 @@
-/* stochastic.c — the stochastic sign S_R (Jin et al.; seed 001 eq. 6; seed 000 Def. 1; ALGORITHMS.md,
+/* stochastic.c — the stochastic sign S_R (Jin et al.; seed 001 eq. 6; seed 000 Def. 1; docs/algorithms.md,
  * "The sign operators"): coordinate i is +1 with probability clamp((R + v_i) / (2R), 0, 1), else -1, so
  * E[S_R(v)] = v / R while |v_i| <= R and S_R is the plain sign beyond R. */
 #include "signopt/sign.h"

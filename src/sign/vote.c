@@ -1,4 +1,4 @@
-/* vote.c — the majority vote on packed sign vectors (ALGORITHMS.md, "The sign operators" and "Distributed
+/* vote.c — the majority vote on packed sign vectors (docs/algorithms.md, "The sign operators" and "Distributed
  * methods": mv-signsgd, Bernstein et al. 2018/2019; mvsm-v2's S_1 downlink, seed 000 Alg 2 v2).
  *
  * The votes are counted on the packed words, never unpacked: for each word position, the count of +1 votes

@@ -31,7 +31,7 @@ finite = all(isinstance(r[k], (int, float)) and math.isfinite(r[k]) and r[k] > 0
              for r in rows for k in ("params_per_s", "bytes_per_s", "roofline_fraction") if k in r)
 check("rates and roofline fractions are finite and positive", finite)
 # Bytes per parameter of each step, each array read or written once (BENCHMARKS.md table), and the optimizer
-# state in bytes per parameter (ALGORITHMS.md: momentum, second moment, error or x_prev, 4 bytes each).
+# state in bytes per parameter (docs/algorithms.md: momentum, second moment, error or x_prev, 4 bytes each).
 step_bytes = {"sgd": 12, "sgdm": 20, "adam": 28, "adamw": 28, "signsgd": 12, "signum": 20,
               "signum-nesterov": 24, "ef-signsgd": 28, "scaled-signsgd": 16, "lion": 20}
 state = {"sgd": 0, "sgdm": 4, "adam": 8, "adamw": 8, "signsgd": 0, "signum": 4, "signum-nesterov": 8,

@@ -1,17 +1,17 @@
 #!/bin/sh
-# test_cli.sh — the signopt command against its contract (CLI.md) and against independent evidence:
-# ids from ALGORITHMS.md, the exact metrics.csv columns, exit codes and one-line messages for bad input,
+# test_cli.sh — the signopt command against its contract (docs/cli.md) and against independent evidence:
+# ids from docs/algorithms.md, the exact metrics.csv columns, exit codes and one-line messages for bad input,
 # --out protection, checkpoint/resume equality, a closed-form sgd trajectory on the quadratic, thread-count
 # independence, and multi-seed runs where seeds diverge (counts from metrics.csv by awk, the step from the
 # quadratic's closed-form float overflow). Last line: "cli: N passed, M failed".
 NAME=cli
 . tests/sh/lib.sh
 
-# ---- list: exactly the ids of ALGORITHMS.md, in its order ----
+# ---- list: exactly the ids of docs/algorithms.md, in its order ----
 want_algos="sgd sgdm adam adamw signsgd signum signum-nesterov ef-signsgd scaled-signsgd lion mv-signsgd mv-signum
 sto-signsgd mv-sto-signsgd-sim fed-mv-sto-signsgd-sim mvsm-v1 mvsm-v2 mv-scaled-signsgd dist-sgd dist-sgdm dist-adamw"
 got=$("$S" list algos | tr '\n' ' ' | sed 's/ $//')
-check "list algos equals ALGORITHMS.md ids" [ "$got" = "$(echo $want_algos)" ]
+check "list algos equals docs/algorithms.md ids" [ "$got" = "$(echo $want_algos)" ]
 probs=$("$S" list problems)
 for p in quadratic signgd-counterexample pl-toy l0l1 logreg mlp cnn; do
     check "list problems has $p" sh -c "printf '%s\n' \"\$1\" | grep -qx '$p'" _ "$probs"
