@@ -395,6 +395,90 @@ static void test_theory_presets_formulas(void)
     CHECK(so_theory_preset("001-thm1", &in, &lr, &beta) == SO_EINVAL, "001-thm1 needs L > 0");
 }
 
+/* so_optim_step_tensors on tensors the test owns equals so_optim on each tensor alone, bit for bit, for every id
+ * (scaled-signsgd: the same, the norm then taken over all tensors, so here each against a flat so_optim over the
+ * concatenation, within the rounding of the norm's summation order); the grad point of signum-nesterov likewise. */
+static void test_step_tensors_equals_so_optim(void)
+{
+    enum { NT = 3, STEPS = 6 };
+    const size_t sizes[NT] = {5, 70001, 33};
+    const size_t total = sizes[0] + sizes[1] + sizes[2];
+    for (const char *const *id = so_optim_algos(); *id; id++) {
+        so_optim_config oc;
+        so_optim_config_default(&oc);
+        oc.algo = *id;
+        oc.lr = strcmp(*id, "scaled-signsgd") == 0 ? 1e-6 : 0.01;
+        oc.weight_decay = strcmp(*id, "scaled-signsgd") == 0 ? 0.0 : 0.05;
+        oc.momentum_init = strcmp(*id, "signum") == 0 ? SO_INIT_FIRST_GRAD : SO_INIT_AUTO;
+        const int scaled = strcmp(*id, "scaled-signsgd") == 0;
+        float *x[NT], *g[NT], *b0[NT], *b1[NT], *y[NT], *ref[NT], *yref[NT];
+        so_optim *o[NT], *flat = NULL;
+        float *fx = malloc(total * sizeof *fx), *fg = malloc(total * sizeof *fg);
+        for (int k = 0; k < NT; k++) {
+            x[k] = malloc(sizes[k] * sizeof(float));
+            g[k] = malloc(sizes[k] * sizeof(float));
+            b0[k] = calloc(sizes[k], sizeof(float));
+            b1[k] = calloc(sizes[k], sizeof(float));
+            y[k] = malloc(sizes[k] * sizeof(float));
+            ref[k] = malloc(sizes[k] * sizeof(float));
+            yref[k] = malloc(sizes[k] * sizeof(float));
+            so_rng r;
+            so_rng_init(&r, 3, (uint32_t)k, 0, SO_STREAM_USER);
+            for (size_t i = 0; i < sizes[k]; i++) x[k][i] = ref[k][i] = so_rng_uniformf(&r) - 0.5f;
+            o[k] = so_optim_create(&oc, sizes[k], NULL, 0);
+        }
+        if (scaled) {
+            flat = so_optim_create(&oc, total, NULL, 0);
+            for (int k = 0, off = 0; k < NT; off += (int)sizes[k], k++) memcpy(fx + off, x[k], sizes[k] * 4);
+        }
+        int same = 1, rc = SO_OK;
+        for (long t = 0; t < STEPS && rc == SO_OK; t++) {
+            int moved = so_optim_grad_point_tensors(&oc, t, NT, sizes, (const float *const *)x,
+                                                    (const float *const *)b1, y);
+            for (int k = 0; k < NT; k++) {
+                int mref = so_optim_grad_point(o[k], ref[k], yref[k]);
+                same &= moved == mref && (!moved || memcmp(y[k], yref[k], sizes[k] * 4) == 0);
+                so_rng r;
+                so_rng_init(&r, 4, (uint32_t)k, (uint32_t)t, SO_STREAM_USER);
+                for (size_t i = 0; i < sizes[k]; i++) g[k][i] = so_rng_uniformf(&r) - 0.45f;
+            }
+            rc = so_optim_step_tensors(&oc, t, NT, sizes, x, (const float *const *)g, b0, b1);
+            if (scaled) {
+                for (int k = 0, off = 0; k < NT; off += (int)sizes[k], k++) memcpy(fg + off, g[k], sizes[k] * 4);
+                so_optim_step(flat, fx, fg);
+            } else {
+                for (int k = 0; k < NT; k++) so_optim_step(o[k], ref[k], g[k]);
+            }
+        }
+        CHECK(rc == SO_OK, "%s: %s", *id, so_errmsg());
+        if (scaled) {
+            double worst = 0;
+            for (int k = 0, off = 0; k < NT; off += (int)sizes[k], k++)
+                for (size_t i = 0; i < sizes[k]; i++) worst = fmax(worst, fabs(x[k][i] - fx[off + i]));
+            CHECK(worst < 1e-6, "scaled-signsgd over tensors vs flat: max |diff| %g", worst);
+        } else {
+            for (int k = 0; k < NT; k++) same &= memcmp(x[k], ref[k], sizes[k] * 4) == 0;
+            CHECK(same, "%s: tensor-list steps differ from so_optim per tensor", *id);
+        }
+        for (int k = 0; k < NT; k++) {
+            free(x[k]), free(g[k]), free(b0[k]), free(b1[k]), free(y[k]), free(ref[k]), free(yref[k]);
+            so_optim_destroy(o[k]);
+        }
+        so_optim_destroy(flat);
+        free(fx);
+        free(fg);
+    }
+    so_optim_config oc;
+    so_optim_config_default(&oc);
+    float a[2] = {1, 2}, b[2] = {0.5f, 0.5f};
+    float *xs[1] = {a}, *bufs[1] = {NULL};
+    const float *gs[1] = {b};
+    const size_t n2[1] = {2};
+    CHECK(so_optim_step_tensors(&oc, 0, 1, n2, xs, gs, bufs, NULL) == SO_EINVAL, "signum without its buffer");
+    oc.algo = "mv-signum";
+    CHECK(so_optim_step_tensors(&oc, 0, 1, n2, xs, gs, bufs, NULL) == SO_EINVAL, "a distributed id");
+}
+
 int main(void)
 {
     RUN(test_sgd_hand_values);
@@ -409,5 +493,6 @@ int main(void)
     RUN(test_per_coordinate_lr);
     RUN(test_schedules_against_hand_values);
     RUN(test_theory_presets_formulas);
+    RUN(test_step_tensors_equals_so_optim);
     return test_report("optim");
 }

@@ -247,6 +247,17 @@ static void test_cluster_equals_per_rank_optimizer(void)
 
 static void test_fed_needs_the_callback_form(void)
 {
+    so_transport *t2 = so_transport_local(2);
+    so_cluster_config wd;
+    dist_config(&wd, "mv-signum", 0, 0);
+    wd.optim.weight_decay = 0.1;
+    CHECK(so_dist_optim_create(&wd, DIM, NULL, 0, t2) == NULL && strstr(so_errmsg(), "weight decay"),
+          "a sign method with weight decay (it would be ignored): %s", so_errmsg());
+    wd.optim.algo = "dist-sgdm";
+    so_dist_optim *ok = so_dist_optim_create(&wd, DIM, NULL, 0, t2);
+    CHECK(ok != NULL, "dist-sgdm with weight decay: %s", so_errmsg());
+    so_dist_optim_destroy(ok);
+    so_transport_destroy(t2);
     so_transport *t = so_transport_local(2);
     so_cluster_config cc;
     dist_config(&cc, "fed-mv-sto-signsgd-sim", 0, 0);

@@ -109,6 +109,22 @@ SO_API const char *so_optim_algo(const so_optim *o);
 /* Floats of state per parameter the rule keeps (momentum, second moment, error, x_prev), for the memory report. */
 SO_API size_t so_optim_state_floats_per_param(const char *algo);
 
+/* ---- The same rules on memory the caller owns: for frameworks that keep per-tensor state themselves ----
+ * One step t (0-based: it selects the schedule's rate, Adam's bias corrections and a first-grad start) of rule
+ * cfg->algo over ntensors tensors at once: x[k], g[k] and the rule's state buffers buf0[k], buf1[k] each hold
+ * sizes[k] floats. The buffers, zeroed before step 0 and kept by the caller between steps, are what so_optim
+ * keeps (so_algo_info.state_floats of them): sgdm, signum, ef-signsgd, lion: buf0 = the momentum / error;
+ * adam, adamw: buf0 = m, buf1 = v; signum-nesterov: buf0 = m, buf1 = x_prev; NULL lists where a rule keeps
+ * fewer. Per tensor the result equals so_optim_step on that tensor alone; ef-signsgd scales each tensor by its own
+ * ||p||_1 / size, and scaled-signsgd takes ||g||_1 over all the tensors (summed tensor by tensor). cfg->lr_vec
+ * must be NULL. SO_EINVAL for an unknown or distributed id, a bad value or a NULL array. */
+SO_API int so_optim_step_tensors(const so_optim_config *cfg, long t, size_t ntensors, const size_t *sizes,
+                                 float *const *x, const float *const *g, float *const *buf0, float *const *buf1);
+/* Where step t's gradient must be taken, for tensor lists: y[k] <- x[k] + alpha (x[k] - buf1[k]) and 1 for
+ * signum-nesterov after step 0 (buf1 = x_prev as above); 0 and y untouched when it is x itself. */
+SO_API int so_optim_grad_point_tensors(const so_optim_config *cfg, long t, size_t ntensors, const size_t *sizes,
+                                       const float *const *x, const float *const *buf1, float *const *y);
+
 /* Save/restore the whole optimizer state (step counter, buffers) as an opaque byte block. Load checks the
  * algorithm and d and refuses a mismatch with SO_EFORMAT. */
 SO_API size_t so_optim_state_size(const so_optim *o);

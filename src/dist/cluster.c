@@ -53,6 +53,11 @@ static int validate(const so_cluster_config *cfg, const so__algo *a, const so_pr
         return so_error(SO_EINVAL, "cluster: %s: local lr must be >= 0, got %g", a->info.id, cfg->local_lr);
     if (o->lr_vec)
         return so_error(SO_EINVAL, "cluster: %s: per-coordinate rates (lr_vec) are for single-node ids", a->info.id);
+    /* The sign methods' update is the vote alone (docs/algorithms.md, "Distributed methods"): a weight decay would
+     * otherwise be accepted and silently do nothing. The fp32 baselines apply it in their single-node rule. */
+    if (a->info.uplink != SO_UPLINK_FP32 && o->weight_decay != 0)
+        return so_error(SO_EINVAL, "cluster: %s: weight decay is applied by the dist-* baselines only (the sign "
+                        "methods step by the vote alone), got %g", a->info.id, o->weight_decay);
     if (cfg->ties < SO_TIES_ZERO || cfg->ties > SO_TIES_RANDOM)
         return so_error(SO_EINVAL, "cluster: unknown tie rule %d", (int)cfg->ties);
     if (cfg->pattern != SO_PATTERN_PS && cfg->pattern != SO_PATTERN_ALLGATHER)

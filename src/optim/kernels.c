@@ -333,7 +333,12 @@ SO_ALWAYS_INLINE void scaled_signsgd_range(float *restrict x, const float *restr
 void so_kernel_scaled_signsgd(float *restrict x, const float *restrict g, const float *restrict lrv, size_t n,
                               double alpha)
 {
-    const float step = (float)(alpha * so_kernel_abs_sum(g, n));
+    so_kernel_scaled_signsgd_step(x, g, lrv, n, (float)(alpha * so_kernel_abs_sum(g, n)));
+}
+
+void so_kernel_scaled_signsgd_step(float *restrict x, const float *restrict g, const float *restrict lrv, size_t n,
+                                   float step)
+{
     if (lrv) PARALLEL_BLOCKS(n, lo, hi, scaled_signsgd_range(x, g, lrv, lo, hi, step));
     else PARALLEL_BLOCKS(n, lo, hi, scaled_signsgd_range(x, g, NULL, lo, hi, step));
 }

@@ -60,6 +60,9 @@ void so_kernel_ef_signsgd(float *restrict x, float *restrict e, const float *res
 /* x, g: (n,). */
 void so_kernel_scaled_signsgd(float *restrict x, const float *restrict g, const float *restrict lrv, size_t n,
                               double alpha);
+/* x, g: (n,). The step alpha ||g||_1 given (the norm of a whole parameter vector split over several calls). */
+void so_kernel_scaled_signsgd_step(float *restrict x, const float *restrict g, const float *restrict lrv, size_t n,
+                                   float step);
 /* x, m, g: (n,). */
 void so_kernel_lion(float *restrict x, float *restrict m, const float *restrict g, const float *restrict lrv,
                     size_t n, double lr, double beta1, double beta2, double wd);

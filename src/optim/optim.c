@@ -205,62 +205,145 @@ int so_optim_grad_point(const so_optim *o, const float *x, float *y)
     return 1;
 }
 
-int so_optim_step(so_optim *o, float *x, const float *g)
+/* One step of rule a on n coordinates at step t (0-based) with rate lr: x, g, the rule's buffers b0, b1 (NULL where
+ * it keeps fewer), lrv the per-coordinate multipliers or NULL. ef-signsgd scales by ||p||_1 / n of this piece (a
+ * tensor); scaled-signsgd takes its step alpha ||g||_1 from *scaled_step (the norm of the whole vector). */
+static void rule_step(so__rule a, const so_optim_config *c, long t, double lr, size_t n, float *x, const float *g,
+                      float *b0, float *b1, const float *lrv, float scaled_step)
 {
-    if (!o || !x || !g) return so_error(SO_EINVAL, "optimizer step: NULL argument");
-    const so_optim_config *c = &o->cfg;
-    const double lr = so_optim_lr(o);
     const double wd = c->weight_decay;
-    const float *lrv = o->lr_vec;
-    const size_t d = o->d;
     /* A momentum buffer starts from g itself on the first step of a first-grad rule. */
-    const int first = o->step == 0 && c->momentum_init == SO_INIT_FIRST_GRAD;
-    switch (o->algo) {
+    const int first = t == 0 && c->momentum_init == SO_INIT_FIRST_GRAD;
+    switch (a) {
     case SO_RULE_SGD: /* sgd: x <- x - eta g (decoupled decay) */
-        so_kernel_sgd(x, g, lrv, d, lr, wd);
+        so_kernel_sgd(x, g, lrv, n, lr, wd);
         break;
     case SO_RULE_SGDM: /* sgdm = torch.optim.SGD(momentum=mu, dampening=0, nesterov): b_1 = g_1 always */
-        so_kernel_sgdm(x, o->buf0, g, lrv, d, lr, c->beta, wd, c->nesterov, o->step == 0);
+        so_kernel_sgdm(x, b0, g, lrv, n, lr, c->beta, wd, c->nesterov, t == 0);
         break;
     case SO_RULE_ADAM:  /* torch.optim.Adam (Kingma & Ba 2015), coupled decay */
     case SO_RULE_ADAMW: /* torch.optim.AdamW (Loshchilov & Hutter 2019), decoupled decay */
     {
-        const double t = (double)(o->step + 1);
-        const double step_size = lr / (1.0 - pow(c->beta, t));
-        const double bc2_sqrt = sqrt(1.0 - pow(c->beta2, t));
-        const int w = o->algo == SO_RULE_ADAMW;
-        so_kernel_adam(x, o->buf0, o->buf1, g, lrv, d, lr, step_size, c->beta, c->beta2, c->eps, bc2_sqrt,
-                       w ? 0.0 : wd, w ? wd : 0.0);
+        const double k = (double)(t + 1);
+        const double step_size = lr / (1.0 - pow(c->beta, k));
+        const double bc2_sqrt = sqrt(1.0 - pow(c->beta2, k));
+        const int w = a == SO_RULE_ADAMW;
+        so_kernel_adam(x, b0, b1, g, lrv, n, lr, step_size, c->beta, c->beta2, c->eps, bc2_sqrt, w ? 0.0 : wd,
+                       w ? wd : 0.0);
         break;
     }
     case SO_RULE_SIGNSGD: /* Bernstein et al. 2018; seed 003 Alg 1: x <- x - eta sign(g) */
-        so_kernel_signsgd(x, g, lrv, d, lr, wd);
+        so_kernel_signsgd(x, g, lrv, n, lr, wd);
         break;
     case SO_RULE_SIGNUM: /* seed 000 Alg 1, 001 Alg 1 (signSGD-SIM), 003 Alg 3: m <- beta m + (1-beta) g */
-        so_kernel_signum(x, o->buf0, g, lrv, d, lr, c->beta, wd, first);
+        so_kernel_signum(x, b0, g, lrv, n, lr, c->beta, wd, first);
         break;
     case SO_RULE_SIGNUM_NESTEROV: /* seed 001 eq. (4): g was taken at y = x + alpha (x - x_prev) */
-        so_kernel_signum_nesterov(x, o->buf1, o->buf0, g, lrv, d, lr, c->beta, wd, first);
+        so_kernel_signum_nesterov(x, b1, b0, g, lrv, n, lr, c->beta, wd, first);
         break;
     case SO_RULE_EF_SIGNSGD: /* Karimireddy et al. 2019, seed 004 eq. (12), ||p||_1 / d per tensor */
-        for (size_t k = 0; k < o->ntensors; k++) {
-            const size_t off = o->tensors[k].offset;
-            so_kernel_ef_signsgd(x + off, o->buf0 + off, g + off, lrv ? lrv + off : NULL, o->tensors[k].size, lr,
-                                 wd);
-        }
+        so_kernel_ef_signsgd(x, b0, g, lrv, n, lr, wd);
         break;
     case SO_RULE_SCALED_SIGNSGD: /* seed 004 Alg 1/2: x <- x - alpha_t ||g||_1 sign(g), no 1/d */
-        so_kernel_scaled_signsgd(x, g, lrv, d, lr);
+        so_kernel_scaled_signsgd_step(x, g, lrv, n, scaled_step);
         break;
     case SO_RULE_LION: /* Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms", Program 1 */
-        so_kernel_lion(x, o->buf0, g, lrv, d, lr, c->beta, c->beta2, wd);
+        so_kernel_lion(x, b0, g, lrv, n, lr, c->beta, c->beta2, wd);
         break;
     case SO_RULE_COUNT:
     case SO_RULE_NONE:
-        return so_error(SO_EINVAL, "optimizer: corrupt algorithm id");
+        break;
+    }
+}
+
+int so_optim_step(so_optim *o, float *x, const float *g)
+{
+    if (!o || !x || !g) return so_error(SO_EINVAL, "optimizer step: NULL argument");
+    const double lr = so_optim_lr(o);
+    float scaled_step = 0.0f;
+    if (o->algo == SO_RULE_SCALED_SIGNSGD) scaled_step = (float)(lr * so_kernel_abs_sum(g, o->d));
+    if (o->algo == SO_RULE_EF_SIGNSGD) {
+        for (size_t k = 0; k < o->ntensors; k++) {
+            const size_t off = o->tensors[k].offset;
+            rule_step(o->algo, &o->cfg, o->step, lr, o->tensors[k].size, x + off, g + off, o->buf0 + off, NULL,
+                      o->lr_vec ? o->lr_vec + off : NULL, 0.0f);
+        }
+    } else {
+        rule_step(o->algo, &o->cfg, o->step, lr, o->d, x, g, o->buf0, o->buf1, o->lr_vec, scaled_step);
     }
     o->step++;
     return SO_OK;
+}
+
+/* ---- The same rules on tensors the caller owns ---- */
+
+/* The row of cfg->algo, checked, with momentum_init resolved into *c. */
+static const so__algo *tensor_rule(const so_optim_config *cfg, so_optim_config *c, size_t ntensors,
+                                   const size_t *sizes)
+{
+    const so__algo *row = cfg ? so__algo_find(cfg->algo) : NULL;
+    if (!row || row->info.kind != SO_ALGO_SINGLE) {
+        so_error(SO_EINVAL, "unknown single-node optimizer '%s'", cfg && cfg->algo ? cfg->algo : "(null)");
+        return NULL;
+    }
+    if (cfg->lr_vec) {
+        so_error(SO_EINVAL, "%s: per-coordinate rates (lr_vec) are for so_optim, not tensor lists", row->info.id);
+        return NULL;
+    }
+    if (check_config(cfg, row->rule, 0) != SO_OK) return NULL;
+    if (ntensors > 0 && !sizes) {
+        so_error(SO_EINVAL, "%s: tensor sizes missing", row->info.id);
+        return NULL;
+    }
+    *c = *cfg;
+    c->algo = row->info.id;
+    if (c->momentum_init == SO_INIT_AUTO) c->momentum_init = row->info.momentum_init;
+    return row;
+}
+
+int so_optim_step_tensors(const so_optim_config *cfg, long t, size_t ntensors, const size_t *sizes, float *const *x,
+                          const float *const *g, float *const *buf0, float *const *buf1)
+{
+    so_optim_config c;
+    const so__algo *row = tensor_rule(cfg, &c, ntensors, sizes);
+    if (!row) return SO_EINVAL;
+    if (t < 0) return so_error(SO_EINVAL, "%s: step %ld < 0", row->info.id, t);
+    const int nbuf = row->info.state_floats;
+    if (ntensors > 0 && (!x || !g || (nbuf > 0 && !buf0) || (nbuf > 1 && !buf1)))
+        return so_error(SO_EINVAL, "%s: x, g and %d state buffer list(s) are required", row->info.id, nbuf);
+    for (size_t k = 0; k < ntensors; k++)
+        if (sizes[k] > 0 && (!x[k] || !g[k] || (nbuf > 0 && !buf0[k]) || (nbuf > 1 && !buf1[k])))
+            return so_error(SO_EINVAL, "%s: tensor %zu has a NULL array", row->info.id, k);
+    const double lr = so_schedule_lr(&c.schedule, c.lr, t);
+    float scaled_step = 0.0f;
+    if (row->rule == SO_RULE_SCALED_SIGNSGD) {
+        double norm = 0.0;
+        for (size_t k = 0; k < ntensors; k++) norm += so_kernel_abs_sum(g[k], sizes[k]);
+        scaled_step = (float)(lr * norm);
+    }
+    for (size_t k = 0; k < ntensors; k++)
+        if (sizes[k] > 0)
+            rule_step(row->rule, &c, t, lr, sizes[k], x[k], g[k], nbuf > 0 ? buf0[k] : NULL,
+                      nbuf > 1 ? buf1[k] : NULL, NULL, scaled_step);
+    return SO_OK;
+}
+
+int so_optim_grad_point_tensors(const so_optim_config *cfg, long t, size_t ntensors, const size_t *sizes,
+                                const float *const *x, const float *const *buf1, float *const *y)
+{
+    so_optim_config c;
+    const so__algo *row = tensor_rule(cfg, &c, ntensors, sizes);
+    if (!row) return SO_EINVAL;
+    if (row->rule != SO_RULE_SIGNUM_NESTEROV || t == 0) return 0; /* step 0: x_{-1} = x_0, so y = x */
+    const double alpha = nesterov_alpha(&c);
+    if (alpha == 0.0) return 0;
+    for (size_t k = 0; k < ntensors; k++) {
+        if (sizes[k] == 0) continue;
+        if (!x || !buf1 || !y || !x[k] || !buf1[k] || !y[k])
+            return so_error(SO_EINVAL, "%s: tensor %zu has a NULL array", row->info.id, k);
+        so_kernel_extrapolate(y[k], x[k], buf1[k], sizes[k], alpha);
+    }
+    return 1;
 }
 
 /* ---- State as bytes: header (magic, format version, algo id, d, step), then the state floats in native
