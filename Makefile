@@ -53,6 +53,10 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 HEADERS  := $(wildcard include/*.h include/signopt/*.h) $(shell find src cli tests bench -name '*.h')
 SHLIB    := $(BUILD)/libsignopt.so.$(VERSION)
+# Where `make install` puts the Python package: the prefix's dist-packages of Debian's python3 (on its sys.path for
+# /usr/local); the package finds the library three folders up, in PREFIX/lib.
+PYVER    := $(shell /usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3)
+PYDIR    ?= $(PREFIX)/lib/python$(PYVER)/dist-packages
 
 ifeq ($(MPI),1)
 # What is compiled and linked with MPI: the transport, the command's MPI parts, the tests (which run under mpirun).
@@ -69,12 +73,16 @@ CLI_FLAGS :=
 CLI_LIBS  := $(BUILD)/libsignopt.a
 endif
 
-.PHONY: all deps build test run install clean bench experiments fuzz
+.PHONY: all deps test-deps build test run install clean bench experiments fuzz
 all: deps
 	@$(MAKE) --no-print-directory build
 
 deps:
 	@sh tools/install-deps.sh
+
+# The tests also need Debian's python3-torch, python3-numpy and python3-pytest (the Python package's tests).
+test-deps:
+	@sh tools/install-deps.sh --with-python
 
 build: $(BUILD)/signopt $(BUILD)/libsignopt.a $(BUILD)/libsignopt.so $(MPI_LIBS) $(BUILD)/signopt.pc \
        $(BUILD)/signopt-mpi.pc
@@ -132,7 +140,7 @@ $(BUILD)/tests/%: tests/%.c $(CLI_LIBS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CLI_CC) $(CFLAGS) $(CLI_FLAGS) -Itests -o $@ $< $(CLI_LIBS) $(LDFLAGS) $(LDLIBS)
 
-test: deps
+test: test-deps
 	@$(MAKE) --no-print-directory build $(TEST_BIN)
 	@BUILD=$(BUILD) MPI=$(MPI) sh tests/run.sh $(TEST_BIN)
 
@@ -162,6 +170,8 @@ install: all
 	    install -m 644 $(BUILD)/libsignopt_mpi.a $(BUILD)/libsignopt_mpi.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/ && \
 	    ln -sf libsignopt_mpi.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libsignopt_mpi.so.$(SOVER) && \
 	    ln -sf libsignopt_mpi.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libsignopt_mpi.so; fi
+	install -d $(DESTDIR)$(PYDIR)/signopt
+	install -m 644 python/signopt/*.py $(DESTDIR)$(PYDIR)/signopt/
 	install -m 644 include/signopt.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 include/signopt/*.h $(DESTDIR)$(PREFIX)/include/signopt/
 	for pc in signopt signopt-mpi; do \

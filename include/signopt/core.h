@@ -60,6 +60,10 @@ SO_API int so_error(int code, const char *fmt, ...)
 /* The library's version, "MAJOR.MINOR.PATCH" (SO_VERSION of the headers it was built with). */
 SO_API const char *so_version(void);
 
+/* sizeof the public struct named type_name ("so_optim_config", "so_cluster_config", "so_schedule", ...), for
+ * bindings that mirror the structs in another language; 0 for a name it does not know. */
+SO_API size_t so_sizeof(const char *type_name);
+
 /* The number of threads OpenBLAS uses for the models' matrix products (logreg, mlp, cnn, charlm): a process-wide
  * setting the library never changes by itself. OpenBLAS's sgemm can give different last bits with 1 and with
  * several threads, so a program that wants one seed to give one result whatever its thread count sets 1 (the

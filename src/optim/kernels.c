@@ -29,26 +29,44 @@ static inline float torch_fmadd(float a, float b, float c)
 /* Elements per block of the parallel loops. Blocks are the unit of work; results do not depend on them. */
 #define SO_BLOCK ((size_t)4096)
 
-/* Runs BODY with [lo, hi) set to each block of [0, n), over threads from SO_OMP_MIN elements on. */
+/* Runs BODY with [lo, hi) set to each block of [0, n), over threads from SO_OMP_MIN elements on. Below that the
+ * loop runs without entering OpenMP at all: an `if (0)` parallel region still builds a team of one, about a
+ * microsecond, which was most of the time of a step over many small tensors (so_optim_step_tensors). */
 #define PARALLEL_BLOCKS(n, lo, hi, BODY)                                                       \
     do {                                                                                       \
         const size_t n_ = (n), blocks_ = (n_ + SO_BLOCK - 1) / SO_BLOCK;                       \
-        _Pragma("omp parallel for schedule(static) if (n_ >= SO_OMP_MIN)")                     \
-        for (size_t b_ = 0; b_ < blocks_; b_++) {                                              \
-            const size_t lo = b_ * SO_BLOCK, hi = lo + SO_BLOCK < n_ ? lo + SO_BLOCK : n_;     \
-            BODY;                                                                              \
+        if (n_ < SO_OMP_MIN) {                                                                 \
+            for (size_t b_ = 0; b_ < blocks_; b_++) {                                          \
+                const size_t lo = b_ * SO_BLOCK, hi = lo + SO_BLOCK < n_ ? lo + SO_BLOCK : n_; \
+                BODY;                                                                          \
+            }                                                                                  \
+        } else {                                                                               \
+            _Pragma("omp parallel for schedule(static)")                                       \
+            for (size_t b_ = 0; b_ < blocks_; b_++) {                                          \
+                const size_t lo = b_ * SO_BLOCK, hi = lo + SO_BLOCK < n_ ? lo + SO_BLOCK : n_; \
+                BODY;                                                                          \
+            }                                                                                  \
         }                                                                                      \
     } while (0)
 
-/* Runs part[c] = EXPR with [lo, hi) set to chunk c of the fixed SO_REDUCE_CHUNKS split of [0, n). */
+/* Runs part[c] = EXPR with [lo, hi) set to chunk c of the fixed SO_REDUCE_CHUNKS split of [0, n) (serially below
+ * SO_OMP_MIN, as PARALLEL_BLOCKS; the chunks and their order are the same either way). */
 #define PARALLEL_CHUNKS(n, part, lo, hi, EXPR)                                                 \
     do {                                                                                       \
         const size_t n_ = (n), chunk_ = reduce_chunk(n_);                                      \
-        _Pragma("omp parallel for schedule(static) if (n_ >= SO_OMP_MIN)")                     \
-        for (int c_ = 0; c_ < SO_REDUCE_CHUNKS; c_++) {                                        \
-            const size_t lo_ = (size_t)c_ * chunk_, hi_ = lo_ + chunk_;                        \
-            const size_t lo = lo_ < n_ ? lo_ : n_, hi = hi_ < n_ ? hi_ : n_;                   \
-            (part)[c_] = (EXPR);                                                               \
+        if (n_ < SO_OMP_MIN) {                                                                 \
+            for (int c_ = 0; c_ < SO_REDUCE_CHUNKS; c_++) {                                    \
+                const size_t lo_ = (size_t)c_ * chunk_, hi_ = lo_ + chunk_;                    \
+                const size_t lo = lo_ < n_ ? lo_ : n_, hi = hi_ < n_ ? hi_ : n_;               \
+                (part)[c_] = (EXPR);                                                           \
+            }                                                                                  \
+        } else {                                                                               \
+            _Pragma("omp parallel for schedule(static)")                                       \
+            for (int c_ = 0; c_ < SO_REDUCE_CHUNKS; c_++) {                                    \
+                const size_t lo_ = (size_t)c_ * chunk_, hi_ = lo_ + chunk_;                    \
+                const size_t lo = lo_ < n_ ? lo_ : n_, hi = hi_ < n_ ? hi_ : n_;               \
+                (part)[c_] = (EXPR);                                                           \
+            }                                                                                  \
         }                                                                                      \
     } while (0)
 

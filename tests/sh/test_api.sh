@@ -131,6 +131,10 @@ if command -v pkg-config >/dev/null 2>&1 && [ -z "$SAN" ]; then
         gcc -std=c11 examples/quickstart.c \$($PKG --cflags signopt) '$T/prefix/lib/libsignopt.a' \
             \$($PKG --static --libs signopt | sed 's/-lsignopt//') -o '$T/q_static' &&
         ! readelf -d '$T/q_static' | grep -q 'NEEDED.*signopt' && '$T/q_static' >/dev/null"
+    pyver=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    check "the installed Python package imports and loads the installed library" sh -c "
+        PYTHONPATH='$T/prefix/lib/python$pyver/dist-packages' /usr/bin/python3 -c \
+            'import signopt; assert signopt.library_path.startswith(\"$T/prefix/lib/\"), signopt.library_path'"
     check "a shared link from the installed files runs" sh -c "
         gcc -std=c11 examples/quickstart.c \$($PKG --cflags --libs signopt) -Wl,-rpath,'$T/prefix/lib' \
             -o '$T/q_shared' && '$T/q_shared' >/dev/null"
