@@ -1,6 +1,8 @@
 /* output.c — metrics.csv and summary.json, statistics across seeds, atomic file writes. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,25 +174,75 @@ void json_num(sbuf *b, double v)
     else sb_printf(b, "%.9g", v);
 }
 
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when the bytes there are not one (overlong forms,
+ * surrogates and code points above U+10FFFF are invalid too). */
+static int utf8_len(const unsigned char *s)
+{
+    unsigned c = s[0];
+    int n;
+    unsigned min;
+    if (c < 0x80) return 1;
+    if (c >= 0xc2 && c <= 0xdf) n = 2, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef) n = 3, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4) n = 4, min = 0x10000;
+    else return 0;
+    unsigned cp = c & (0x3fu >> (n - 1));
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3fu);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    return n;
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped; a byte that is not part of valid UTF-8 (a
+ * path with a Latin-1 name) becomes U+FFFD, so the file is always valid UTF-8 JSON. */
 void json_str(sbuf *b, const char *s)
 {
     sb_printf(b, "\"");
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') sb_printf(b, "\\%c", c);
-        else if (c < 0x20) sb_printf(b, "\\u%04x", c);
-        else sb_printf(b, "%c", c);
+    const unsigned char *u = (const unsigned char *)s;
+    while (*u) {
+        unsigned char c = *u;
+        int n = utf8_len(u);
+        if (n == 0) {
+            sb_printf(b, "\\ufffd");
+            u++;
+        } else if (n > 1) {
+            sb_printf(b, "%.*s", n, (const char *)u);
+            u += n;
+        } else {
+            if (c == '"' || c == '\\') sb_printf(b, "\\%c", c);
+            else if (c < 0x20 || c == 0x7f) sb_printf(b, "\\u%04x", c);
+            else sb_printf(b, "%c", c);
+            u++;
+        }
     }
     sb_printf(b, "\"");
 }
 
-/* A flag's value in JSON: booleans as true/false, plain numbers as numbers, the rest as strings. */
+/* A number as JSON writes it: the shortest %g text that reads back as v (".001", "+1e-3", "1." and "0x1p-10"
+ * as typed are not JSON; 0.001 and 0.0009765625 are). */
+void json_num_short(sbuf *b, double v)
+{
+    if (!isfinite(v)) {
+        sb_printf(b, "null");
+        return;
+    }
+    char buf[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    sb_printf(b, "%s", buf);
+}
+
+/* A flag's value in JSON: booleans as true/false, numbers normalised (json_num_short), the rest as strings. */
 static void json_flag_value(sbuf *b, const cli_flag *f, const char *v)
 {
     char *end;
     double x = strtod(v, &end);
     if (f->flag) sb_printf(b, "%s", strcmp(v, "true") == 0 ? "true" : "false");
-    else if (*v && !*end && isfinite(x) && strchr(v, ',') == NULL) sb_printf(b, "%s", v);
+    else if (*v && !*end && isfinite(x) && strchr(v, ',') == NULL && !isspace((unsigned char)*v)) json_num_short(b, x);
     else json_str(b, v);
 }
 
@@ -246,6 +298,7 @@ static void final_stats(sbuf *b, const seed_result *res, int nres, int finite_on
     for (int k = 0; v && k < NMETRIC; k++) {
         int m = 0;
         for (int s = 0; s < nres; s++) {
+            if (res[s].interrupted) continue; /* unfinished: no final value */
             if (!res[s].diverged) v[m++] = metric(&res[s].res.final, k);
             else if (!finite_only) v[m++] = k == 0 || (k >= 3 && k <= 5) ? INFINITY : NAN;
         }
@@ -260,8 +313,17 @@ static void final_stats(sbuf *b, const seed_result *res, int nres, int finite_on
     free(v);
 }
 
+const char *signal_name(int sig)
+{
+    static char buf[32];
+    if (sig == SIGINT) return "SIGINT";
+    if (sig == SIGTERM) return "SIGTERM";
+    snprintf(buf, sizeof buf, "signal %d", sig);
+    return buf;
+}
+
 void summary_json(sbuf *b, const cli_options *o, const seed_result *res, int nres, int workers, size_t dim,
-                  size_t samples, const char *error)
+                  size_t samples, const char *error, int signal)
 {
     sb_printf(b, "{\n  \"signopt_version\": ");
     json_str(b, so_version());
@@ -291,7 +353,19 @@ void summary_json(sbuf *b, const cli_options *o, const seed_result *res, int nre
     int ndiv = 0, first = -1;
     for (int s = 0; s < nres; s++) {
         if (res[s].diverged) ndiv++;
-        else if (first < 0) first = s;
+        else if (first < 0 && !res[s].interrupted) first = s;
+    }
+    /* An interrupted run says so, with the seed it stopped in and the seeds it never started. */
+    sb_printf(b, ",\n  \"interrupted\": ");
+    if (signal) {
+        sb_printf(b, "{\"signal\": ");
+        json_str(b, signal_name(signal));
+        sb_printf(b, ", \"seeds_finished\": %d, \"seeds_not_run\": [", nres - (nres && res[nres - 1].interrupted));
+        for (int s = nres; s < o->seeds; s++)
+            sb_printf(b, "%s%llu", s > nres ? ", " : "", (unsigned long long)(o->seed + (uint64_t)s));
+        sb_printf(b, "]}");
+    } else {
+        sb_printf(b, "null");
     }
     sb_printf(b, ",\n  \"diverged_seeds\": %d,\n  \"seeds\": [", ndiv);
     for (int s = 0; s < nres; s++) {
@@ -299,6 +373,8 @@ void summary_json(sbuf *b, const cli_options *o, const seed_result *res, int nre
                   (unsigned long long)res[s].seed, res[s].diverged ? "true" : "false");
         if (res[s].diverged) sb_printf(b, "%ld", res[s].diverged_step);
         else sb_printf(b, "null");
+        sb_printf(b, ", \"interrupted\": %s, \"step_reached\": %ld", res[s].interrupted ? "true" : "false",
+                  res[s].res.final.step);
         sb_printf(b, ", \"stopped_early\": %s, \"skipped_steps\": %ld, \"final\": ",
                   res[s].res.stopped_early ? "true" : "false", res[s].res.skipped_steps);
         json_row(b, &res[s].res.final, NMETRIC);
@@ -316,7 +392,7 @@ void summary_json(sbuf *b, const cli_options *o, const seed_result *res, int nre
     for (int k = 0; v && k < 5; k++) {
         int m = 0;
         for (int s = 0; s < nres; s++)
-            if (!res[s].diverged) v[m++] = metric(&res[s].res.tau, k);
+            if (!res[s].diverged && !res[s].interrupted) v[m++] = metric(&res[s].res.tau, k);
         stats7(v, m, st);
         sb_printf(b, "%s\"%s\": ", k ? ", " : "", metric_names[k]);
         json_num(b, st[0]);
@@ -386,6 +462,12 @@ void print_results(const seed_result *res, int nres, int ndiv)
         if (res[s].diverged) {
             printf("%-8llu %14s %9s %14s %14llu  diverged at step %ld\n", (unsigned long long)res[s].seed, "inf", "-",
                    "-", (unsigned long long)r->bits_up, res[s].diverged_step);
+            continue;
+        }
+        if (res[s].interrupted) {
+            fmt_acc(acc, sizeof acc, r->test_acc);
+            printf("%-8llu %14.6g %9s %14.6g %14llu  interrupted at step %ld (not in the mean)\n",
+                   (unsigned long long)res[s].seed, r->loss, acc, r->grad_l1, (unsigned long long)r->bits_up, r->step);
             continue;
         }
         fmt_acc(acc, sizeof acc, r->test_acc);

@@ -36,6 +36,7 @@ typedef struct seed_result {
     int status; /* so_run's return */
     int diverged;       /* so_run stopped on a non-finite loss or gradient (SO_ENUMERIC) */
     long diverged_step; /* where; res.final is then the row written at that step */
+    int interrupted;    /* a signal stopped it before its last step; res.final is the row at the stop */
 } seed_result;
 
 /* mkdir -p; returns 0 or prints one line and returns 1. */
@@ -52,12 +53,16 @@ extern const char *const stat_names[7];
 /* A JSON number, or null for NaN/Inf. */
 void json_num(sbuf *b, double v);
 void json_str(sbuf *b, const char *s);
+/* The shortest text that reads back as v (null when not finite). */
+void json_num_short(sbuf *b, double v);
 
 /* summary.json for a train run. Per seed "diverged" and "diverged_step"; "final_stats" over all seeds with a
  * diverged seed's loss and gradient norms as +inf (written null where a statistic is not finite), and
  * "final_stats_finite" over the seeds that finished. */
 void summary_json(sbuf *b, const cli_options *o, const seed_result *res, int nres, int workers, size_t dim,
-                  size_t samples, const char *error);
+                  size_t samples, const char *error, int signal);
+/* "SIGINT", "SIGTERM" or "signal N". */
+const char *signal_name(int sig);
 
 /* The metrics row at a divergence: loss and grad_l1 as a failed evaluation measured them (parsed from so_run's
  * message msg), NaN where nothing was measured; bits as of the last row (NULL: 0). */

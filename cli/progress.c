@@ -6,17 +6,24 @@
 #include <unistd.h>
 #include "progress.h"
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted; /* the signal that asked to stop, 0 if none */
 
-static void on_sigint(int sig)
+static void on_signal(int sig)
 {
-    (void)sig;
-    interrupted = 1;
-    signal(SIGINT, SIG_DFL);
+    interrupted = sig;
+    signal(sig, SIG_DFL); /* a second one ends the process as usual */
 }
 
-void progress_catch_interrupt(void) { signal(SIGINT, on_sigint); }
-int progress_interrupted(void) { return interrupted != 0; }
+void progress_catch_interrupt(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+int progress_interrupted(void) { return interrupted; }
 
 static double now_s(void)
 {

@@ -11,11 +11,12 @@ typedef struct progress {
 } progress;
 
 void progress_start(progress *p, int enabled, const char *label);
-/* so_progress_fn: returns nonzero after SIGINT. */
+/* so_progress_fn: returns nonzero after SIGINT or SIGTERM. */
 int progress_step(long step, long total, double loss, void *user);
 void progress_end(progress *p);
-/* Route SIGINT to a stop request (a second Ctrl-C kills as usual). */
+/* Route SIGINT and SIGTERM to a stop request (a second signal ends the process as usual). */
 void progress_catch_interrupt(void);
+/* The signal that asked to stop (SIGINT, SIGTERM), 0 if none; the command then exits 128 + it. */
 int progress_interrupted(void);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -173,6 +174,14 @@ static int run_seed(cli_options *o, const session *S, uint64_t seed, double lr, 
     char ck[4200], rs[4200];
     rc.checkpoint = seed_path(ck, sizeof ck, o->checkpoint, o, seed);
     rc.resume = seed_path(rs, sizeof rs, o->resume, o, seed);
+    /* A run interrupted in seed k left no checkpoint for the seeds after it: those start from step 0 (the first
+     * seed's must exist, so a mistyped --resume is still refused). */
+    if (rc.resume && o->seeds > 1 && seed != o->seed && access(rc.resume, F_OK) != 0) {
+        if (S->root && !o->quiet)
+            fprintf(stderr, "signopt %s: seed %llu: no checkpoint '%s' (the interrupted run never started it); "
+                            "running it from step 0\n", o->cmd, (unsigned long long)seed, rc.resume);
+        rc.resume = NULL;
+    }
     progress pr;
     progress_start(&pr, !o->quiet && S->root, label);
     memset(out, 0, sizeof *out);
@@ -183,6 +192,7 @@ static int run_seed(cli_options *o, const session *S, uint64_t seed, double lr, 
     seed_watch w = {rows, &pr, 0, -1, 0, now_s(), 0};
     int status = so_run(&rc, p, S->t, watch_row, &w, watch_step, &w, &out->res);
     out->status = status;
+    out->interrupted = status == SO_OK && out->res.stopped_early && out->res.final.step < rc.steps;
     progress_end(&pr);
     if (status == SO_ENUMERIC) {
         const so_metrics_row *last = w.nrows ? &rows->rows[rows->n - 1] : NULL;
@@ -265,6 +275,18 @@ static int train_one(cli_options *op, int *argc, char ***argv, const char *headi
         nres++;
     }
     print_error(&S, &o, err);
+    /* A signal stops the run at a step boundary: what ran is written, marked, and the exit is 128 + signal. */
+    int sig = progress_interrupted();
+    if (!code && sig && (nres < o.seeds || (nres > 0 && res[nres - 1].interrupted))) {
+        if (S.root)
+            cli_error(o.cmd, "interrupted by %s in seed %llu at step %ld; %s what ran (%d of %d seeds finished)",
+                      signal_name(sig), (unsigned long long)(nres ? res[nres - 1].seed : o.seed),
+                      nres ? res[nres - 1].res.final.step : 0L, o.out ? "wrote" : "printed",
+                      nres - (nres > 0 && res[nres - 1].interrupted), o.seeds);
+        code = 128 + sig;
+    } else {
+        sig = 0;
+    }
     /* Divergence is a result, not a failure, as long as one seed finished (exit 1 when none did). */
     if (!code && nres > 0 && ndiv == nres) {
         code = 1;
@@ -275,14 +297,15 @@ static int train_one(cli_options *op, int *argc, char ***argv, const char *headi
         sbuf m = {0}, j = {0};
         sb_printf(&m, "%s", metrics_header);
         for (size_t i = 0; i < rows.n; i++) metrics_row(&m, &rows.rows[i]);
-        summary_json(&j, &o, res, nres, S.n, dim, samples, err[0] ? err : NULL);
+        summary_json(&j, &o, res, nres, S.n, dim, samples, err[0] ? err : NULL, sig);
         char path[4200];
         int w = m.failed || j.failed;
         if (w) cli_error(o.cmd, "out of memory formatting the results");
-        snprintf(path, sizeof path, "%s/summary.json", o.out);
-        if (!w) w = write_file_atomic(o.cmd, path, j.p, j.len);
+        /* metrics.csv first: a summary.json on disk means its metrics are complete. */
         snprintf(path, sizeof path, "%s/metrics.csv", o.out);
         if (!w) w = write_file_atomic(o.cmd, path, m.p, m.len);
+        snprintf(path, sizeof path, "%s/summary.json", o.out);
+        if (!w) w = write_file_atomic(o.cmd, path, j.p, j.len);
         if (w && !code) code = 1;
         sb_free(&m);
         sb_free(&j);
@@ -481,7 +504,13 @@ int cmd_sweep(int argc, char **argv)
     }
     sbuf csv = {0}, cols = {0};
     for (int k = 0; k < nd; k++) sb_printf(&cols, "%s,", cli_flags[dims[k].flag].name);
-    sb_printf(&csv, "%sseed,final_loss,test_acc,grad_l1,diverged\n", cols.p ? cols.p : "");
+    sb_printf(&csv, "%sseed,final_loss,test_acc,grad_l1,diverged,interrupted\n", cols.p ? cols.p : "");
+    /* per cell: 0 not run, 1 every seed finished, 2 a signal stopped it part way */
+    int *status = calloc((size_t)ncell, sizeof *status);
+    if (!status && !code) {
+        cli_error(o.cmd, "out of memory");
+        code = 1;
+    }
     size_t dim = 0, samples = 0;
     if (!code) progress_catch_interrupt();
     for (int c = 0; !code && c < ncell && !progress_interrupted(); c++) {
@@ -507,15 +536,26 @@ int cmd_sweep(int argc, char **argv)
                 code = rc;
                 break;
             }
+            if (r.interrupted || (progress_interrupted() && s + 1 < o.seeds)) {
+                /* Stopped part way: the seed's row is written and marked, the cell is never ranked. */
+                status[c] = 2;
+                for (int k = 0; k < nd; k++) sb_printf(&csv, "%s,", dims[k].vals[pos[k]]);
+                sb_printf(&csv, "%llu,%.9g,", (unsigned long long)seed, r.res.final.loss);
+                if (!isnan(r.res.final.test_acc)) sb_printf(&csv, "%.9g", r.res.final.test_acc);
+                sb_printf(&csv, ",%.9g,0,%d\n", r.res.final.grad_l1, r.interrupted);
+                break; /* (a seed that finished before the signal: the seeds after it will not run) */
+            }
             loss[c * o.seeds + s] = diverged ? INFINITY : r.res.final.loss;
             acc[c * o.seeds + s] = diverged ? NAN : r.res.final.test_acc;
             cell[c][3] += diverged;
             for (int k = 0; k < nd; k++) sb_printf(&csv, "%s,", dims[k].vals[pos[k]]);
             sb_printf(&csv, "%llu,%.9g,", (unsigned long long)seed, loss[c * o.seeds + s]);
             if (!isnan(acc[c * o.seeds + s])) sb_printf(&csv, "%.9g", acc[c * o.seeds + s]);
-            sb_printf(&csv, ",%.9g,%d\n", diverged ? NAN : r.res.final.grad_l1, diverged);
+            sb_printf(&csv, ",%.9g,%d,0\n", diverged ? NAN : r.res.final.grad_l1, diverged);
         }
         if (code) break;
+        if (status[c] == 2) break;
+        status[c] = 1;
         double st[7];
         stats7(&loss[c * o.seeds], o.seeds, st);
         cell[c][0] = cell[c][3] > 0 ? INFINITY : st[0];
@@ -529,9 +569,15 @@ int cmd_sweep(int argc, char **argv)
         stats7(&acc[c * o.seeds], o.seeds, st);
         cell[c][2] = st[0];
     }
+    int sig = progress_interrupted(), ndone = 0;
+    for (int c = 0; status && c < ncell; c++) ndone += status[c] == 1;
+    if (sig && ndone == ncell) sig = 0; /* the signal came after the last step: nothing was lost */
+    if (sig && !code && S.root)
+        cli_error(o.cmd, "interrupted by %s: %d of %d cells finished; unfinished cells are marked and not ranked",
+                  signal_name(sig), ndone, ncell);
     int best = -1;
     for (int c = 0; !code && c < ncell; c++)
-        if (best < 0 || sweep_better(cell[c], cell[best])) best = c;
+        if (status[c] == 1 && (best < 0 || sweep_better(cell[c], cell[best]))) best = c;
     if (!code && S.root) {
         char acc_s[32];
         for (int k = 0; k < nd; k++) printf("%-12s ", cli_flags[dims[k].flag].name);
@@ -539,6 +585,10 @@ int cmd_sweep(int argc, char **argv)
         for (int c = 0; c < ncell; c++) {
             grid_set(&o, dims, nd, c, pos);
             for (int k = 0; k < nd; k++) printf("%-12s ", dims[k].vals[pos[k]]);
+            if (status[c] != 1) {
+                printf("%14s\n", status[c] ? "interrupted" : "not run");
+                continue;
+            }
             fmt_acc(acc_s, sizeof acc_s, cell[c][2]);
             printf("%14.6g %14.6g %9s %8.0f\n", cell[c][0], cell[c][1], acc_s, cell[c][3]);
         }
@@ -552,8 +602,16 @@ int cmd_sweep(int argc, char **argv)
                 printf("; %.0f diverged, mean %.6g over the others", cell[best][3], cell[best][4]);
             printf(")\n");
         }
-        if (o.out && best >= 0) {
-            sb_printf(&j, "{\n  \"command\": \"sweep\",\n  \"algo\": ");
+        if (o.out && (best >= 0 || sig)) {
+            sb_printf(&j, "{\n  \"command\": \"sweep\",\n  \"interrupted\": ");
+            if (sig) {
+                sb_printf(&j, "{\"signal\": ");
+                json_str(&j, signal_name(sig));
+                sb_printf(&j, ", \"cells_finished\": %d, \"cells\": %d}", ndone, ncell);
+            } else {
+                sb_printf(&j, "null");
+            }
+            sb_printf(&j, ",\n  \"algo\": ");
             json_str(&j, o.algo);
             sb_printf(&j, ",\n  \"problem\": ");
             json_str(&j, o.prob.id);
@@ -561,8 +619,15 @@ int cmd_sweep(int argc, char **argv)
                           "+inf; among cells with diverged seeds: fewer diverged, then loss_mean_finite\",\n  \"cells\": [", o.seeds);
             for (int c = 0; c <= ncell; c++) {
                 int cc = c < ncell ? c : best;
+                if (cc < 0) {
+                    sb_printf(&j, "\n  ],\n  \"best\": null");
+                    break;
+                }
                 grid_set(&o, dims, nd, cc, pos);
                 sb_printf(&j, c < ncell ? "%s\n    {" : "\n  ],\n  \"best\": {", c ? "," : "");
+                if (c < ncell)
+                    sb_printf(&j, "\"status\": \"%s\", ",
+                              status[cc] == 1 ? "done" : status[cc] == 2 ? "interrupted" : "not run");
                 for (int k = 0; k < nd; k++) {
                     json_str(&j, cli_flags[dims[k].flag].name);
                     sb_printf(&j, ": ");
@@ -571,6 +636,11 @@ int cmd_sweep(int argc, char **argv)
                     v = strtod(dims[k].vals[pos[k]], &end);
                     if (*end == '\0' && isfinite(v)) sb_printf(&j, "%.9g, ", v);
                     else { json_str(&j, dims[k].vals[pos[k]]); sb_printf(&j, ", "); }
+                }
+                if (status[cc] != 1) { /* nothing final to report */
+                    sb_printf(&j, "\"loss_mean\": null, \"loss_std\": null, \"test_acc_mean\": null, "
+                                  "\"diverged\": null, \"loss_mean_finite\": null}");
+                    continue;
                 }
                 sb_printf(&j, "\"loss_mean\": ");
                 json_num(&j, cell[cc][0]);
@@ -592,8 +662,10 @@ int cmd_sweep(int argc, char **argv)
         sb_free(&j);
         fflush(stdout);
     }
+    if (!code && sig) code = 128 + sig;
     sb_free(&csv);
     sb_free(&cols);
+    free(status);
     free(loss);
     free(acc);
     free(cell);

@@ -197,6 +197,7 @@ def cmd_hook(a):
                 r = json.load(open(f.name))
             rows.append({"d": d, "hook": "signopt vote (mv-signum)" if use_vote else "DDP default (fp32 allreduce)",
                          **r})
+    print("(fp32 rows: the ring-allreduce formula 2(n-1)/n * 4d; vote rows: the payload measured by the hook)")
     print("| d | hook | seconds per backward + exchange (median) | bytes sent per rank per round |")
     print("| --- | --- | --- | --- |")
     for r in rows:

@@ -303,6 +303,17 @@ static int record(driver *D, long step, so_row_fn row_fn, void *row_user)
     return rc;
 }
 
+/* Record the row where a progress callback stopped the run between evaluations: it is handed on and becomes the
+ * result's final row, but the checkpoint saved there holds only the scheduled rows, so that a run resumed from it
+ * writes exactly the rows of an uninterrupted run. */
+static int record_stop(driver *D, long step, so_row_fn row_fn, void *row_user, so_metrics_row *r)
+{
+    int rc = evaluate(D, D->x, step, r);
+    if (rc == SO_OK && row_fn && D->root) row_fn(r, row_user);
+    if (rc == SO_OK && D->cfg->checkpoint) rc = save_checkpoint(D, step);
+    return rc;
+}
+
 int so_run(const so_run_config *cfg, so_problem *p, so_transport *t, so_row_fn row_fn, void *row_user,
            so_progress_fn progress, void *progress_user, so_run_result *result)
 {
@@ -330,13 +341,19 @@ int so_run(const so_run_config *cfg, so_problem *p, so_transport *t, so_row_fn r
         rc = record(&D, 0, row_fn, row_user);
     }
     long step = start;
+    so_metrics_row stop_row;
+    int have_stop_row = 0;
     while (rc == SO_OK && step < cfg->steps) {
         rc = is_dist(&D) ? dist_step(&D, step) : single_step(&D, step);
         if (rc != SO_OK) break;
         step++;
         reservoir(&D, step);
         int stop = progress ? progress(step, cfg->steps, D.last_loss, progress_user) : 0;
-        if (step % eval_every == 0 || step == cfg->steps || stop) rc = record(&D, step, row_fn, row_user);
+        if (step % eval_every == 0 || step == cfg->steps) rc = record(&D, step, row_fn, row_user);
+        else if (stop) {
+            rc = record_stop(&D, step, row_fn, row_user, &stop_row);
+            have_stop_row = rc == SO_OK;
+        }
         if (stop) {
             result->stopped_early = 1;
             break;
@@ -353,7 +370,8 @@ int so_run(const so_run_config *cfg, so_problem *p, so_transport *t, so_row_fn r
             so_error(rc, "%s; no checkpoint was written", why);
     }
     result->skipped_steps = D.skipped;
-    if (rc == SO_OK && D.nrows > 0) result->final = D.rows[D.nrows - 1];
+    if (rc == SO_OK && have_stop_row) result->final = stop_row;
+    else if (rc == SO_OK && D.nrows > 0) result->final = D.rows[D.nrows - 1];
     if (rc == SO_OK && D.tau_step > 0) {
         rc = evaluate(&D, D.x_tau, D.tau_step, &result->tau);
         result->tau_step = D.tau_step;
