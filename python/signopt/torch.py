@@ -233,23 +233,24 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """torch.optim.Adam (coupled weight decay); betas=(beta1, beta2) or beta=, beta2=."""
 
+    _algo, _torch_name = "adam", "Adam"
+
     def __init__(self, params, lr=1e-3, betas=None, eps=1e-8, weight_decay=0.0, amsgrad=False, *, beta=None,
                  beta2=None):
         if amsgrad:
-            raise ValueError("signopt: amsgrad is not offered (use torch.optim.Adam)")
+            raise ValueError(f"signopt: amsgrad is not offered (use torch.optim.{self._torch_name})")
         beta, beta2 = _merge_betas(betas, beta, beta2, (0.9, 0.999))
-        super().__init__(params, "adam", lr=lr, beta=beta, beta2=beta2, eps=eps, weight_decay=weight_decay)
+        super().__init__(params, self._algo, lr=lr, beta=beta, beta2=beta2, eps=eps, weight_decay=weight_decay)
 
 
-class AdamW(Optimizer):
+class AdamW(Adam):
     """torch.optim.AdamW (decoupled weight decay, torch's default 1e-2); betas=(beta1, beta2) or beta=, beta2=."""
+
+    _algo, _torch_name = "adamw", "AdamW"
 
     def __init__(self, params, lr=1e-3, betas=None, eps=1e-8, weight_decay=1e-2, amsgrad=False, *, beta=None,
                  beta2=None):
-        if amsgrad:
-            raise ValueError("signopt: amsgrad is not offered (use torch.optim.AdamW)")
-        beta, beta2 = _merge_betas(betas, beta, beta2, (0.9, 0.999))
-        super().__init__(params, "adamw", lr=lr, beta=beta, beta2=beta2, eps=eps, weight_decay=weight_decay)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, beta=beta, beta2=beta2)
 
 
 class SignSGD(Optimizer):
