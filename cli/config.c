@@ -1,6 +1,7 @@
 /* config.c — `--config FILE`: key = value lines (keys are flag names), an optional `algos = a,b,c` list that
  * makes `train` run each algorithm in turn, and `[algo]` sections whose lines apply only to that algorithm.
  * Precedence: command line > the section of the algorithm being run > the file's top > the defaults. */
+#include <sys/stat.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -80,6 +81,11 @@ static int check_algos(const char *cmd, const char *path, int lineno, const char
 
 static int parse_file(cli_options *o, const char *path, entry *e, int *ne)
 {
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) { /* a directory would read as empty, a FIFO could block */
+        cli_error(o->cmd, "--config: '%s' is not a regular file", path);
+        return 2;
+    }
     FILE *f = fopen(path, "r");
     if (!f) {
         cli_error(o->cmd, "--config: cannot open '%s': %s", path, strerror(errno));

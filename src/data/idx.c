@@ -23,6 +23,8 @@ static int idx_open(idx_file *f, const char *path)
 {
     f->path = path;
     f->offset = 0;
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) return so_error(SO_EIO, "%s: not a regular file", path);
     f->gz = gzopen(path, "rb");
     if (!f->gz) return so_error(SO_EIO, "%s: cannot open", path);
     return SO_OK;

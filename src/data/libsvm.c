@@ -4,6 +4,7 @@
  * strictly ascending, a value that is not a finite number (or overflows float), a missing ':' — each fails with
  * SO_EFORMAT "FILE:LINE: expected ...". Blank lines and '#' comments are skipped, CRLF line ends accepted, an
  * SVMlight "qid:N" token ignored. Lines are read with getline, so no line is too long. */
+#include <sys/stat.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -154,6 +155,8 @@ int so_libsvm_load(so_dataset *out, const char *path, size_t dim)
     if (!out || !path) return so_error(SO_EINVAL, "so_libsvm_load: NULL argument");
     memset(out, 0, sizeof *out);
     if (dim > (size_t)UINT32_MAX) return so_error(SO_EINVAL, "%s: dimension %zu exceeds 2^32 - 1", path, dim);
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) return so_error(SO_EIO, "%s: not a regular file", path);
     FILE *f = fopen(path, "r");
     if (!f) return so_error(SO_EIO, "%s: cannot open", path);
     csr_builder b = {0};

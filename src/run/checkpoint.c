@@ -1,4 +1,5 @@
 /* checkpoint.c — writing and verifying the driver's checkpoint files (layout in checkpoint.h). */
+#include <sys/stat.h>
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -211,6 +212,8 @@ void so__ckpt_free(so_ckpt *c)
 
 static int read_file(const char *path, unsigned char **data, size_t *size)
 {
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) return so_error(SO_EIO, "%s: not a regular file", path);
     FILE *f = fopen(path, "rb");
     if (!f) return so_error(SO_EIO, "%s: cannot open: %s", path, strerror(errno));
     unsigned char *p = NULL;

@@ -85,6 +85,15 @@ check "interrupted 3-seed run ($rc) resumes (exit $rc2: $(head -c 300 "$T/err2")
 cut -d, -f1-11 "$T/ref/metrics.csv" >"$T/a"; cut -d, -f1-11 "$T/int/metrics.csv" >"$T/b"
 check "resumed metrics (without wall_s) equal the uninterrupted run's" cmp -s "$T/a" "$T/b"
 
+# ---- directories and FIFOs are refused where a file is read (a directory is a valid --data: an IDX folder) ----
+mkdir -p "$T/adir"; mkfifo "$T/fifo"
+for what in "--config $T/adir" "--config $T/fifo" "--resume $T/adir" \
+            "--problem logreg --data $T/fifo"; do
+    timeout 20 "$S" train $Q --dim 10 --steps 5 --algo sgd $what >/dev/null 2>"$T/err"; rc=$?
+    check "train $what: refused with exit 1 or 2 and 'not a regular file' (got $rc: $(head -c 200 "$T/err"))" \
+        sh -c "[ $rc -eq 1 -o $rc -eq 2 ] && grep -q 'not a regular file' '$T/err'"
+done
+
 # ---- every JSON file a run writes parses ----
 nj=0; badj=""
 for f in $(find "$T" -name '*.json'); do
