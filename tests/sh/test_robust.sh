@@ -62,7 +62,7 @@ expect "--resume" "checkpoint of another dimension" 2 "dimension 50, the problem
     "$S" $base --dim 60 --steps 20 --resume "$T/good.ck"
 expect "--resume" "checkpoint of another seed" 2 "for seed 1, not 2" "$S" $base --seed 2 --steps 20 --resume "$T/good.ck"
 expect "--resume" "checkpoint beyond --steps" 2 "beyond the run's 5 steps" "$S" $base --steps 5 --resume "$T/good.ck"
-expect "--resume" "a directory" 1 "cannot read: Is a directory" "$S" $base --steps 20 --resume "$T"
+expect "--resume" "a directory" 1 "not a regular file" "$S" $base --steps 20 --resume "$T"
 expect "--checkpoint" "in a missing directory" 1 "cannot create" "$S" $base --steps 5 --checkpoint "$T/no/dir/ck"
 
 # ---- SIGKILL while the checkpoint is being written: the last good one stays, resume is bit for bit ----
