@@ -134,11 +134,11 @@ $(BUILD)/%.pc: tools/%.pc.in include/signopt/core.h
 # (so_problem_register, so_problem_create_oracle, ...) resolve against the command's own copy.
 $(BUILD)/signopt: $(CLI_OBJ) $(CLI_LIBS)
 	$(CLI_CC) $(LDFLAGS) -o $@.tmp $(CLI_OBJ) -Wl,--whole-archive $(CLI_LIBS) -Wl,--no-whole-archive \
-	    -Wl,--export-dynamic-symbol='so_*' $(LDLIBS) -ldl && mv -f $@.tmp $@
+	    -Wl,--export-dynamic-symbol='so_*' $(LDLIBS) -lcjson -ldl && mv -f $@.tmp $@
 
 $(BUILD)/tests/%: tests/%.c $(CLI_LIBS) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CLI_CC) $(CFLAGS) $(CLI_FLAGS) -Itests -o $@ $< $(CLI_LIBS) $(LDFLAGS) $(LDLIBS)
+	$(CLI_CC) $(CFLAGS) $(CLI_FLAGS) -Itests -o $@ $< $(CLI_LIBS) $(LDFLAGS) $(LDLIBS) -lcjson
 
 test: test-deps
 	@$(MAKE) --no-print-directory build $(TEST_BIN)

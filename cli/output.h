@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include "args.h"
+#include "stats.h"
 
 /* A growing text buffer. */
 typedef struct sbuf {
@@ -46,10 +47,6 @@ int write_file_atomic(const char *cmd, const char *path, const char *data, size_
 
 extern const char metrics_header[];
 void metrics_row(sbuf *b, const so_metrics_row *r);
-/* Sample statistics of v[0..n) (NaNs skipped): mean, std (n-1 denominator; 0 for one value), min, q10, median,
- * q90, max (linear interpolation between order statistics). Returns how many values were finite. */
-int stats7(const double *v, int n, double out[7]);
-extern const char *const stat_names[7];
 /* A JSON number, or null for NaN/Inf. */
 void json_num(sbuf *b, double v);
 void json_str(sbuf *b, const char *s);
