@@ -52,6 +52,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 HEADERS  := $(wildcard include/*.h include/signopt/*.h) $(shell find src cli tests bench -name '*.h')
+LIB_HEADERS := $(wildcard include/*.h include/signopt/*.h) $(shell find src -name '*.h')
 SHLIB    := $(BUILD)/libsignopt.so.$(VERSION)
 # Where `make install` puts the Python package: the prefix's dist-packages of Debian's python3 (on its sys.path for
 # /usr/local); the package finds the library three folders up, in PREFIX/lib.
@@ -87,11 +88,11 @@ test-deps:
 build: $(BUILD)/signopt $(BUILD)/libsignopt.a $(BUILD)/libsignopt.so $(MPI_LIBS) $(BUILD)/signopt.pc \
        $(BUILD)/signopt-mpi.pc
 
-$(BUILD)/obj/src/%.o: src/%.c $(HEADERS)
+$(BUILD)/obj/src/%.o: src/%.c $(LIB_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/src/dist/transport_mpi.o: src/dist/transport_mpi.c $(HEADERS)
+$(BUILD)/obj/src/dist/transport_mpi.o: src/dist/transport_mpi.c $(LIB_HEADERS)
 	@mkdir -p $(dir $@)
 	$(MPICC) $(CFLAGS) -c $< -o $@
 

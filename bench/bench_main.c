@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include "bench.h"
+#include "../cli/json.h"
 #include "signopt.h"
 
 double so_bench_now(void)
@@ -165,17 +166,7 @@ static int parse_list(const char *flag, const char *text, double *out, int max, 
 
 /* ---- Peer figures: one JSON object per line with "name", "d", "threads", "params_per_s" ---- */
 
-static const char *json_field(const char *line, const char *key)
-{
-    char pat[32];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(line, pat);
-    if (!p) return NULL;
-    p += strlen(pat);
-    while (*p == ' ') p++;
-    return p;
-}
-
+/* Each non-blank line is one JSON object, parsed by cJSON; a line that is not one is an error naming it. */
 static int read_peer(so_bench_log *log, const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -183,29 +174,36 @@ static int read_peer(so_bench_log *log, const char *path)
         fprintf(stderr, "signopt bench: --peer %s: %s\n", path, strerror(errno));
         return -1;
     }
-    char line[1024];
-    while (fgets(line, sizeof line, f)) {
-        const char *nm = json_field(line, "name"), *dd = json_field(line, "d");
-        const char *th = json_field(line, "threads"), *ps = json_field(line, "params_per_s");
-        const char *peer = json_field(line, "peer_name"), *rf = json_field(line, "roofline_fraction");
-        if (!nm || !dd || !th || !ps || *nm != '"') continue;
-        char name[64] = "", who[16] = "torch";
-        sscanf(nm + 1, "%63[^\"]", name);
-        if (peer && *peer == '"') sscanf(peer + 1, "%15[^\"]", who);
-        size_t d = (size_t)strtoull(dd, NULL, 10);
-        int threads = atoi(th);
-        double pps = strtod(ps, NULL);
-        for (size_t k = 0; k < log->count; k++) {
+    char *line = NULL;
+    size_t cap = 0;
+    long lineno = 0;
+    int rc = 0;
+    while (getline(&line, &cap, f) > 0) {
+        lineno++;
+        if (strspn(line, " \t\r\n") == strlen(line)) continue;
+        cJSON *j = cJSON_Parse(line);
+        if (!cJSON_IsObject(j)) {
+            fprintf(stderr, "signopt bench: --peer %s:%ld: expected one JSON object per line\n", path, lineno);
+            cJSON_Delete(j);
+            rc = -1;
+            break;
+        }
+        const char *name = json_get_str(j, "name"), *who = json_get_str(j, "peer_name");
+        double dd = json_get_num(j, "d", -1), th = json_get_num(j, "threads", -1);
+        double pps = json_get_num(j, "params_per_s", 0), rf = json_get_num(j, "roofline_fraction", 0);
+        for (size_t k = 0; name && dd >= 0 && th >= 0 && k < log->count; k++) {
             so_bench_result *r = &log->items[k];
-            if (r->d == d && r->threads == threads && strcmp(r->name, name) == 0 && pps > 0) {
-                snprintf(r->peer, sizeof r->peer, "%s", who);
+            if ((double)r->d == dd && r->threads == (int)th && strcmp(r->name, name) == 0 && pps > 0) {
+                snprintf(r->peer, sizeof r->peer, "%s", who ? who : "torch");
                 r->peer_params_per_s = pps;
-                r->peer_roofline = rf ? strtod(rf, NULL) : 0.0;
+                r->peer_roofline = rf;
             }
         }
+        cJSON_Delete(j);
     }
+    free(line);
     fclose(f);
-    return 0;
+    return rc;
 }
 
 /* ---- Output ---- */
@@ -247,26 +245,38 @@ static void collapse_stream(so_bench_log *log)
 
 static void print_json(const so_bench_log *log)
 {
-    printf("[\n");
+    cJSON *arr = cJSON_CreateArray();
     for (size_t k = 0; k < log->count; k++) {
         const so_bench_result *r = &log->items[k];
-        printf("  {\"name\": \"%s\", \"d\": %zu, \"threads\": %d, \"seconds\": %.6g, \"params_per_s\": %.6g, "
-               "\"bytes_per_s\": %.6g, \"bytes_per_call\": %.6g, \"roofline_fraction\": %.4f, "
-               "\"stream_bytes_per_s\": %.6g",
-               r->name, r->d, r->threads, r->seconds, r->params_per_s, r->bytes_per_s, r->bytes, r->roofline,
-               r->stream_bytes_per_s);
-        if (r->state_bytes >= 0) printf(", \"state_bytes_per_param\": %g", r->state_bytes);
-        if (r->peer[0])
-            printf(", \"peer\": \"%s\", \"peer_params_per_s\": %.6g, \"peer_ratio\": %.4f", r->peer,
-                   r->peer_params_per_s, r->params_per_s / r->peer_params_per_s);
+        cJSON *o = cJSON_CreateObject();
+        jset(o, "name", jstr(r->name));
+        jset(o, "d", juint(r->d));
+        jset(o, "threads", jint(r->threads));
+        jset(o, "seconds", jnum(r->seconds));
+        jset(o, "params_per_s", jnum(r->params_per_s));
+        jset(o, "bytes_per_s", jnum(r->bytes_per_s));
+        jset(o, "bytes_per_call", jnum(r->bytes));
+        jset(o, "roofline_fraction", jnum(r->roofline));
+        jset(o, "stream_bytes_per_s", jnum(r->stream_bytes_per_s));
+        if (r->state_bytes >= 0) jset(o, "state_bytes_per_param", jnum(r->state_bytes));
+        if (r->peer[0]) {
+            jset(o, "peer", jstr(r->peer));
+            jset(o, "peer_params_per_s", jnum(r->peer_params_per_s));
+            jset(o, "peer_ratio", jnum(r->params_per_s / r->peer_params_per_s));
+        }
         /* Both sides count the same bytes per parameter, so the ratio of the two paired-triad fractions is the
          * throughput ratio with each side's machine load divided out. */
-        if (r->peer[0] && r->peer_roofline > 0 && r->roofline > 0)
-            printf(", \"peer_roofline_fraction\": %.4f, \"peer_ratio_load_normalized\": %.4f", r->peer_roofline,
-                   r->roofline / r->peer_roofline);
-        printf("}%s\n", k + 1 < log->count ? "," : "");
+        if (r->peer[0] && r->peer_roofline > 0 && r->roofline > 0) {
+            jset(o, "peer_roofline_fraction", jnum(r->peer_roofline));
+            jset(o, "peer_ratio_load_normalized", jnum(r->roofline / r->peer_roofline));
+        }
+        jpush(arr, o);
     }
-    printf("]\n");
+    char *t = json_text(arr);
+    if (t) fputs(t, stdout);
+    else fprintf(stderr, "signopt bench: out of memory writing JSON\n");
+    free(t);
+    cJSON_Delete(arr);
 }
 
 static void print_table(const so_bench_log *log)

@@ -21,6 +21,7 @@ int so_bench_mpi(const so_bench_opts *o, int json)
 #include <stdlib.h>
 #include <string.h>
 #include "signopt/mpi.h"
+#include "../cli/json.h"
 
 enum { CASE_PS, CASE_ALLGATHER, CASE_ALLREDUCE, NCASES };
 static const char *case_names[NCASES] = {"mpi/ps-1bit", "mpi/allgather-1bit", "mpi/allreduce-fp32"};
@@ -160,10 +161,11 @@ int so_bench_mpi(const so_bench_opts *o, int json)
         double col[SO_BENCH_MAX_SIZES], bw, lat;
         for (int s = 0; s < o->nsizes; s++) col[s] = secs[s][CASE_ALLREDUCE];
         fit_ring(o->sizes, col, o->nsizes, c.n, &bw, &lat);
-        if (json) printf("[\n");
-        else printf("%d ranks; ring fit to the allreduce: bandwidth %.4g bit/s, latency %.3g s\n"
-                    "%-20s %10s %11s %11s %11s %9s %11s\n", c.n, bw, lat, "name", "d", "median_s",
-                    "up_B/rank", "down_B/rank", "fp32/this", "model_s");
+        cJSON *arr = json ? cJSON_CreateArray() : NULL;
+        if (!json)
+            printf("%d ranks; ring fit to the allreduce: bandwidth %.4g bit/s, latency %.3g s\n"
+                   "%-20s %10s %11s %11s %11s %9s %11s\n", c.n, bw, lat, "name", "d", "median_s",
+                   "up_B/rank", "down_B/rank", "fp32/this", "model_s");
         for (int s = 0; s < o->nsizes; s++)
             for (int k = 0; k < NCASES; k++) {
                 double up, down;
@@ -172,19 +174,32 @@ int so_bench_mpi(const so_bench_opts *o, int json)
                 so_netcost_predict(&nc, c.n, o->sizes[s], bw, lat, 2);
                 double model = k == CASE_PS ? nc.ps_1bit : k == CASE_ALLGATHER ? nc.allgather_1bit : nc.ring_fp32;
                 double ratio = secs[s][CASE_ALLREDUCE] / secs[s][k];
-                int last = s + 1 == o->nsizes && k + 1 == NCASES;
-                if (json)
-                    printf("  {\"name\": \"%s\", \"ranks\": %d, \"d\": %zu, \"seconds\": %.6g, "
-                           "\"bytes_up_per_rank\": %.0f, \"bytes_down_per_rank\": %.0f, \"fp32_over_this\": %.4g, "
-                           "\"model_seconds\": %.6g, \"fit_bandwidth_bps\": %.6g, \"fit_latency_s\": %.6g}%s\n",
-                           case_names[k], c.n, o->sizes[s], secs[s][k], up, down, ratio, model,
-                           isfinite(bw) ? bw : 0.0, lat, /* one rank: no transfer to fit, reported as 0 */
-                           last ? "" : ",");
-                else
+                if (json) {
+                    cJSON *e = cJSON_CreateObject();
+                    jset(e, "name", jstr(case_names[k]));
+                    jset(e, "ranks", jint(c.n));
+                    jset(e, "d", juint(o->sizes[s]));
+                    jset(e, "seconds", jnum(secs[s][k]));
+                    jset(e, "bytes_up_per_rank", jnum(up));
+                    jset(e, "bytes_down_per_rank", jnum(down));
+                    jset(e, "fp32_over_this", jnum(ratio));
+                    jset(e, "model_seconds", jnum(model));
+                    /* one rank: no transfer to fit, reported as 0 */
+                    jset(e, "fit_bandwidth_bps", jnum(isfinite(bw) ? bw : 0.0));
+                    jset(e, "fit_latency_s", jnum(lat));
+                    jpush(arr, e);
+                } else {
                     printf("%-20s %10zu %11.4g %11.0f %11.0f %9.2f %11.4g\n", case_names[k], o->sizes[s],
                            secs[s][k], up, down, ratio, model);
+                }
             }
-        if (json) printf("]\n");
+        if (json) {
+            char *t = json_text(arr);
+            if (t) fputs(t, stdout);
+            else rc = 1;
+            free(t);
+            cJSON_Delete(arr);
+        }
     }
     so_transport_destroy(c.t);
     if (ours) MPI_Finalize();

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "bench.h"
+#include "../cli/json.h"
 #include "signopt.h"
 
 typedef struct round_ctx {
@@ -21,7 +22,7 @@ static void round_call(void *p)
 }
 
 /* One row: problem id, n workers, d (quadratic only), threads. Returns 0, or -1 with a line on stderr. */
-static int one(const so_bench_opts *o, const char *id, int n, size_t dim, int threads, int json, int *first)
+static int one(const so_bench_opts *o, const char *id, int n, size_t dim, int threads, cJSON *json, int *first)
 {
     so_problem_config pc;
     so_problem_config_default(&pc);
@@ -45,10 +46,19 @@ static int one(const so_bench_opts *o, const char *id, int n, size_t dim, int th
         oo.ref_fn = NULL;
         so_bench_timing tm = so_bench_time(&oo, round_call, &c);
         if (c.failed) rc = -1;
-        else if (json)
-            printf("%s  {\"name\": \"scaling/%s/mv-signsgd\", \"workers\": %d, \"d\": %zu, \"threads\": %d, "
-                   "\"batch\": 16, \"seconds_per_round\": %.6g, \"seconds_per_worker_gradient\": %.6g}",
-                   *first ? "" : ",\n", id, n, d, threads, tm.seconds, tm.seconds / n);
+        else if (json) {
+            char name[64];
+            snprintf(name, sizeof name, "scaling/%s/mv-signsgd", id);
+            cJSON *e = cJSON_CreateObject();
+            jset(e, "name", jstr(name));
+            jset(e, "workers", jint(n));
+            jset(e, "d", juint(d));
+            jset(e, "threads", jint(threads));
+            jset(e, "batch", jint(16));
+            jset(e, "seconds_per_round", jnum(tm.seconds));
+            jset(e, "seconds_per_worker_gradient", jnum(tm.seconds / n));
+            jpush(json, e);
+        }
         else
             printf("%-10s %8d %10zu %4d %12.4g %14.4g\n", id, n, d, threads, tm.seconds, tm.seconds / n);
         *first = 0;
@@ -68,12 +78,18 @@ int so_bench_scaling(const so_bench_opts *o, int json, int quick)
     const int *ns = quick ? quick_n : full_n;
     const size_t *ds = quick ? quick_d : full_d;
     int nn = quick ? 2 : 5, nd = quick ? 1 : 3, first = 1, failed = 0;
-    if (json) printf("[\n");
-    else printf("%-10s %8s %10s %4s %12s %14s\n", "problem", "workers", "d", "thr", "s/round", "s/round/worker");
+    cJSON *arr = json ? cJSON_CreateArray() : NULL;
+    if (!json) printf("%-10s %8s %10s %4s %12s %14s\n", "problem", "workers", "d", "thr", "s/round", "s/round/worker");
     for (int t = 0; t < o->nthreads; t++)
-        for (int k = 0; k < nn; k++) failed |= one(o, "mlp", ns[k], 0, o->threads[t], json, &first);
+        for (int k = 0; k < nn; k++) failed |= one(o, "mlp", ns[k], 0, o->threads[t], arr, &first);
     for (int t = 0; t < o->nthreads; t++)
-        for (int k = 0; k < nd; k++) failed |= one(o, "quadratic", 8, ds[k], o->threads[t], json, &first);
-    if (json) printf("\n]\n");
+        for (int k = 0; k < nd; k++) failed |= one(o, "quadratic", 8, ds[k], o->threads[t], arr, &first);
+    if (json) {
+        char *t = json_text(arr);
+        if (t) fputs(t, stdout);
+        else failed = 1;
+        free(t);
+        cJSON_Delete(arr);
+    }
     return failed ? 1 : 0;
 }

@@ -122,82 +122,15 @@ void metrics_row(sbuf *b, const so_metrics_row *r)
               (unsigned long long)r->bits_up, (unsigned long long)r->bits_down, r->wall_s);
 }
 
-void json_num(sbuf *b, double v)
-{
-    if (!isfinite(v)) sb_printf(b, "null");
-    else sb_printf(b, "%.9g", v);
-}
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when the bytes there are not one (overlong forms,
- * surrogates and code points above U+10FFFF are invalid too). */
-static int utf8_len(const unsigned char *s)
-{
-    unsigned c = s[0];
-    int n;
-    unsigned min;
-    if (c < 0x80) return 1;
-    if (c >= 0xc2 && c <= 0xdf) n = 2, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef) n = 3, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4) n = 4, min = 0x10000;
-    else return 0;
-    unsigned cp = c & (0x3fu >> (n - 1));
-    for (int i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3fu);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    return n;
-}
-
-/* A JSON string: quotes, backslashes and control characters escaped; a byte that is not part of valid UTF-8 (a
- * path with a Latin-1 name) becomes U+FFFD, so the file is always valid UTF-8 JSON. */
-void json_str(sbuf *b, const char *s)
-{
-    sb_printf(b, "\"");
-    const unsigned char *u = (const unsigned char *)s;
-    while (*u) {
-        unsigned char c = *u;
-        int n = utf8_len(u);
-        if (n == 0) {
-            sb_printf(b, "\\ufffd");
-            u++;
-        } else if (n > 1) {
-            sb_printf(b, "%.*s", n, (const char *)u);
-            u += n;
-        } else {
-            if (c == '"' || c == '\\') sb_printf(b, "\\%c", c);
-            else if (c < 0x20 || c == 0x7f) sb_printf(b, "\\u%04x", c);
-            else sb_printf(b, "%c", c);
-            u++;
-        }
-    }
-    sb_printf(b, "\"");
-}
-
-/* A number as JSON writes it: the shortest %g text that reads back as v (".001", "+1e-3", "1." and "0x1p-10"
- * as typed are not JSON; 0.001 and 0.0009765625 are). */
-void json_num_short(sbuf *b, double v)
-{
-    if (!isfinite(v)) {
-        sb_printf(b, "null");
-        return;
-    }
-    char buf[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) break;
-    }
-    sb_printf(b, "%s", buf);
-}
-
-/* A flag's value in JSON: booleans as true/false, numbers normalised (json_num_short), the rest as strings. */
-static void json_flag_value(sbuf *b, const cli_flag *f, const char *v)
+/* A flag's value in JSON: booleans as true/false, numbers as numbers (".001", "+1e-3", "1." and "0x1p-10" as typed
+ * are not JSON; cJSON prints the number they mean), the rest as strings. */
+static cJSON *json_flag_value(const cli_flag *f, const char *v)
 {
     char *end;
     double x = strtod(v, &end);
-    if (f->flag) sb_printf(b, "%s", strcmp(v, "true") == 0 ? "true" : "false");
-    else if (*v && !*end && isfinite(x) && strchr(v, ',') == NULL && !isspace((unsigned char)*v)) json_num_short(b, x);
-    else json_str(b, v);
+    if (f->flag) return jbool(strcmp(v, "true") == 0);
+    if (*v && !*end && isfinite(x) && strchr(v, ',') == NULL && !isspace((unsigned char)*v)) return jnum(x);
+    return jstr(v);
 }
 
 #define NMETRIC 8
@@ -218,53 +151,53 @@ static double metric(const so_metrics_row *r, int k)
     }
 }
 
-static void json_row(sbuf *b, const so_metrics_row *r, int nmetric)
+static cJSON *json_row(const so_metrics_row *r, int nmetric)
 {
-    sb_printf(b, "{\"step\": %ld, \"epoch\": ", r->step);
-    json_num(b, r->epoch);
-    for (int k = 0; k < nmetric; k++) {
-        sb_printf(b, ", \"%s\": ", metric_names[k]);
-        json_num(b, metric(r, k));
-    }
-    sb_printf(b, "}");
+    cJSON *o = cJSON_CreateObject();
+    jset(o, "step", jint(r->step));
+    jset(o, "epoch", jnum9(r->epoch));
+    for (int k = 0; k < nmetric; k++)
+        jset(o, metric_names[k], k >= 6 ? juint(k == 6 ? r->bits_up : r->bits_down) : jnum9(metric(r, k)));
+    return o;
 }
 
-static void netcost_json(sbuf *b, int n, size_t d, double bw, int down_bits)
+static cJSON *netcost_json(int n, size_t d, double bw, int down_bits)
 {
     so_netcost c;
     so_netcost_predict(&c, n, d, bw, 5e-5, down_bits);
-    sb_printf(b, "{\"bandwidth_bps\": %.9g, \"latency_s\": 5e-05, \"ps_1bit_s\": ", bw);
-    json_num(b, c.ps_1bit);
-    sb_printf(b, ", \"allgather_1bit_s\": ");
-    json_num(b, c.allgather_1bit);
-    sb_printf(b, ", \"ring_fp32_s\": ");
-    json_num(b, c.ring_fp32);
-    sb_printf(b, "}");
+    cJSON *o = cJSON_CreateObject();
+    jset(o, "bandwidth_bps", jnum(bw));
+    jset(o, "latency_s", jnum(5e-5));
+    jset(o, "ps_1bit_s", jnum9(c.ps_1bit));
+    jset(o, "allgather_1bit_s", jnum9(c.allgather_1bit));
+    jset(o, "ring_fp32_s", jnum9(c.ring_fp32));
+    return o;
 }
 
 /* The final metrics' statistics across seeds. Over all seeds (finite_only 0) a diverged seed's loss and gradient
  * norms count as +inf, so a quantile is +inf (written null) once enough seeds diverged, and the mean is; its
  * accuracies and bit counts, never measured at the divergence, are left out. finite_only 1: the seeds that
- * finished. "n" is how many values each statistic is over. */
-static void final_stats(sbuf *b, const seed_result *res, int nres, int finite_only)
+ * finished. "n" is how many values each statistic is over. An interrupted seed has no final value. */
+static cJSON *final_stats(const seed_result *res, int nres, int finite_only)
 {
+    cJSON *all = cJSON_CreateObject();
     double *v = malloc((nres ? nres : 1) * sizeof *v), st[7];
     for (int k = 0; v && k < NMETRIC; k++) {
         int m = 0;
         for (int s = 0; s < nres; s++) {
-            if (res[s].interrupted) continue; /* unfinished: no final value */
+            if (res[s].interrupted) continue;
             if (!res[s].diverged) v[m++] = metric(&res[s].res.final, k);
             else if (!finite_only) v[m++] = k == 0 || (k >= 3 && k <= 5) ? INFINITY : NAN;
         }
         int n = stats7(v, m, st);
-        sb_printf(b, "%s\n    \"%s\": {", k ? "," : "", metric_names[k]);
-        for (int j = 0; j < 7; j++) {
-            sb_printf(b, "%s\"%s\": ", j ? ", " : "", stat_names[j]);
-            json_num(b, st[j]);
-        }
-        sb_printf(b, ", \"n\": %d}", n);
+        cJSON *o = cJSON_CreateObject();
+        for (int j = 0; j < 7; j++) jset(o, stat_names[j], jnum9(st[j]));
+        jset(o, "n", jint(n));
+        jset(all, metric_names[k], o);
     }
+    if (!v) jset(all, "", NULL); /* marks the tree failed */
     free(v);
+    return all;
 }
 
 const char *signal_name(int sig)
@@ -276,100 +209,96 @@ const char *signal_name(int sig)
     return buf;
 }
 
-void summary_json(sbuf *b, const cli_options *o, const seed_result *res, int nres, int workers, size_t dim,
-                  size_t samples, const char *error, int signal)
+cJSON *summary_json(const cli_options *o, const seed_result *res, int nres, int workers, size_t dim, size_t samples,
+                    const char *error, int signal)
 {
-    sb_printf(b, "{\n  \"signopt_version\": ");
-    json_str(b, so_version());
-    sb_printf(b, ",\n  \"command\": ");
-    json_str(b, o->cmd);
-    sb_printf(b, ",\n  \"config\": {");
-    for (int i = 0; i < cli_nflags; i++) {
-        sb_printf(b, "%s\n    ", i ? "," : "");
-        json_str(b, cli_flags[i].name);
-        sb_printf(b, ": ");
-        json_flag_value(b, &cli_flags[i], o->val[i]);
-    }
+    cJSON *root = cJSON_CreateObject();
+    jset(root, "signopt_version", jstr(so_version()));
+    jset(root, "command", jstr(o->cmd));
+    cJSON *cfg = cJSON_CreateObject();
+    for (int i = 0; i < cli_nflags; i++) jset(cfg, cli_flags[i].name, json_flag_value(&cli_flags[i], o->val[i]));
+    jset(root, "config", cfg);
     long steps = nres ? res[0].steps : o->steps;
-    sb_printf(b, "\n  },\n  \"resolved\": {\"algo\": ");
-    json_str(b, o->algo);
-    sb_printf(b, ", \"distributed\": %s, \"workers\": %d, \"dim\": %zu, \"samples\": %zu, \"steps\": %ld, "
-                 "\"eval_every\": %ld, \"threads\": %d, \"lr\": ",
-              o->dist ? "true" : "false", workers, dim, samples, steps, o->run.eval_every, o->threads_resolved);
-    json_num(b, nres ? res[0].lr : o->run.method.optim.lr);
-    sb_printf(b, ", \"beta\": ");
-    json_num(b, nres ? res[0].beta : o->run.method.optim.beta);
-    sb_printf(b, ", \"tau\": \"uniform in {1..T} by reservoir sampling over (seed, SO_STREAM_TAU)\"}");
-    if (error) {
-        sb_printf(b, ",\n  \"error\": ");
-        json_str(b, error);
-    }
+    cJSON *rs = cJSON_CreateObject();
+    jset(rs, "algo", jstr(o->algo));
+    jset(rs, "distributed", jbool(o->dist));
+    jset(rs, "workers", jint(workers));
+    jset(rs, "dim", juint(dim));
+    jset(rs, "samples", juint(samples));
+    jset(rs, "steps", jint(steps));
+    jset(rs, "eval_every", jint(o->run.eval_every));
+    jset(rs, "threads", jint(o->threads_resolved));
+    jset(rs, "lr", jnum(nres ? res[0].lr : o->run.method.optim.lr));
+    jset(rs, "beta", jnum(nres ? res[0].beta : o->run.method.optim.beta));
+    jset(rs, "tau", jstr("uniform in {1..T} by reservoir sampling over (seed, SO_STREAM_TAU)"));
+    jset(root, "resolved", rs);
+    if (error) jset(root, "error", jstr(error));
     int ndiv = 0, first = -1;
     for (int s = 0; s < nres; s++) {
         if (res[s].diverged) ndiv++;
         else if (first < 0 && !res[s].interrupted) first = s;
     }
     /* An interrupted run says so, with the seed it stopped in and the seeds it never started. */
-    sb_printf(b, ",\n  \"interrupted\": ");
     if (signal) {
-        sb_printf(b, "{\"signal\": ");
-        json_str(b, signal_name(signal));
-        sb_printf(b, ", \"seeds_finished\": %d, \"seeds_not_run\": [", nres - (nres && res[nres - 1].interrupted));
-        for (int s = nres; s < o->seeds; s++)
-            sb_printf(b, "%s%llu", s > nres ? ", " : "", (unsigned long long)(o->seed + (uint64_t)s));
-        sb_printf(b, "]}");
+        cJSON *in = cJSON_CreateObject(), *nr = cJSON_CreateArray();
+        jset(in, "signal", jstr(signal_name(signal)));
+        jset(in, "seeds_finished", jint(nres - (nres && res[nres - 1].interrupted)));
+        for (int s = nres; s < o->seeds; s++) jpush(nr, juint(o->seed + (uint64_t)s));
+        jset(in, "seeds_not_run", nr);
+        jset(root, "interrupted", in);
     } else {
-        sb_printf(b, "null");
+        jset(root, "interrupted", cJSON_CreateNull());
     }
-    sb_printf(b, ",\n  \"diverged_seeds\": %d,\n  \"seeds\": [", ndiv);
+    jset(root, "diverged_seeds", jint(ndiv));
+    cJSON *seeds = cJSON_CreateArray();
     for (int s = 0; s < nres; s++) {
-        sb_printf(b, "%s\n    {\"seed\": %llu, \"diverged\": %s, \"diverged_step\": ", s ? "," : "",
-                  (unsigned long long)res[s].seed, res[s].diverged ? "true" : "false");
-        if (res[s].diverged) sb_printf(b, "%ld", res[s].diverged_step);
-        else sb_printf(b, "null");
-        sb_printf(b, ", \"interrupted\": %s, \"step_reached\": %ld", res[s].interrupted ? "true" : "false",
-                  res[s].res.final.step);
-        sb_printf(b, ", \"stopped_early\": %s, \"skipped_steps\": %ld, \"final\": ",
-                  res[s].res.stopped_early ? "true" : "false", res[s].res.skipped_steps);
-        json_row(b, &res[s].res.final, NMETRIC);
-        sb_printf(b, ", \"tau\": ");
-        if (res[s].diverged) sb_printf(b, "null");
-        else json_row(b, &res[s].res.tau, 5);
-        sb_printf(b, "}");
+        cJSON *e = cJSON_CreateObject();
+        jset(e, "seed", juint(res[s].seed));
+        jset(e, "diverged", jbool(res[s].diverged));
+        jset(e, "diverged_step", res[s].diverged ? jint(res[s].diverged_step) : cJSON_CreateNull());
+        jset(e, "interrupted", jbool(res[s].interrupted));
+        jset(e, "step_reached", jint(res[s].res.final.step));
+        jset(e, "stopped_early", jbool(res[s].res.stopped_early));
+        jset(e, "skipped_steps", jint(res[s].res.skipped_steps));
+        jset(e, "final", json_row(&res[s].res.final, NMETRIC));
+        jset(e, "tau", res[s].diverged ? cJSON_CreateNull() : json_row(&res[s].res.tau, 5));
+        jpush(seeds, e);
     }
-    sb_printf(b, "\n  ],\n  \"final_stats\": {");
-    final_stats(b, res, nres, 0);
-    sb_printf(b, "\n  },\n  \"final_stats_finite\": {");
-    final_stats(b, res, nres, 1);
-    sb_printf(b, "\n  },\n  \"tau_mean\": {");
+    jset(root, "seeds", seeds);
+    jset(root, "final_stats", final_stats(res, nres, 0));
+    jset(root, "final_stats_finite", final_stats(res, nres, 1));
+    cJSON *tm = cJSON_CreateObject();
     double *v = malloc((nres ? nres : 1) * sizeof *v), st[7];
     for (int k = 0; v && k < 5; k++) {
         int m = 0;
         for (int s = 0; s < nres; s++)
             if (!res[s].diverged && !res[s].interrupted) v[m++] = metric(&res[s].res.tau, k);
         stats7(v, m, st);
-        sb_printf(b, "%s\"%s\": ", k ? ", " : "", metric_names[k]);
-        json_num(b, st[0]);
+        jset(tm, metric_names[k], jnum9(st[0]));
     }
+    if (!v) jset(tm, "", NULL);
     free(v);
+    jset(root, "tau_mean", tm);
     /* Measured from the counters: cumulative bits over rounds run (dropout makes it vary). */
     double up = NAN, down = NAN;
     if (first >= 0 && res[first].res.final.step > 0) {
         up = (double)res[first].res.final.bits_up / (double)res[first].res.final.step;
         down = (double)res[first].res.final.bits_down / (double)res[first].res.final.step;
     }
-    sb_printf(b, "},\n  \"bits_per_round\": {\"up\": ");
-    json_num(b, up);
-    sb_printf(b, ", \"down\": ");
-    json_num(b, down);
+    cJSON *bpr = cJSON_CreateObject();
+    jset(bpr, "up", jnum9(up));
+    jset(bpr, "down", jnum9(down));
+    jset(root, "bits_per_round", bpr);
     /* A zero-tie vote over an even number of workers needs the second downlink bit. */
     int down_bits = o->run.method.ties == SO_TIES_ZERO && workers % 2 == 0 ? 2 : 1;
-    sb_printf(b, "},\n  \"netcost\": {\"workers\": %d, \"dim\": %zu, \"down_bits\": %d, \"1Gbps\": ", workers, dim,
-              down_bits);
-    netcost_json(b, workers, dim, 1e9, down_bits);
-    sb_printf(b, ", \"10Gbps\": ");
-    netcost_json(b, workers, dim, 1e10, down_bits);
-    sb_printf(b, "}\n}\n");
+    cJSON *nc = cJSON_CreateObject();
+    jset(nc, "workers", jint(workers));
+    jset(nc, "dim", juint(dim));
+    jset(nc, "down_bits", jint(down_bits));
+    jset(nc, "1Gbps", netcost_json(workers, dim, 1e9, down_bits));
+    jset(nc, "10Gbps", netcost_json(workers, dim, 1e10, down_bits));
+    jset(root, "netcost", nc);
+    return root;
 }
 
 void divergence_row(so_metrics_row *r, const so_metrics_row *last, uint64_t seed, long step, double epoch,

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include "args.h"
+#include "json.h"
 #include "stats.h"
 
 /* A growing text buffer. */
@@ -47,17 +48,11 @@ int write_file_atomic(const char *cmd, const char *path, const char *data, size_
 
 extern const char metrics_header[];
 void metrics_row(sbuf *b, const so_metrics_row *r);
-/* A JSON number, or null for NaN/Inf. */
-void json_num(sbuf *b, double v);
-void json_str(sbuf *b, const char *s);
-/* The shortest text that reads back as v (null when not finite). */
-void json_num_short(sbuf *b, double v);
-
 /* summary.json for a train run. Per seed "diverged" and "diverged_step"; "final_stats" over all seeds with a
  * diverged seed's loss and gradient norms as +inf (written null where a statistic is not finite), and
  * "final_stats_finite" over the seeds that finished. */
-void summary_json(sbuf *b, const cli_options *o, const seed_result *res, int nres, int workers, size_t dim,
-                  size_t samples, const char *error, int signal);
+cJSON *summary_json(const cli_options *o, const seed_result *res, int nres, int workers, size_t dim, size_t samples,
+                    const char *error, int signal);
 /* "SIGINT", "SIGTERM" or "signal N". */
 const char *signal_name(int sig);
 

@@ -294,21 +294,21 @@ static int train_one(cli_options *op, int *argc, char ***argv, const char *headi
         if (S.root && nres > 1) cli_error(o.cmd, "every seed diverged (%d of %d)", ndiv, nres);
     }
     if (S.root && o.out && (code == 0 || rows.n > 0 || ndiv > 0) && dim > 0) {
-        sbuf m = {0}, j = {0};
+        sbuf m = {0};
         sb_printf(&m, "%s", metrics_header);
         for (size_t i = 0; i < rows.n; i++) metrics_row(&m, &rows.rows[i]);
-        summary_json(&j, &o, res, nres, S.n, dim, samples, err[0] ? err : NULL, sig);
+        cJSON *j = summary_json(&o, res, nres, S.n, dim, samples, err[0] ? err : NULL, sig);
         char path[4200];
-        int w = m.failed || j.failed;
+        int w = m.failed;
         if (w) cli_error(o.cmd, "out of memory formatting the results");
         /* metrics.csv first: a summary.json on disk means its metrics are complete. */
         snprintf(path, sizeof path, "%s/metrics.csv", o.out);
         if (!w) w = write_file_atomic(o.cmd, path, m.p, m.len);
         snprintf(path, sizeof path, "%s/summary.json", o.out);
-        if (!w) w = write_file_atomic(o.cmd, path, j.p, j.len);
+        if (!w) w = json_write_file(o.cmd, path, j);
         if (w && !code) code = 1;
         sb_free(&m);
-        sb_free(&j);
+        cJSON_Delete(j);
     }
     if (S.root && nres > 0) print_results(res, nres, ndiv);
     rows_free(&rows);
@@ -592,7 +592,6 @@ int cmd_sweep(int argc, char **argv)
             fmt_acc(acc_s, sizeof acc_s, cell[c][2]);
             printf("%14.6g %14.6g %9s %8.0f\n", cell[c][0], cell[c][1], acc_s, cell[c][3]);
         }
-        sbuf j = {0};
         if (best >= 0) {
             grid_set(&o, dims, nd, best, pos);
             printf("best:");
@@ -603,63 +602,56 @@ int cmd_sweep(int argc, char **argv)
             printf(")\n");
         }
         if (o.out && (best >= 0 || sig)) {
-            sb_printf(&j, "{\n  \"command\": \"sweep\",\n  \"interrupted\": ");
+            cJSON *j = cJSON_CreateObject(), *cells = cJSON_CreateArray();
+            jset(j, "command", jstr("sweep"));
             if (sig) {
-                sb_printf(&j, "{\"signal\": ");
-                json_str(&j, signal_name(sig));
-                sb_printf(&j, ", \"cells_finished\": %d, \"cells\": %d}", ndone, ncell);
+                cJSON *in = cJSON_CreateObject();
+                jset(in, "signal", jstr(signal_name(sig)));
+                jset(in, "cells_finished", jint(ndone));
+                jset(in, "cells", jint(ncell));
+                jset(j, "interrupted", in);
             } else {
-                sb_printf(&j, "null");
+                jset(j, "interrupted", cJSON_CreateNull());
             }
-            sb_printf(&j, ",\n  \"algo\": ");
-            json_str(&j, o.algo);
-            sb_printf(&j, ",\n  \"problem\": ");
-            json_str(&j, o.prob.id);
-            sb_printf(&j, ",\n  \"seeds\": %d,\n  \"criterion\": \"mean final training loss over seeds, diverged = "
-                          "+inf; among cells with diverged seeds: fewer diverged, then loss_mean_finite\",\n  \"cells\": [", o.seeds);
+            jset(j, "algo", jstr(o.algo));
+            jset(j, "problem", jstr(o.prob.id));
+            jset(j, "seeds", jint(o.seeds));
+            jset(j, "criterion", jstr("mean final training loss over seeds, diverged = +inf; among cells with "
+                                      "diverged seeds: fewer diverged, then loss_mean_finite"));
             for (int c = 0; c <= ncell; c++) {
                 int cc = c < ncell ? c : best;
-                if (cc < 0) {
-                    sb_printf(&j, "\n  ],\n  \"best\": null");
-                    break;
-                }
+                if (cc < 0) break;
                 grid_set(&o, dims, nd, cc, pos);
-                sb_printf(&j, c < ncell ? "%s\n    {" : "\n  ],\n  \"best\": {", c ? "," : "");
+                cJSON *e = cJSON_CreateObject();
                 if (c < ncell)
-                    sb_printf(&j, "\"status\": \"%s\", ",
-                              status[cc] == 1 ? "done" : status[cc] == 2 ? "interrupted" : "not run");
+                    jset(e, "status", jstr(status[cc] == 1 ? "done" : status[cc] == 2 ? "interrupted" : "not run"));
                 for (int k = 0; k < nd; k++) {
-                    json_str(&j, cli_flags[dims[k].flag].name);
-                    sb_printf(&j, ": ");
-                    double v;
                     char *end;
-                    v = strtod(dims[k].vals[pos[k]], &end);
-                    if (*end == '\0' && isfinite(v)) sb_printf(&j, "%.9g, ", v);
-                    else { json_str(&j, dims[k].vals[pos[k]]); sb_printf(&j, ", "); }
+                    double v = strtod(dims[k].vals[pos[k]], &end);
+                    jset(e, cli_flags[dims[k].flag].name,
+                         *end == '\0' && isfinite(v) ? jnum(v) : jstr(dims[k].vals[pos[k]]));
                 }
-                if (status[cc] != 1) { /* nothing final to report */
-                    sb_printf(&j, "\"loss_mean\": null, \"loss_std\": null, \"test_acc_mean\": null, "
-                                  "\"diverged\": null, \"loss_mean_finite\": null}");
-                    continue;
-                }
-                sb_printf(&j, "\"loss_mean\": ");
-                json_num(&j, cell[cc][0]);
-                sb_printf(&j, ", \"loss_std\": ");
-                json_num(&j, cell[cc][1]);
-                sb_printf(&j, ", \"test_acc_mean\": ");
-                json_num(&j, cell[cc][2]);
-                sb_printf(&j, ", \"diverged\": %.0f, \"loss_mean_finite\": ", cell[cc][3]);
-                json_num(&j, cell[cc][4]);
-                sb_printf(&j, "}");
+                int fin = status[cc] == 1; /* an unfinished cell has nothing final to report */
+                jset(e, "loss_mean", fin ? jnum9(cell[cc][0]) : cJSON_CreateNull());
+                jset(e, "loss_std", fin ? jnum9(cell[cc][1]) : cJSON_CreateNull());
+                jset(e, "test_acc_mean", fin ? jnum9(cell[cc][2]) : cJSON_CreateNull());
+                jset(e, "diverged", fin ? jnum(cell[cc][3]) : cJSON_CreateNull());
+                jset(e, "loss_mean_finite", fin ? jnum9(cell[cc][4]) : cJSON_CreateNull());
+                if (c < ncell) jpush(cells, e);
+                else jset(j, "best", e);
             }
-            sb_printf(&j, "\n}\n");
+            if (best < 0) jset(j, "best", cJSON_CreateNull());
+            /* cells before best: the object's key order is the old file's */
+            cJSON *b = cJSON_DetachItemFromObjectCaseSensitive(j, "best");
+            jset(j, "cells", cells);
+            jset(j, "best", b);
             char path[4200];
             snprintf(path, sizeof path, "%s/summary.json", o.out);
-            code = write_file_atomic(o.cmd, path, j.p, j.len);
+            code = json_write_file(o.cmd, path, j);
+            cJSON_Delete(j);
             snprintf(path, sizeof path, "%s/sweep.csv", o.out);
             if (!code) code = write_file_atomic(o.cmd, path, csv.p, csv.len);
         }
-        sb_free(&j);
         fflush(stdout);
     }
     if (!code && sig) code = 128 + sig;

@@ -12,3 +12,18 @@ check() { # check NAME CONDITION-COMMAND...
     if "$@"; then ok; else bad "$name"; fi
 }
 if [ ! -x "$S" ]; then echo "$NAME: 0 passed, 1 failed"; echo "no binary at $S" >&2; exit 1; fi
+
+# JSON as a reader sees it: strict parsing (valid UTF-8, no NaN/Infinity) by Python's json module, not by signopt's.
+# jq FILE EXPR prints the value of a Python expression over the document d; jtrue FILE EXPR succeeds when it is true.
+jq() { # jq FILE EXPR
+    /usr/bin/python3 - "$1" "$2" <<'PYEOF'
+import json, sys
+def bad(x): raise ValueError("non-standard JSON constant " + x)
+raw = open(sys.argv[1], "rb").read()
+d = json.loads(raw.decode("utf-8", "strict"), parse_constant=bad)
+print(eval(sys.argv[2]))
+PYEOF
+}
+jtrue() { # jtrue FILE EXPR
+    [ "$(jq "$1" "bool($2)" 2>/dev/null)" = True ]
+}

@@ -110,7 +110,8 @@ check "train --help lists every flag with defaults" sh -c "grep -q -- '--lr X' '
 # ---- config file: values apply, command-line flags win ----
 printf '# a config\nsteps = 12\nlr = 0.2 # trailing comment\neval-every = 4\nalgo = sgd\n' >"$T/good.conf"
 "$S" train --quiet --config "$T/good.conf" --steps 8 --out "$T/conf" >/dev/null 2>&1
-check "config file applies and the command line wins" sh -c "[ \$(tail -n 1 '$T/conf/metrics.csv' | cut -d, -f2) = 8 ] && grep -q '\"lr\": 0.2' '$T/conf/summary.json' && grep -q '\"algo\": \"sgd\"' '$T/conf/summary.json'"
+check "config file applies and the command line wins" sh -c "[ \$(tail -n 1 '$T/conf/metrics.csv' | cut -d, -f2) = 8 ]"
+    check "config file values reach summary.json (lr 0.2, algo sgd)" jtrue "$T/conf/summary.json" "d['resolved']['lr'] == 0.2 and d['resolved']['algo'] == 'sgd'"
 
 # ---- config file with an algos list and per-algorithm sections: DIR/<algo>, section > top, command line > all ----
 cat >"$T/multi.conf" <<'CONF'
@@ -128,14 +129,16 @@ beta = 0.5
 CONF
 "$S" train --quiet --config "$T/multi.conf" --steps 10 --out "$T/multi" >"$T/o" 2>&1
 check "algos list: exit 0 and one run per algorithm under DIR/<algo>" sh -c "[ $? -eq 0 ] && [ -s '$T/multi/sgd/metrics.csv' ] && [ -s '$T/multi/signum/metrics.csv' ]"
-check "algos list: the top applies (sgd lr 0.05, algo sgd)" sh -c "grep -q '\"lr\": 0.05' '$T/multi/sgd/summary.json' && grep -q '\"algo\": \"sgd\"' '$T/multi/sgd/summary.json'"
-check "algos list: the [signum] section overrides the top (lr 0.01, beta 0.5)" sh -c "grep -q '\"lr\": 0.01' '$T/multi/signum/summary.json' && grep -q '\"beta\": 0.5' '$T/multi/signum/summary.json' && grep -q '\"algo\": \"signum\"' '$T/multi/signum/summary.json'"
+check "algos list: the top applies (sgd lr 0.05, algo sgd)" jtrue "$T/multi/sgd/summary.json" "d['resolved']['lr'] == 0.05 and d['resolved']['algo'] == 'sgd'"
+check "algos list: the [signum] section overrides the top (lr 0.01, beta 0.5)" jtrue "$T/multi/signum/summary.json" \
+    "d['resolved']['lr'] == 0.01 and d['resolved']['beta'] == 0.5 and d['resolved']['algo'] == 'signum'"
 check "algos list: a command-line flag overrides the file for all (--steps 10)" sh -c "[ \$(tail -n 1 '$T/multi/sgd/metrics.csv' | cut -d, -f2) = 10 ] && [ \$(tail -n 1 '$T/multi/signum/metrics.csv' | cut -d, -f2) = 10 ]"
 # sgd at lr 0.05 on L = 1..6 from x0 = 1: x_i = (1 - 0.05 i)^10, f = 1/2 sum i x_i^2 (the top's rate really ran)
 check "algos list: sgd's final loss is the closed form for lr 0.05" awk -F, 'END { for (i = 1; i <= 6; i++) f += 0.5 * i * (1 - 0.05 * i) ^ 20
     d = $4 - f; if (d < 0) d = -d; exit !(d <= 1e-5 * f) }' "$T/multi/sgd/metrics.csv"
 "$S" train --quiet --config "$T/multi.conf" --algo signum --steps 4 --out "$T/one" >/dev/null 2>&1
-check "--algo on the command line runs that one algorithm, with its section" sh -c "[ ! -d '$T/one/sgd' ] && grep -q '\"lr\": 0.01' '$T/one/summary.json'"
+check "--algo on the command line runs that one algorithm, with its section" sh -c "[ ! -d '$T/one/sgd' ]"
+    check "--algo with its section: lr 0.01 in summary.json" jtrue "$T/one/summary.json" "d['resolved']['lr'] == 0.01"
 cfgbad() { # cfgbad NAME EXPECTED-TEXT CONTENT
     printf '%b' "$3" >"$T/$1.conf"
     "$S" train --quiet --config "$T/$1.conf" --steps 2 --out "$T/cfgout_$1" >"$T/o" 2>"$T/e"
@@ -192,8 +195,8 @@ check "metrics.csv has all 10 seeds in order" [ "$(tail -n +2 "$T/div/metrics.cs
 check "seeds that did not diverge run to step 500" sh -c "[ \$(awk -F, 'NR > 1 && \$2 == 500' '$T/div/metrics.csv' | wc -l) -eq $((10 - k)) ]"
 check "a diverged seed's rows before the last are finite" sh -c "awk -F, 'NR > 1 { if (\$1 == prev && bad) exit 1
     bad = (\$4 !~ /^[0-9.e+-]+\$/); prev = \$1 }' '$T/div/metrics.csv'"
-check "summary.json diverged_seeds equals the awk count ($k)" grep -q "\"diverged_seeds\": $k," "$T/div/summary.json"
-grep -o '"seed": [0-9]*, "diverged": true, "diverged_step": [0-9]*' "$T/div/summary.json" | awk '{ print $2 + 0, $6 }' >"$T/js"
+check "summary.json diverged_seeds equals the awk count ($k)" jtrue "$T/div/summary.json" "d['diverged_seeds'] == $k"
+jq "$T/div/summary.json" "'\\n'.join('%d %d' % (s['seed'], s['diverged_step']) for s in d['seeds'] if s['diverged'])" >"$T/js"
 check "summary.json's diverged seeds and steps equal metrics.csv's last rows" cmp -s "$T/js" "$T/divseeds"
 sed -n 's/^signopt train: seed \([0-9]*\) diverged at step \([0-9]*\) .*/\1 \2/p' "$T/e" >"$T/se"
 check "stderr: one line per diverged seed naming it and its step, nothing else" sh -c \
@@ -253,7 +256,8 @@ for ev in 1 7; do
         "[ $rc -eq 1 ] && [ \$(grep -c 'diverged at step $want ' '$T/e') -eq 3 ] && tail -n 1 '$T/e' | grep -q 'every seed diverged'"
     check "every seed diverged (eval every $ev): each seed's last row is at step $want and not finite" sh -c \
         "[ \"\$(awk -F, 'NR > 1 { l[\$1] = \$2 \",\" (\$7 ~ /inf|nan/) } END { for (s = 1; s <= 3; s++) printf \"%s \", l[s] }' \
-        '$T/alldiv$ev/metrics.csv')\" = '$want,1 $want,1 $want,1 ' ] && grep -q '\"diverged_seeds\": 3,' '$T/alldiv$ev/summary.json'"
+        '$T/alldiv$ev/metrics.csv')\" = '$want,1 $want,1 $want,1 ' ]"
+    check "every seed diverged (eval every $ev): summary.json says 3" jtrue "$T/alldiv$ev/summary.json" "d['diverged_seeds'] == 3"
 done
 
 # An algos list where one algorithm diverges in every seed: the next algorithm still runs; exit 1 at the end.
@@ -272,8 +276,9 @@ CONF
 "$S" train --quiet --config "$T/divalgos.conf" --out "$T/divalgos" >/dev/null 2>"$T/e"
 rc=$?
 check "algos list: sgd diverging in every seed does not stop signum; exit 1" sh -c "[ $rc -eq 1 ] && \
-    grep -q '\"diverged_seeds\": 2,' '$T/divalgos/sgd/summary.json' && grep -q '\"diverged_seeds\": 0,' '$T/divalgos/signum/summary.json' && \
     [ \"\$(awk -F, '\$2 == 60' '$T/divalgos/signum/metrics.csv' | cut -d, -f1 | tr '\n' ' ')\" = '1 2 ' ]"
+if jtrue "$T/divalgos/sgd/summary.json" "d['diverged_seeds'] == 2" && jtrue "$T/divalgos/signum/summary.json" "d['diverged_seeds'] == 0"
+then ok; else bad "algos list: summary.json counts sgd's 2 diverged seeds and signum's 0"; fi
 
 # ---- checkpoint/resume: 20 steps + resume to 40 equals 40 straight (all but wall_s) ----
 common="--quiet --problem quadratic --algo mv-signum --workers 3 --dim 30 --x0 0.3 --noise gauss:1 --lr 0.01 --eval-every 10"
@@ -282,8 +287,8 @@ common="--quiet --problem quadratic --algo mv-signum --workers 3 --dim 30 --x0 0
 "$S" train $common --steps 40 --resume "$T/ck20" --out "$T/resumed" >/dev/null 2>&1
 cut -d, -f1-11 "$T/straight/metrics.csv" >"$T/a"; cut -d, -f1-11 "$T/resumed/metrics.csv" >"$T/b"
 check "resumed metrics equal the straight run's (5 rows)" sh -c "cmp -s '$T/a' '$T/b' && [ \$(wc -l <'$T/a') -eq 6 ]"
-check "the resumed run's x_tau equals the straight run's" [ "$(grep -o '"tau": {[^}]*' "$T/straight/summary.json")" = \
-    "$(grep -o '"tau": {[^}]*' "$T/resumed/summary.json")" ]
+check "the resumed run's x_tau equals the straight run's" [ "$(jq "$T/straight/summary.json" "[s['tau'] for s in d['seeds']]")" = \
+    "$(jq "$T/resumed/summary.json" "[s['tau'] for s in d['seeds']]")" ]
 check "checkpoint written atomically (no temp left)" [ "$(ls "$T" | grep -c '\.tmp\.')" -eq 0 ]
 cp "$T/ck20" "$T/corrupt"
 printf 'X' | dd of="$T/corrupt" bs=1 seek=200 conv=notrunc 2>/dev/null

@@ -9,17 +9,6 @@ NAME=outputs
 PY=/usr/bin/python3
 Q="--quiet"
 
-# strict JSON: valid UTF-8, no NaN/Infinity; prints the value of a Python expression over the document d
-jq() { # jq FILE EXPR
-    $PY - "$1" "$2" <<'PYEOF'
-import json, sys
-def bad(x): raise ValueError("non-standard JSON constant " + x)
-raw = open(sys.argv[1], "rb").read()
-d = json.loads(raw.decode("utf-8", "strict"), parse_constant=bad)
-print(eval(sys.argv[2]))
-PYEOF
-}
-
 # wait until FILE has a line matching PATTERN (or 60 s)
 wait_for() {
     n=0; while ! grep -q "$2" "$1" 2>/dev/null && [ $n -lt 600 ]; do sleep 0.1; n=$((n + 1)); done

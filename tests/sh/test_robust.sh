@@ -109,7 +109,7 @@ expect "--on-nan stop (default)" "Inf in a stochastic gradient" 1 "step [0-9]*: 
 check "--on-nan stop: the checkpoint from before the fault is readable" [ $? -eq 0 ]
 "$S" $nan --on-nan skip --out "$T/skip" >/dev/null 2>&1
 check "--on-nan skip: exit 0 and skipped steps counted in summary.json" \
-    grep -Eq '"skipped_steps": [1-9][0-9]*' "$T/skip/summary.json"
+    /usr/bin/python3 -c "import json, sys; sys.exit(json.load(open('$T/skip/summary.json'))['seeds'][0]['skipped_steps'] <= 0)"
 expect "--on-nan skip" "with a distributed algorithm" 2 "only for single-node algorithms" \
     "$S" $nan --algo mv-signsgd --workers 2 --on-nan skip
 expect "--on-nan" "maybe" 2 "on-nan" "$S" $nan --on-nan maybe
