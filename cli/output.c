@@ -1,4 +1,5 @@
-/* output.c — metrics.csv and summary.json, statistics across seeds, atomic file writes. */
+/* output.c — metrics.csv and summary.json, atomic file writes, the --out directory's claim. */
+#define _DEFAULT_SOURCE /* flock */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -7,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "output.h"
@@ -80,6 +83,70 @@ int make_dirs(const char *cmd, const char *dir)
         return 1;
     }
     return 0;
+}
+
+/* The directory this process holds: an flock on the directory itself (no lock file left behind), released when
+ * the process ends however it ends, so a crashed run never leaves DIR locked. */
+static int out_lock_fd = -1;
+
+int out_claim(const char *cmd, const char *dir, const char *file, int force)
+{
+    out_release();
+    if (make_dirs(cmd, dir)) return 1;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        cli_error(cmd, "--out: cannot open '%s': %s", dir, strerror(errno));
+        return 1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            cli_error(cmd, "--out: '%s' is in use by another signopt run; wait for it to finish or choose another "
+                           "directory", dir);
+        else
+            cli_error(cmd, "--out: cannot lock '%s': %s", dir, strerror(e));
+        return 1;
+    }
+    out_lock_fd = fd;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    struct stat st;
+    if (!force && stat(path, &st) == 0) {
+        cli_error(cmd, "--out: '%s' already holds a run (%s); use --force to overwrite it", dir, file);
+        out_release();
+        return 2;
+    }
+    /* Can files be created there? Asked now, not after the whole run. */
+    snprintf(path, sizeof path, "%s/.signopt-probe.%ld", dir, (long)getpid());
+    int pf = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (pf < 0 || write(pf, "x", 1) != 1) {
+        int e = errno;
+        if (pf >= 0) close(pf), unlink(path);
+        cli_error(cmd, "--out: cannot write in '%s': %s", dir, strerror(e));
+        out_release();
+        return 1;
+    }
+    close(pf);
+    unlink(path);
+    /* --force: the old run's summary goes now, so that if this run fails before it writes its own, no summary of
+     * another run stays beside it looking like this run's. */
+    static const char *const old[] = {"summary.json", "metrics.csv", "sweep.csv"};
+    for (int k = 0; force && k < 3; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, old[k]);
+        if (unlink(path) != 0 && errno != ENOENT) {
+            cli_error(cmd, "--out: cannot remove the old '%s': %s", path, strerror(errno));
+            out_release();
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void out_release(void)
+{
+    if (out_lock_fd >= 0) close(out_lock_fd);
+    out_lock_fd = -1;
 }
 
 int write_file_atomic(const char *cmd, const char *path, const char *data, size_t len)

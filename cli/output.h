@@ -43,6 +43,11 @@ typedef struct seed_result {
 
 /* mkdir -p; returns 0 or prints one line and returns 1. */
 int make_dirs(const char *cmd, const char *dir);
+/* Claim --out DIR for this run before any work: create it, lock it against a second concurrent signopt writer
+ * (exit 1 with a clear message), refuse an existing DIR/file without force (2), check that files can be created
+ * there (1), and with force remove the old run's files. Held until out_release() or the process ends. */
+int out_claim(const char *cmd, const char *dir, const char *file, int force);
+void out_release(void);
 /* Write a whole file atomically (temp file in the same directory, fflush, fsync, rename); 0 or 1 + message. */
 int write_file_atomic(const char *cmd, const char *path, const char *data, size_t len);
 

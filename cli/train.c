@@ -220,18 +220,10 @@ static void print_error(const session *S, const cli_options *o, const char *err)
     if (S->root && err[0]) cli_error(o->cmd, "%s", err);
 }
 
-/* Refuse to overwrite a finished run; create DIR. */
+/* Claim DIR (see out_claim): locked, writable, no finished run in it unless --force. */
 static int prepare_out(const cli_options *o, const char *file)
 {
-    if (make_dirs(o->cmd, o->out)) return 1;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", o->out, file);
-    struct stat st;
-    if (!o->force && stat(path, &st) == 0) {
-        cli_error(o->cmd, "--out: '%s' already holds a run (%s); use --force to overwrite it", o->out, file);
-        return 2;
-    }
-    return 0;
+    return out_claim(o->cmd, o->out, file, o->force);
 }
 
 /* One train run of the parsed options o (all seeds): results to o.out and stdout. Returns the exit code; sets

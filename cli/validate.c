@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "args.h"
 
@@ -348,6 +349,20 @@ int cli_validate(cli_options *o)
         access(pc->data, R_OK) != 0) {
         cli_error(o->cmd, "--data: cannot read '%s': %s", pc->data, strerror(errno));
         return 1;
+    }
+    if (o->resume) { /* the first seed's checkpoint (later seeds' may be missing: see run_seed) */
+        char path[4200];
+        if (o->seeds > 1) snprintf(path, sizeof path, "%s.%llu", o->resume, (unsigned long long)o->seed);
+        else snprintf(path, sizeof path, "%s", o->resume);
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            cli_error(o->cmd, "--resume: cannot read '%s': %s", path, strerror(errno));
+            return 1;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            cli_error(o->cmd, "--resume: '%s' is not a regular file", path);
+            return 1;
+        }
     }
     if (pc->test_data && access(pc->test_data, R_OK) != 0) {
         cli_error(o->cmd, "--test-data: cannot read '%s': %s", pc->test_data, strerror(errno));

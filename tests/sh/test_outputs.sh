@@ -83,6 +83,47 @@ for what in "--config $T/adir" "--config $T/fifo" "--resume $T/adir" \
         sh -c "[ $rc -eq 1 -o $rc -eq 2 ] && grep -q 'not a regular file' '$T/err'"
 done
 
+# ---- the output directory: locked, checked writable before any work, never a stale or lying summary ----
+rm -rf "$T/lk"
+"$S" $long --out "$T/lk" >/dev/null 2>"$T/err" &
+job=$!
+wait_for "$T/err" "step"
+"$S" train $Q --dim 10 --steps 5 --algo sgd --out "$T/lk" --force >/dev/null 2>"$T/err2"; rc=$?
+check "a second run into a busy --out is refused (exit $rc: $(head -c 200 "$T/err2"))" \
+    sh -c "[ $rc -eq 1 ] && grep -q 'in use by another signopt run' '$T/err2'"
+kill -INT $job; wait $job
+"$S" train $Q --dim 10 --steps 5 --algo sgd --out "$T/lk" --force >/dev/null 2>&1; rc=$?
+check "once the first run ended, the directory is free again (exit $rc)" [ $rc -eq 0 ]
+t0=$(date +%s)
+"$S" $long --out /proc/self >/dev/null 2>"$T/err"; rc=$?
+t1=$(date +%s)
+check "an --out where nothing can be created fails before the run (exit $rc in $((t1 - t0)) s)" \
+    sh -c "[ $rc -eq 1 ] && [ $((t1 - t0)) -le 2 ] && grep -q 'cannot write in' '$T/err'"
+# --force on a run that then fails before writing anything: the old run's summary is gone, not left looking new.
+rm -rf "$T/st"; "$S" train $Q --dim 10 --steps 5 --algo sgd --out "$T/st" >/dev/null 2>&1
+"$S" train $Q --dim 10 --steps 5 --algo sgd --resume "$T/nothing-here" --out "$T/st" --force >/dev/null 2>"$T/err"; rc=$?
+check "a missing --resume file is refused before --out is touched (exit $rc)" \
+    sh -c "[ $rc -eq 1 ] && grep -q 'resume: cannot read' '$T/err' && [ -s '$T/st/summary.json' ]"
+head -c 300 /dev/urandom >"$T/junk.ckpt"
+"$S" train $Q --dim 10 --steps 5 --algo sgd --resume "$T/junk.ckpt" --out "$T/st" --force >/dev/null 2>&1; rc=$?
+check "a --force run that fails before any result leaves no summary of the old run (exit $rc)" \
+    sh -c "[ $rc -eq 1 ] && [ ! -e '$T/st/summary.json' ]"
+# A nearly full disk (a 96 KiB tmpfs, when this machine lets us mount one): exit 1 and no summary without its
+# metrics; whatever summary.json exists carries an error or is absent.
+mkdir -p "$T/small"
+if mount -t tmpfs -o size=96k tmpfs "$T/small" 2>/dev/null; then
+    trap 'umount "$T/small" 2>/dev/null; rm -rf "$T"' EXIT
+    head -c 80000 /dev/zero >"$T/small/fill"
+    "$S" train $Q --dim 10 --steps 3000 --eval-every 1 --algo sgd --lr 0.001 --out "$T/small/run" >/dev/null 2>"$T/err"; rc=$?
+    check "full disk: exit 1 with a message naming the file (got $rc: $(head -c 200 "$T/err"))" \
+        sh -c "[ $rc -eq 1 ] && grep -q 'metrics.csv' '$T/err'"
+    check "full disk: no summary.json, no temp file" \
+        sh -c "[ ! -e '$T/small/run/summary.json' ] && [ -z \"\$(ls -A '$T/small/run')\" ]"
+    umount "$T/small"
+else
+    echo "  note: tmpfs cannot be mounted here; the full-disk case is not run" >&2
+fi
+
 # ---- every JSON file a run writes parses ----
 nj=0; badj=""
 for f in $(find "$T" -name '*.json'); do
