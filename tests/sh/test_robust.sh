@@ -38,7 +38,7 @@ base="train $Q --problem quadratic --dim 50 --noise gauss:1 --algo signum --lr 0
 "$S" $base --steps 10 --eval-every 5 --checkpoint "$T/good.ck" >/dev/null 2>&1
 check "a checkpoint is written" [ -s "$T/good.ck" ]
 size=$(wc -c <"$T/good.ck")
-expect "--resume" "missing file" 1 "cannot open" "$S" $base --steps 20 --resume "$T/nothing.ck"
+expect "--resume" "missing file" 1 "resume: cannot read" "$S" $base --steps 20 --resume "$T/nothing.ck"
 : >"$T/empty.ck"
 expect "--resume" "empty file" 1 "too short" "$S" $base --steps 20 --resume "$T/empty.ck"
 head -c 4096 /dev/urandom >"$T/noise.ck"
