@@ -1,9 +1,8 @@
-/* args.c — train/sweep flags: the table, getopt_long, --config files and usage text (values are checked in
+/* args.c — train/sweep flags: the table, exact-name parsing with "did you mean", --config files and usage text (values are checked in
  * validate.c). */
 #include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdarg.h>
@@ -217,52 +216,133 @@ void cli_usage(FILE *f, const char *cmd)
         fprintf(f, "Trains one algorithm on one problem for --seeds seeds; writes --out DIR/metrics.csv and\n"
                    "DIR/summary.json, prints a results table.\n");
     fprintf(f, "\nflags (default in brackets):\n");
+    int sweep = strcmp(cmd, "sweep") == 0;
     for (int i = 0; i < cli_nflags; i++) {
         const cli_flag *c = &cli_flags[i];
+        /* Each command lists the flags it takes, in its own words where they differ. */
+        const char *help = c->help;
+        if (!sweep && !strcmp(c->name, "grid")) continue;
+        if (sweep && (!strcmp(c->name, "checkpoint") || !strcmp(c->name, "resume"))) continue;
+        if (sweep && !strcmp(c->name, "lr")) help = "learning rates eta, a comma list (one grid dimension)";
+        if (sweep && !strcmp(c->name, "beta")) help = "momentum values in [0,1), a comma list (one grid dimension)";
+        if (sweep && !strcmp(c->name, "out")) help = "write DIR/sweep.csv (a row per cell and seed) and DIR/summary.json";
+        if (sweep && !strcmp(c->name, "seeds")) help = "seeds per cell (S .. S+R-1)";
+        if (!sweep && !strcmp(c->name, "lr")) help = "learning rate eta";
+        if (!sweep && !strcmp(c->name, "beta")) help = "momentum: weight of the old value, in [0,1)";
         char lhs[64];
         snprintf(lhs, sizeof lhs, "--%s%s%s", c->name, c->flag ? "" : " ", c->meta);
         const char *def = cli_default(i);
-        fprintf(f, "  %-34s %s [%s]\n", lhs, c->help, def[0] ? def : "none");
+        fprintf(f, "  %-34s %s [%s]\n", lhs, help, def[0] ? def : "none");
     }
     fprintf(f, "  %-34s %s\n", "--help", "this text");
+}
+
+/* Edit distance of a and b (at most 63 bytes each considered), for "did you mean". */
+static int edit_distance(const char *a, const char *b)
+{
+    int la = (int)strlen(a), lb = (int)strlen(b), d[64][64];
+    if (la > 63) la = 63;
+    if (lb > 63) lb = 63;
+    for (int i = 0; i <= la; i++) d[i][0] = i;
+    for (int j = 0; j <= lb; j++) d[0][j] = j;
+    for (int i = 1; i <= la; i++)
+        for (int j = 1; j <= lb; j++) {
+            int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+void cli_suggest(char *buf, size_t n, const char *name, const char *const *names, int count, const char *prefix)
+{
+    /* Near misses: one or two edits away (a third of the name for long ones), or a name that begins with what
+     * was typed (--momentum for --momentum-init, --be for --beta and --beta2). Up to three, best first. */
+    int best[3] = {-1, -1, -1}, dist[3] = {99, 99, 99};
+    size_t len = strlen(name);
+    int limit = len >= 9 ? (int)len / 3 : len >= 4 ? 2 : 1;
+    for (int i = 0; i < count; i++) {
+        int dd = edit_distance(name, names[i]);
+        if (len >= 2 && strncmp(names[i], name, len) == 0) dd = dd < 1 ? dd : 1;
+        if (dd > limit) continue;
+        for (int k = 0; k < 3; k++)
+            if (dd < dist[k]) {
+                for (int m = 2; m > k; m--) best[m] = best[m - 1], dist[m] = dist[m - 1];
+                best[k] = i, dist[k] = dd;
+                break;
+            }
+    }
+    buf[0] = '\0';
+    for (int k = 0; k < 3 && best[k] >= 0; k++) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, n - used, "%s%s%s", k ? ", " : " (did you mean ", prefix, names[best[k]]);
+    }
+    if (buf[0]) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, n - used, "?)");
+    }
+}
+
+int cli_flag_lookup(const char *cmd, const char *arg, const char *const *names, int count)
+{
+    for (int i = 0; i < count; i++)
+        if (strcmp(names[i], arg) == 0) return i;
+    char hint[256];
+    cli_suggest(hint, sizeof hint, arg, names, count, "--");
+    cli_error(cmd, "unknown flag '--%s'%s (see 'signopt %s --help')", arg, hint[0] ? hint : "", cmd);
+    return -1;
 }
 
 int cli_parse(cli_options *o, const char *cmd, int argc, char **argv)
 {
     memset(o, 0, sizeof *o);
     o->cmd = cmd;
-    struct option longopts[100];
-    for (int i = 0; i < cli_nflags; i++)
-        longopts[i] = (struct option){cli_flags[i].name, cli_flags[i].flag ? no_argument : required_argument, NULL,
-                                      1000 + i};
-    longopts[cli_nflags] = (struct option){"help", no_argument, NULL, 'h'};
-    longopts[cli_nflags + 1] = (struct option){NULL, 0, NULL, 0};
+    const char *names[100];
+    for (int i = 0; i < cli_nflags; i++) names[i] = cli_flags[i].name;
     const char *cmdline[96] = {0}, *file_val[96] = {0}, *origin[96] = {0};
     memset(val_origin, 0, sizeof val_origin);
     static char prog[64]; /* argv[0] keeps pointing here after parsing (MPI_Init reads argv) */
     snprintf(prog, sizeof prog, "signopt %s", cmd);
     argv[0] = prog;
-    opterr = 0;
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        if (c == 'h') { cli_usage(stdout, cmd); return -1; }
-        if (c == '?') {
-            const char *bad = argv[optind - 1];
-            if (optopt) cli_error(cmd, "unknown flag '-%c' (see 'signopt %s --help')", optopt, cmd);
-            else cli_error(cmd, "unknown flag '%s' (see 'signopt %s --help')", bad, cmd);
+    /* Flags by their exact names only: getopt_long would take --momentum for --momentum-init and --lr for a
+     * future --lr-warmup. --name VALUE or --name=VALUE; a boolean flag takes no value. */
+    for (int k = 1; k < argc; k++) {
+        const char *a = argv[k];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            cli_usage(stdout, cmd);
+            return -1;
+        }
+        if (a[0] != '-' || a[1] != '-' || a[2] == '\0') {
+            if (a[0] == '-' && a[1] != '\0' && a[1] != '-')
+                cli_error(cmd, "unknown flag '%s' (flags are --name; see 'signopt %s --help')", a, cmd);
+            else
+                cli_error(cmd, "unexpected argument '%s' (flags start with --)", a);
             return 2;
         }
-        if (c == ':') {
-            cli_error(cmd, "%s: missing value", argv[optind - 1]);
+        char name[64];
+        const char *eq = strchr(a + 2, '=');
+        size_t nl = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+        if (nl >= sizeof name) nl = sizeof name - 1;
+        snprintf(name, sizeof name, "%.*s", (int)nl, a + 2);
+        int i = cli_flag_lookup(cmd, name, names, cli_nflags);
+        if (i < 0) return 2;
+        const char *v;
+        if (cli_flags[i].flag) {
+            if (eq) {
+                cli_error(cmd, "--%s takes no value (got '%s'); give --%s alone", name, a, name);
+                return 2;
+            }
+            v = "true";
+        } else if (eq) {
+            v = eq + 1;
+        } else if (k + 1 < argc) {
+            v = argv[++k];
+        } else {
+            cli_error(cmd, "--%s: missing value", name);
             return 2;
         }
-        int i = c - 1000;
-        cmdline[i] = cli_flags[i].flag ? "true" : optarg;
-    }
-    if (optind < argc) {
-        cli_error(cmd, "unexpected argument '%s' (flags start with --)", argv[optind]);
-        return 2;
+        cmdline[i] = v; /* given twice: the last one wins, as scripts that append an override expect */
     }
     int ci = cli_flag_index("config");
     if (cmdline[ci] && cmdline[ci][0]) {
@@ -271,6 +351,7 @@ int cli_parse(cli_options *o, const char *cmd, int argc, char **argv)
     }
     for (int i = 0; i < cli_nflags; i++) {
         o->val[i] = cmdline[i] ? cmdline[i] : file_val[i] ? file_val[i] : cli_default(i);
+        o->given[i] = cmdline[i] ? 1 : file_val[i] ? 2 : 0;
         val_origin[i] = cmdline[i] ? NULL : origin[i];
     }
     int rc = cli_load_plugins(cmd, cli_value(o, "plugin"));

@@ -1,4 +1,4 @@
-/* args.h — the command line of `signopt train` and `signopt sweep`: the flag table, getopt_long parsing,
+/* args.h — the command line of `signopt train` and `signopt sweep`: the flag table, exact-name parsing,
  * --config files, and validation of every value into library configs. The only layer that talks to the user. */
 #ifndef SIGNOPT_CLI_ARGS_H
 #define SIGNOPT_CLI_ARGS_H
@@ -29,6 +29,7 @@ extern const int cli_nflags;
 typedef struct cli_options {
     const char *cmd;               /* "train" or "sweep", for messages */
     const char *val[96];           /* every flag's text value (index = position in cli_flags) */
+    unsigned char given[96];       /* 1: on the command line, 2: from --config, 0: the default */
     so_problem_config prob;
     so_run_config run;
     const char *algo;
@@ -83,6 +84,12 @@ void cli_usage(FILE *f, const char *cmd);
 /* The value of a flag by name (NULL if unknown). */
 const char *cli_value(const cli_options *o, const char *name);
 void cli_options_free(cli_options *o);
+
+/* The index in names[0..count) of flag name arg (without its --), or -1 after "unknown flag '--arg' (did you mean
+ * --x?)" on stderr. Exact names only. */
+int cli_flag_lookup(const char *cmd, const char *arg, const char *const *names, int count);
+/* " (did you mean --a, --b?)" (prefix "--") for the names near name, or "". */
+void cli_suggest(char *buf, size_t n, const char *name, const char *const *names, int count, const char *prefix);
 
 /* "signopt CMD: " + message, one line on stderr. */
 void cli_error(const char *cmd, const char *fmt, ...)

@@ -2,6 +2,7 @@
  * makes `train` run each algorithm in turn, and `[algo]` sections whose lines apply only to that algorithm.
  * Precedence: command line > the section of the algorithm being run > the file's top > the defaults. */
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +11,8 @@
 #include "args.h"
 
 #define MAX_LINES 512
+#define CONFIG_MAX_LINE 65536
+#define CONFIG_MAX_BYTES (4 << 20)
 
 static const char *selected;       /* the algorithm train is running from an algos list, or NULL */
 static char *store[2 * MAX_LINES]; /* values and "FILE:LINE" origins handed out, freed by cli_config_free */
@@ -52,7 +55,11 @@ typedef struct entry {
 /* Check algos = a,b,c: known ids, no repeats, at most CLI_MAX_ALGOS. */
 static int check_algos(const char *cmd, const char *path, int lineno, const char *list)
 {
-    char buf[1024], seen[1024] = ",";
+    char buf[1024], seen[1100] = ",";
+    if (strlen(list) >= sizeof buf) {
+        cli_error(cmd, "%s:%d: algos: a list of %zu bytes, longer than %zu", path, lineno, strlen(list), sizeof buf - 1);
+        return 2;
+    }
     snprintf(buf, sizeof buf, "%s", list);
     int n = 0;
     char *save = NULL;
@@ -86,16 +93,37 @@ static int parse_file(cli_options *o, const char *path, entry *e, int *ne)
         cli_error(o->cmd, "--config: '%s' is not a regular file", path);
         return 2;
     }
+    if (stat(path, &st) == 0 && st.st_size > CONFIG_MAX_BYTES) {
+        cli_error(o->cmd, "--config: '%s' has %lld bytes, more than the %d a config file may have", path,
+                  (long long)st.st_size, CONFIG_MAX_BYTES);
+        return 2;
+    }
     FILE *f = fopen(path, "r");
     if (!f) {
         cli_error(o->cmd, "--config: cannot open '%s': %s", path, strerror(errno));
         return 2;
     }
-    char line[1024], section[64] = "";
+    /* Lines of any length are read whole (getline), so no tail of a long line is ever read as a setting of its
+     * own; a line longer than CONFIG_MAX_LINE or holding a NUL byte is refused with its number. */
+    char *buf = NULL, section[64] = "";
+    size_t cap = 0;
+    ssize_t got;
     int lineno = 0, rc = 0;
     *ne = 0;
-    while (!rc && fgets(line, sizeof line, f)) {
+    while (!rc && (got = getline(&buf, &cap, f)) > 0) {
         lineno++;
+        if ((size_t)got > CONFIG_MAX_LINE) {
+            cli_error(o->cmd, "%s:%d: line of %zd bytes, longer than the %d allowed", path, lineno, got,
+                      CONFIG_MAX_LINE);
+            rc = 2;
+            break;
+        }
+        if (strlen(buf) != (size_t)got) {
+            cli_error(o->cmd, "%s:%d: NUL byte in the line (not a text file?)", path, lineno);
+            rc = 2;
+            break;
+        }
+        char *line = buf;
         char *hash = strchr(line, '#');
         if (hash) *hash = '\0';
         char *s = trim(line);
@@ -130,7 +158,11 @@ static int parse_file(cli_options *o, const char *path, entry *e, int *ne)
         if (key[0] == '-' && key[1] == '-') key += 2;
         int i = strcmp(key, "algos") == 0 ? -1 : cli_flag_index(key);
         if ((i < 0 && strcmp(key, "algos") != 0) || strcmp(key, "config") == 0) {
-            cli_error(o->cmd, "%s:%d: unknown key '%s'", path, lineno, key);
+            const char *names[100];
+            for (int k = 0; k < cli_nflags; k++) names[k] = cli_flags[k].name;
+            char hint[256];
+            cli_suggest(hint, sizeof hint, key, names, cli_nflags, "");
+            cli_error(o->cmd, "%s:%d: unknown key '%s'%s", path, lineno, key, hint);
             rc = 2;
         } else if (section[0] && (i < 0 || strcmp(key, "algo") == 0 || strcmp(key, "out") == 0)) {
             cli_error(o->cmd, "%s:%d: '%s' cannot be set inside section [%s]", path, lineno, key, section);
@@ -155,6 +187,11 @@ static int parse_file(cli_options *o, const char *path, entry *e, int *ne)
             rc = 1;
         }
     }
+    if (!rc && ferror(f)) {
+        cli_error(o->cmd, "--config: cannot read '%s': %s", path, strerror(errno));
+        rc = 2;
+    }
+    free(buf);
     fclose(f);
     return rc;
 }
@@ -180,6 +217,24 @@ int cli_config_read(cli_options *o, const char *path, const char *cmd_algo, cons
     if (!rc && algos && file_algo) {
         cli_error(o->cmd, "%s:%d: 'algo' and 'algos' (line %d) both given; keep one", path, algo_line, algos_line);
         rc = 2;
+    }
+    /* A section must name an algorithm the file runs (its algo, or one of its algos): a [signum] section in a
+     * file that runs the default algorithm would otherwise be ignored without a word. With --algo on the command
+     * line, the file's other sections are simply not this run's. */
+    for (int k = 0; !rc && !cmd_algo && k < ne; k++) {
+        if (!e[k].section[0] || (k > 0 && strcmp(e[k - 1].section, e[k].section) == 0)) continue;
+        char key[80], list[1100];
+        snprintf(key, sizeof key, ",%s,", e[k].section);
+        snprintf(list, sizeof list, ",%s,", algos ? algos : file_algo ? file_algo : "");
+        for (char *p = list; *p; p++)
+            if (isspace((unsigned char)*p)) memmove(p, p + 1, strlen(p)), p--;
+        if (!strstr(list, key)) {
+            cli_error(o->cmd, "%s:%d: section [%s] applies to no algorithm this file runs (%s); add it to "
+                              "'algos', set 'algo = %s', or pass --algo %s", path, e[k].lineno, e[k].section,
+                      algos ? "its algos list" : file_algo ? "its algo" : "it sets neither algo nor algos",
+                      e[k].section, e[k].section);
+            rc = 2;
+        }
     }
     /* The algorithm whose section applies: the command line's, the one being run from the list, or the file's. */
     const char *algo = cmd_algo ? cmd_algo : selected ? selected : file_algo;

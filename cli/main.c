@@ -1,7 +1,6 @@
 /* main.c — the signopt command: subcommand dispatch, `list`, `plan`, help and version.
  * Results go to stdout, everything else (progress, errors) to stderr. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,40 +102,50 @@ static int plan_num(const char *flag, const char *s, double *out, double min)
 
 static int cmd_plan(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"workers", required_argument, NULL, 'n'}, {"dim", required_argument, NULL, 'd'},
-        {"bandwidth", required_argument, NULL, 'b'}, {"latency", required_argument, NULL, 'l'},
-        {"down-bits", required_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    static const char *const flag_names[] = {"workers", "dim", "bandwidth", "latency", "down-bits"};
     double n = 8, d = 1e6, bw = 1e9, lat = 5e-5, down = 1;
-    opterr = 0;
-    optind = 1;
-    argv[0] = "signopt plan";
-    int c, rc = 0;
-    while (!rc && (c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h': plan_usage(stdout); return 0;
-        case 'n': rc = plan_num("workers", optarg, &n, 1); break;
-        case 'd': rc = plan_num("dim", optarg, &d, 1); break;
-        case 'b': rc = plan_num("bandwidth", optarg, &bw, 0); break;
-        case 'l': rc = plan_num("latency", optarg, &lat, 0); break;
-        case 'k':
-            rc = plan_num("down-bits", optarg, &down, 1);
+    /* Exact flag names (no prefixes), --name VALUE or --name=VALUE. */
+    for (int k = 1; k < argc; k++) {
+        const char *a = argv[k];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            plan_usage(stdout);
+            return 0;
+        }
+        if (strncmp(a, "--", 2) != 0 || !a[2]) {
+            fprintf(stderr, "signopt plan: unexpected argument '%s' (flags start with --)\n", a);
+            return 2;
+        }
+        char name[64];
+        const char *eq = strchr(a + 2, '=');
+        snprintf(name, sizeof name, "%.*s", (int)(eq ? eq - (a + 2) : (long)strlen(a + 2)), a + 2);
+        int i = cli_flag_lookup("plan", name, flag_names, 5);
+        if (i < 0) return 2;
+        const char *v = eq ? eq + 1 : k + 1 < argc ? argv[++k] : NULL;
+        if (!v) {
+            fprintf(stderr, "signopt plan: --%s: missing value\n", name);
+            return 2;
+        }
+        int rc = 0;
+        switch (i) {
+        case 0: rc = plan_num("workers", v, &n, 1); break;
+        case 1: rc = plan_num("dim", v, &d, 1); break;
+        case 2: rc = plan_num("bandwidth", v, &bw, 0); break;
+        case 3: rc = plan_num("latency", v, &lat, 0); break;
+        default:
+            rc = plan_num("down-bits", v, &down, 1);
             if (!rc && down != 1 && down != 2) {
-                fprintf(stderr, "signopt plan: --down-bits: expected 1 or 2, got '%s'\n", optarg);
+                fprintf(stderr, "signopt plan: --down-bits: expected 1 or 2, got '%s'\n", v);
                 rc = 2;
             }
-            break;
-        case ':': fprintf(stderr, "signopt plan: %s: missing value\n", argv[optind - 1]); return 2;
-        default: fprintf(stderr, "signopt plan: unknown flag '%s' (see 'signopt plan --help')\n", argv[optind - 1]); return 2;
         }
+        if (rc) return rc;
     }
-    if (rc) return rc;
-    if (optind < argc) {
-        fprintf(stderr, "signopt plan: unexpected argument '%s'\n", argv[optind]);
+    if (n != floor(n) || n > 1e6) {
+        fprintf(stderr, "signopt plan: --workers: expected an integer from 1 to 1000000, got '%.17g'\n", n);
         return 2;
     }
-    if (n != floor(n) || n > 1e7 || d != floor(d)) {
-        fprintf(stderr, "signopt plan: --workers and --dim: expected integers\n");
+    if (d != floor(d) || d > 1e15) {
+        fprintf(stderr, "signopt plan: --dim: expected an integer from 1 to 1e15, got '%.17g'\n", d);
         return 2;
     }
     so_netcost cost;

@@ -467,6 +467,13 @@ int cmd_sweep(int argc, char **argv)
         cli_options_free(&o);
         return code < 0 ? 0 : code;
     }
+    if (o.checkpoint || o.resume) {
+        /* every cell would write, or start from, the same file */
+        cli_error(o.cmd, "--%s: sweep does not checkpoint its cells; train the cell you want with --%s",
+                  o.checkpoint ? "checkpoint" : "resume", o.checkpoint ? "checkpoint" : "resume");
+        cli_options_free(&o);
+        return 2;
+    }
     if (o.config_algos[0]) {
         cli_error(o.cmd, "--config: an algos list is for train; sweep one algorithm at a time (--algo)");
         cli_options_free(&o);

@@ -34,6 +34,18 @@ static int parse_long(const char *s, long *out)
     return 1;
 }
 
+/* "A,B": two checked decimal integers (no sign, no spaces, no overflow). */
+static int long_pair(const char *s, long *a, long *b)
+{
+    char *end;
+    if (!isdigit((unsigned char)s[0])) return 0;
+    errno = 0;
+    *a = strtol(s, &end, 10);
+    if (errno == ERANGE || *end != ',' || !isdigit((unsigned char)end[1])) return 0;
+    *b = strtol(end + 1, &end, 10);
+    return errno != ERANGE && *end == '\0';
+}
+
 enum { POS, NONNEG, UNIT, ANY };
 static const char *range_text[] = {"a positive number", "a number >= 0", "a number in [0, 1)", "a finite number"};
 
@@ -190,13 +202,13 @@ int cli_validate(cli_options *o)
         return 2;
     }
     const char *bin = cli_value(o, "binary");
-    int ba, bb, nch = 0;
-    if (sscanf(bin, "%d,%d%n", &ba, &bb, &nch) != 2 || bin[nch] || ba < 0 || bb < 0 || ba > 9 || bb > 9 || ba == bb) {
+    long ba, bb;
+    if (!long_pair(bin, &ba, &bb) || ba < 0 || bb < 0 || ba > 9 || bb > 9 || ba == bb) {
         cli_error(o->cmd, "--binary: expected two different classes A,B in 0..9, got '%s'", bin);
         return 2;
     }
-    pc->binary_a = ba;
-    pc->binary_b = bb;
+    pc->binary_a = (int)ba;
+    pc->binary_b = (int)bb;
     if (is_auto(o, "l2")) pc->l2 = -1;
     else if ((rc = num(o, "l2", NONNEG, &pc->l2))) return rc;
     if ((rc = integer(o, "train-limit", 0, LONG_MAX, &l))) return rc;
@@ -205,8 +217,7 @@ int cli_validate(cli_options *o)
     pc->eval_limit = (size_t)l;
     const char *ss = cli_value(o, "synth-size");
     long sn, sd;
-    nch = 0;
-    if (sscanf(ss, "%ld,%ld%n", &sn, &sd, &nch) != 2 || ss[nch] || sn < 2 || sd < 1 || sn > (1L << 31) ||
+    if (!long_pair(ss, &sn, &sd) || sn < 2 || sd < 1 || sn > (1L << 31) ||
         sd > (1L << 24)) {
         cli_error(o->cmd, "--synth-size: expected N,D with N >= 2 rows and D >= 1 columns, got '%s'", ss);
         return 2;
@@ -251,7 +262,8 @@ int cli_validate(cli_options *o)
         oc->alpha = v;
     }
     if ((rc = num(o, "R", POS, &cc->R))) return rc;
-    if ((rc = integer(o, "local-steps", 0, 1000000, &l))) return rc;
+    /* Each local step draws its own minibatch stream; the models number theirs in a byte. */
+    if ((rc = integer(o, "local-steps", 1, 255, &l))) return rc;
     cc->local_steps = (int)l;
     if ((rc = num(o, "local-lr", NONNEG, &cc->local_lr))) return rc;
     const char *sched = cli_value(o, "lr-schedule");
@@ -279,14 +291,17 @@ int cli_validate(cli_options *o)
     cc->ties = ti == 0 ? SO_TIES_ZERO : ti == 1 ? SO_TIES_POSITIVE : SO_TIES_RANDOM;
     const char *byz = cli_value(o, "byzantine");
     if (strcmp(byz, "none") != 0) {
-        char kind[16] = "";
-        int f = -1;
-        nch = 0;
-        if (sscanf(byz, "%d:%15[a-z]%n", &f, kind, &nch) != 2 || byz[nch] || f < 0 ||
-            (strcmp(kind, "flip") != 0 && strcmp(kind, "random") != 0)) {
-            cli_error(o->cmd, "--byzantine: expected F:flip or F:random with F >= 0, got '%s'", byz);
+        /* F parsed as a checked integer: %d would wrap 99999999999 to 1215752191. */
+        char *colon;
+        errno = 0;
+        long fl = isdigit((unsigned char)byz[0]) ? strtol(byz, &colon, 10) : -1;
+        const char *kind = fl >= 0 && *colon == ':' ? colon + 1 : "";
+        if (fl < 0 || errno == ERANGE || fl > 1000000 || (strcmp(kind, "flip") != 0 && strcmp(kind, "random") != 0)) {
+            cli_error(o->cmd, "--byzantine: expected F:flip or F:random with F an integer from 0 to 1000000, got '%s'",
+                      byz);
             return 2;
         }
+        int f = (int)fl;
         cc->byzantine = f;
         cc->byzantine_random = strcmp(kind, "random") == 0;
     }
@@ -318,7 +333,15 @@ int cli_validate(cli_options *o)
     o->steps = l;
     o->epochs = -1;
     if (*cli_value(o, "epochs")) {
-        if ((rc = num(o, "epochs", POS, &o->epochs))) return rc;
+        int si = cli_flag_index("steps"), ei = cli_flag_index("epochs");
+        if (o->given[si] && o->given[si] == o->given[ei]) {
+            cli_error(o->cmd, "--steps and --epochs both given%s; keep one (--epochs sets the steps)",
+                      o->given[si] == 2 ? " in the config file" : "");
+            return 2;
+        }
+        /* On different levels the command line wins, as for every flag: --steps there drops the file's epochs. */
+        if (!(o->given[si] == 1 && o->given[ei] == 2))
+            if ((rc = num(o, "epochs", POS, &o->epochs))) return rc;
     }
     if ((rc = integer(o, "seed", 0, LONG_MAX, &l))) return rc;
     o->seed = (uint64_t)l;

@@ -30,6 +30,9 @@ expect() {
             >>"$ROBUST_TABLE"
     fi
 }
+jtrue() { # jtrue FILE EXPR: a Python expression over the JSON document d (parsed by Python, not by signopt)
+    [ "$(/usr/bin/python3 -c "import json, sys; d = json.load(open(sys.argv[1])); print(bool($2))" "$1" 2>/dev/null)" = True ]
+}
 if [ ! -x "$S" ]; then echo "robust: 0 passed, 1 failed"; echo "no binary at $S" >&2; exit 1; fi
 Q="--quiet --threads 1"
 base="train $Q --problem quadratic --dim 50 --noise gauss:1 --algo signum --lr 0.01"
@@ -143,6 +146,48 @@ expect "--config" "missing file" 2 "cannot open" "$S" train $Q --config "$T/none
 expect "--steps" "-3" 2 "steps" "$S" train $Q --steps -3
 expect "--lr" "nan" 2 "lr" "$S" train $Q --lr nan
 expect "--dim" "99999999999999999999" 2 "dim" "$S" train $Q --dim 99999999999999999999
+
+# ---- flags: exact names only, near misses named, checked integers, conflicts refused ----
+expect "--momentum" "a prefix of --momentum-init" 2 "unknown flag '--momentum' (did you mean --momentum-init?)" \
+    "$S" train $Q --momentum 0.9
+expect "--be" "a prefix of two flags" 2 "did you mean --beta, --beta2?" "$S" train $Q --be 0.5
+expect "--lrr" "a typo" 2 "did you mean --lr?" "$S" train $Q --lrr 0.1
+expect "--nesterov=yes" "a value for a boolean flag" 2 "--nesterov takes no value" "$S" train $Q --nesterov=yes
+expect "--byzantine" "99999999999:flip (beyond int)" 2 "F an integer from 0 to 1000000, got '99999999999:flip'" \
+    "$S" train $Q --algo mv-signsgd --workers 3 --byzantine 99999999999:flip
+expect "--binary" "4294967299,1 (wraps to 3 as an int)" 2 "binary" "$S" train $Q --binary 4294967299,1
+expect "--steps with --epochs" "both on the command line" 2 "--steps and --epochs both given" \
+    "$S" train $Q --steps 10 --epochs 1
+expect "--local-steps" "65536 (beyond the minibatch streams)" 2 "local-steps: expected an integer in \\[1, 255\\]" \
+    "$S" train $Q --algo fed-mv-sto-signsgd-sim --workers 2 --local-steps 65536
+expect "sweep --checkpoint" "every cell would share one file" 2 "sweep does not checkpoint" \
+    "$S" sweep $Q --steps 5 --lr 0.1 --checkpoint "$T/sw.ck"
+expect "plan --workers" "1000000000" 2 "workers: expected an integer from 1 to 1000000" "$S" plan --workers 1000000000
+expect "plan --work" "a prefix" 2 "did you mean --workers?" "$S" plan --work 8
+"$S" sweep --help >"$T/sh" 2>&1
+check "sweep --help is sweep's: its output files, no --checkpoint/--resume" \
+    sh -c "grep -q 'sweep.csv' '$T/sh' && ! grep -q -- '--checkpoint\\|--resume' '$T/sh'"
+check "train --help does not offer --grid" sh -c "! \"$S\" train --help | grep -q -- '--grid'"
+
+# ---- config files: sections that apply to nothing, lines of any length ----
+printf 'lr = 1\n[signum]\nlr = 2\n' >"$T/sec.conf"
+expect "--config" "a [signum] section in a file that runs the default algorithm" 2 "section \\[signum\\] applies to no algorithm" \
+    "$S" train $Q --config "$T/sec.conf"
+printf 'algos = sgd\n[signum]\nlr = 2\n' >"$T/sec2.conf"
+expect "--config" "a [signum] section not in the algos list" 2 "section \\[signum\\] applies to no algorithm" \
+    "$S" train $Q --config "$T/sec2.conf"
+"$S" train $Q --config "$T/sec.conf" --algo signum --dim 10 --steps 3 --out "$T/secok" >/dev/null 2>&1
+check "--config with --algo signum: its section applies (lr 2)" jtrue "$T/secok/summary.json" "d['resolved']['lr'] == 2"
+# A comment longer than 1024 bytes whose tail looks like a setting: read whole, the tail is not a setting.
+/usr/bin/python3 -c "print('#' + 'a' * 1022 + 'steps = 7'); print('dim = 10')" >"$T/long.conf"
+"$S" train $Q --config "$T/long.conf" --algo sgd --out "$T/longc" >/dev/null 2>&1
+check "--config: a long comment's tail is not read as 'steps = 7'" jtrue "$T/longc/summary.json" "d['resolved']['steps'] != 7"
+/usr/bin/python3 -c "print('lr = 0.1'); print('x0 = ' + '1' * 70000)" >"$T/huge.conf"
+expect "--config" "a 70000-byte line" 2 "huge.conf:2: line of 70006 bytes" "$S" train $Q --config "$T/huge.conf"
+printf 'lr = 0.1\nsteps = 5\0\n' >"$T/nul.conf"
+expect "--config" "a NUL byte" 2 "nul.conf:2: NUL byte" "$S" train $Q --config "$T/nul.conf"
+printf 'steps = 10\nepochs = 1\n' >"$T/se.conf"
+expect "--config" "steps and epochs both set" 2 "both given in the config file" "$S" train $Q --config "$T/se.conf"
 
 # ---- MPI faults (when mpirun exists) ----
 if command -v mpirun >/dev/null 2>&1; then
