@@ -1,6 +1,8 @@
 /* args.c — train/sweep flags: the table, exact-name parsing with "did you mean", --config files and usage text (values are checked in
  * validate.c). */
 #include <ctype.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
@@ -294,6 +296,167 @@ int cli_flag_lookup(const char *cmd, const char *arg, const char *const *names, 
     return -1;
 }
 
+/* ---- the configuration a checkpoint carries ---- */
+
+/* Not part of a run's configuration: where it writes, how it reports, and the engine (MPI and in-process runs are
+ * equal bit for bit, so a run checkpointed under mpirun resumes in-process and back). */
+static int meta_skip(const char *name)
+{
+    static const char *const skip[] = {"out", "checkpoint", "resume", "force", "quiet", "threads", "config",
+                                       "backend", NULL};
+    for (int k = 0; skip[k]; k++)
+        if (strcmp(name, skip[k]) == 0) return 1;
+    return 0;
+}
+
+/* May differ on resume (documented in docs/cli.md): the length, the evaluation cadence, where plugins are found,
+ * and what a non-finite gradient does (--on-nan skip to get past a fault). */
+static int meta_changeable(const char *name)
+{
+    static const char *const ok[] = {"steps", "epochs", "eval-every", "plugin", "on-nan", NULL};
+    for (int k = 0; ok[k]; k++)
+        if (strcmp(name, ok[k]) == 0) return 1;
+    return 0;
+}
+
+static char *meta_store[100];
+static int meta_nstore;
+/* Every configuration text built since the last cli_options_free (train copies its options, so o->meta may be
+ * shared by copies: they are freed here, once). */
+static char *meta_texts[8];
+static int meta_ntexts;
+
+static char *meta_keep(char *m)
+{
+    if (!m) return NULL;
+    if (meta_ntexts == (int)(sizeof meta_texts / sizeof meta_texts[0])) {
+        free(meta_texts[0]); /* the oldest: no options copy still running uses it */
+        memmove(meta_texts, meta_texts + 1, sizeof meta_texts - sizeof meta_texts[0]);
+        meta_ntexts--;
+    }
+    meta_texts[meta_ntexts++] = m;
+    return m;
+}
+
+/* "name=value" lines, a backslash before a newline or backslash in a value. */
+static char *meta_build(const cli_options *o)
+{
+    size_t cap = 256;
+    for (int i = 0; i < cli_nflags; i++) cap += strlen(cli_flags[i].name) + 2 * strlen(o->val[i]) + 3;
+    char *t = malloc(cap), *p = t;
+    if (!t) return NULL;
+    p += sprintf(p, "signopt-config 1\n");
+    for (int i = 0; i < cli_nflags; i++) {
+        if (meta_skip(cli_flags[i].name)) continue;
+        p += sprintf(p, "%s=", cli_flags[i].name);
+        for (const char *v = o->val[i]; *v; v++) {
+            if (*v == '\n') { *p++ = '\\'; *p++ = 'n'; }
+            else if (*v == '\\') { *p++ = '\\'; *p++ = '\\'; }
+            else *p++ = *v;
+        }
+        *p++ = '\n';
+    }
+    *p = '\0';
+    return t;
+}
+
+int cli_meta_update(cli_options *o, const char *name, const char *value)
+{
+    int i = cli_flag_index(name);
+    if (i < 0) return 0;
+    o->val[i] = value;
+    char *m = meta_keep(meta_build(o));
+    if (!m) return 1;
+    o->meta = m;
+    o->run.checkpoint_meta = m;
+    return 0;
+}
+
+/* Two values of a flag agree: the same text, or the same number written two ways (0.1 and .1). */
+static int same_value(const char *a, const char *b)
+{
+    if (strcmp(a, b) == 0) return 1;
+    char *ea, *eb;
+    double x = strtod(a, &ea), y = strtod(b, &eb);
+    return *a && *b && !*ea && !*eb && x == y;
+}
+
+/* The first checkpoint file of --resume PATH: PATH itself, else PATH.N with the smallest N (a multi-seed run). */
+static int resume_file(const char *path, char *out, size_t n)
+{
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        snprintf(out, n, "%s", path);
+        return 1;
+    }
+    char dir[4096];
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    if (slash == path) snprintf(dir, sizeof dir, "/");
+    DIR *dp = opendir(dir);
+    if (!dp) return 0;
+    size_t bl = strlen(base);
+    unsigned long long best = 0;
+    int found = 0;
+    struct dirent *e;
+    while ((e = readdir(dp)) != NULL) {
+        if (strncmp(e->d_name, base, bl) != 0 || e->d_name[bl] != '.' || !isdigit((unsigned char)e->d_name[bl + 1]))
+            continue;
+        char *end;
+        unsigned long long s = strtoull(e->d_name + bl + 1, &end, 10);
+        if (*end || (found && s >= best)) continue;
+        best = s;
+        found = 1;
+    }
+    closedir(dp);
+    if (found) snprintf(out, n, "%s.%llu", path, best);
+    return found;
+}
+
+/* --resume: the checkpoint's configuration fills every flag not given, and a given flag that differs is refused
+ * naming it, unless it may change (meta_changeable). A checkpoint without one (format 2) changes nothing. */
+static int restore_from_checkpoint(cli_options *o, const char *cmd)
+{
+    const char *rp = o->val[cli_flag_index("resume")];
+    char file[4200];
+    if (!resume_file(rp, file, sizeof file)) return 0; /* validation says the file is missing */
+    char *meta = NULL;
+    if (so_checkpoint_meta(file, &meta) != SO_OK) return 0; /* the resume itself reports a bad file */
+    int rc = 0, lineno = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(meta, "\n", &save); !rc && line; line = strtok_r(NULL, "\n", &save)) {
+        if (lineno++ == 0) continue; /* "signopt-config 1" */
+        char *eq = strchr(line, '=');
+        if (!eq) continue;
+        *eq = '\0';
+        int i = cli_flag_index(line);
+        if (i < 0 || meta_skip(line)) continue; /* a flag of another version */
+        char *v = eq + 1, *w = v;
+        for (char *r = v; *r; r++) {
+            if (*r == '\\' && r[1]) { r++; *w++ = *r == 'n' ? '\n' : *r; }
+            else *w++ = *r;
+        }
+        *w = '\0';
+        if (o->given[i]) {
+            if (!same_value(o->val[i], v) && !meta_changeable(line)) {
+                cli_error(cmd, "--%s: '%s' was written with --%s %s, not %s; a resumed run keeps its configuration "
+                               "(only --steps, --epochs, --eval-every, --plugin and --on-nan may change)",
+                          line, file, line, v[0] ? v : "''", o->val[i][0] ? o->val[i] : "''");
+                rc = 2;
+            }
+            continue;
+        }
+        if (meta_nstore == (int)(sizeof meta_store / sizeof meta_store[0])) continue;
+        char *keep = strdup(v);
+        if (!keep) { rc = 1; break; }
+        meta_store[meta_nstore++] = keep;
+        o->val[i] = keep;
+        o->given[i] = 3;
+    }
+    free(meta);
+    return rc;
+}
+
 int cli_parse(cli_options *o, const char *cmd, int argc, char **argv)
 {
     memset(o, 0, sizeof *o);
@@ -354,8 +517,18 @@ int cli_parse(cli_options *o, const char *cmd, int argc, char **argv)
         o->given[i] = cmdline[i] ? 1 : file_val[i] ? 2 : 0;
         val_origin[i] = cmdline[i] ? NULL : origin[i];
     }
-    int rc = cli_load_plugins(cmd, cli_value(o, "plugin"));
-    return rc ? rc : cli_validate(o);
+    int rc = *cli_value(o, "resume") ? restore_from_checkpoint(o, cmd) : 0;
+    if (!rc) rc = cli_load_plugins(cmd, cli_value(o, "plugin"));
+    if (!rc) rc = cli_validate(o);
+    if (!rc) {
+        o->meta = meta_keep(meta_build(o));
+        if (!o->meta) {
+            cli_error(cmd, "out of memory");
+            return 1;
+        }
+        o->run.checkpoint_meta = o->meta;
+    }
+    return rc;
 }
 
 /* Each plugin once per process (train runs cli_parse once per algorithm of a config's list). */
@@ -403,6 +576,11 @@ void cli_options_free(cli_options *o)
 {
     free(o->lr_vec);
     o->lr_vec = NULL;
+    o->meta = NULL;
+    for (int k = 0; k < meta_ntexts; k++) free(meta_texts[k]);
+    meta_ntexts = 0;
+    for (int k = 0; k < meta_nstore; k++) free(meta_store[k]);
+    meta_nstore = 0;
     memset(val_origin, 0, sizeof val_origin);
     cli_config_free();
 }

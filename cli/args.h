@@ -29,7 +29,9 @@ extern const int cli_nflags;
 typedef struct cli_options {
     const char *cmd;               /* "train" or "sweep", for messages */
     const char *val[96];           /* every flag's text value (index = position in cli_flags) */
-    unsigned char given[96];       /* 1: on the command line, 2: from --config, 0: the default */
+    unsigned char given[96];       /* 1: on the command line, 2: from --config, 3: from --resume's checkpoint, 0: the
+                                    * default */
+    char *meta;                    /* the configuration text stored in checkpoints (run.checkpoint_meta) */
     so_problem_config prob;
     so_run_config run;
     const char *algo;
@@ -81,6 +83,9 @@ void cli_config_select(const char *algo);
 void cli_config_free(void);
 /* Usage text of a subcommand with every flag and its default. */
 void cli_usage(FILE *f, const char *cmd);
+/* Set flag name to value (a string that outlives o) where the run resolved it (the MPI size for --workers), and
+ * rebuild the configuration text checkpoints carry. 0, or 1 when out of memory. */
+int cli_meta_update(cli_options *o, const char *name, const char *value);
 /* The value of a flag by name (NULL if unknown). */
 const char *cli_value(const cli_options *o, const char *name);
 void cli_options_free(cli_options *o);

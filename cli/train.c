@@ -65,6 +65,13 @@ static int session_open(session *S, cli_options *o, int *argc, char ***argv)
         S->n = n;
         S->root = so_transport_is_root(S->t);
         o->prob.workers = n;
+        /* The checkpoint records the workers that ran, so a resume in-process (or under another mpirun) matches. */
+        static char wtext[32];
+        snprintf(wtext, sizeof wtext, "%d", n);
+        if (cli_meta_update(o, "workers", wtext)) {
+            cli_error(o->cmd, "out of memory");
+            return 1;
+        }
 #endif
     } else if (o->dist) {
         S->t = so_transport_local(S->n);

@@ -334,13 +334,13 @@ int cli_validate(cli_options *o)
     o->epochs = -1;
     if (*cli_value(o, "epochs")) {
         int si = cli_flag_index("steps"), ei = cli_flag_index("epochs");
-        if (o->given[si] && o->given[si] == o->given[ei]) {
+        if (o->given[si] && o->given[si] == o->given[ei] && o->given[si] != 3) { /* 3: both from a checkpoint, as that run had them */
             cli_error(o->cmd, "--steps and --epochs both given%s; keep one (--epochs sets the steps)",
                       o->given[si] == 2 ? " in the config file" : "");
             return 2;
         }
         /* On different levels the command line wins, as for every flag: --steps there drops the file's epochs. */
-        if (!(o->given[si] == 1 && o->given[ei] == 2))
+        if (!(o->given[si] == 1 && o->given[ei] >= 2))
             if ((rc = num(o, "epochs", POS, &o->epochs))) return rc;
     }
     if ((rc = integer(o, "seed", 0, LONG_MAX, &l))) return rc;

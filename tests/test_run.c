@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "signopt.h"
+#include <zlib.h>
 #include "test.h"
 
 typedef struct rows {
@@ -341,6 +342,57 @@ static void test_mismatched_checkpoint_refused(void)
     so_problem_destroy(q);
 }
 
+/* The configuration text rides in the checkpoint (format 3) and reads back byte for byte; a format-2 file (the
+ * same bytes without it, CRC recomputed here with zlib) still resumes, with no text. */
+static void test_checkpoint_meta(void)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/signopt-test-meta-%ld.ckpt", (long)getpid());
+    so_problem *p = quadratic(8, 2.0, 1.0, 1);
+    CHECK(p != NULL, "%s", so_errmsg());
+    if (!p) return;
+    so_run_config rc;
+    sgd_config(&rc, 0.1, 10, 5, 1);
+    rc.checkpoint = path;
+    const char *meta = "signopt-config 1\nlr=0.1\nnote=a\\nb \xc3\xa9\n";
+    rc.checkpoint_meta = meta;
+    so_run_result res;
+    CHECK(so_run(&rc, p, NULL, NULL, NULL, NULL, NULL, &res) == SO_OK, "%s", so_errmsg());
+    char *text = NULL;
+    CHECK(so_checkpoint_meta(path, &text) == SO_OK && text && strcmp(text, meta) == 0, "meta: %s",
+          text ? text : so_errmsg());
+    free(text);
+    /* Rewrite as format 2: drop the u64 length and the text after nrows (offset 112), fix version and CRC. */
+    FILE *f = fopen(path, "rb");
+    unsigned char buf[1 << 14];
+    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f) fclose(f);
+    size_t ml = strlen(meta), cut = 8 + ml;
+    CHECK(n > 112 + cut + 4, "checkpoint size %zu", n);
+    if (n > 112 + cut + 4) {
+        memmove(buf + 112, buf + 112 + cut, n - 112 - cut);
+        n -= cut;
+        buf[8] = 2;
+        uint32_t crc = (uint32_t)crc32(0L, buf, (uInt)(n - 4));
+        memcpy(buf + n - 4, &crc, 4);
+        f = fopen(path, "wb");
+        if (f) {
+            fwrite(buf, 1, n, f);
+            fclose(f);
+        }
+        text = NULL;
+        CHECK(so_checkpoint_meta(path, &text) == SO_OK && text && text[0] == '\0', "format 2: %s",
+              text ? text : so_errmsg());
+        free(text);
+        rc.checkpoint = NULL;
+        rc.resume = path;
+        rc.steps = 20;
+        CHECK(so_run(&rc, p, NULL, NULL, NULL, NULL, NULL, &res) == SO_OK, "format 2 resumes: %s", so_errmsg());
+    }
+    remove(path);
+    so_problem_destroy(p);
+}
+
 int main(void)
 {
     RUN(test_rows_follow_closed_form_and_schedule);
@@ -349,5 +401,6 @@ int main(void)
     RUN(test_divergence_is_reported);
     RUN(test_on_nan_skip_drops_updates);
     RUN(test_mismatched_checkpoint_refused);
+    RUN(test_checkpoint_meta);
     return test_report("run");
 }

@@ -46,11 +46,18 @@ typedef struct so_run_config {
     const char *checkpoint;    /* save here at every evaluation (NULL: none) */
     const char *resume;        /* continue from here (NULL: start) */
     int on_nan;                /* so_on_nan (0: stop) */
+    /* Text stored in every checkpoint as it is (NULL: none), read back by so_checkpoint_meta: the command line
+     * keeps its whole resolved configuration there, so `--resume FILE` alone restores the run. */
+    const char *checkpoint_meta;
 } so_run_config;
 
 /* Defaults, the same as the command line's: method as so_cluster_config_default with the single-node algo
  * SO_DEFAULT_ALGO ("signum"), 100 steps, evaluations every 5 steps (about 20), seed 1, no checkpoint, stop on NaN. */
 SO_API void so_run_config_default(so_run_config *c);
+
+/* The configuration text a checkpoint was written with (so_run_config.checkpoint_meta; "" when none or for a
+ * version-2 file), verified like a resume (magic, version, CRC). *text is malloc'ed: free() it. */
+SO_API int so_checkpoint_meta(const char *path, char **text);
 
 typedef struct so_run_result {
     so_metrics_row final;      /* the last evaluation */

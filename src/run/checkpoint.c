@@ -141,6 +141,9 @@ int so__ckpt_write(const char *path, const so_ckpt *c)
     put_i64(&b, c->tau_step);
     put_i64(&b, c->skipped);
     put_u64(&b, c->nrows);
+    /* version 3: the caller's configuration text */
+    put_u64(&b, c->meta_len);
+    if (c->meta_len) put(&b, c->meta, c->meta_len);
     for (size_t i = 0; i < c->nrows; i++) {
         const so_metrics_row *r = &c->rows[i];
         put_u64(&b, r->seed);
@@ -203,6 +206,7 @@ static double get_f64(rbuf *b) { double v; get(b, &v, 8); return v; }
 
 void so__ckpt_free(so_ckpt *c)
 {
+    free(c->meta);
     free(c->rows);
     free(c->x);
     free(c->x_tau);
@@ -259,8 +263,8 @@ int so__ckpt_read(const char *path, so_ckpt *c)
     uint32_t version, pad, stored_crc;
     get(&b, &version, 4);
     get(&b, &pad, 4);
-    if (version != SO_CKPT_VERSION) {
-        rc = so_error(SO_EFORMAT, "%s: checkpoint version %u, this build reads version %u", path, version,
+    if (version != SO_CKPT_VERSION && version != 2) {
+        rc = so_error(SO_EFORMAT, "%s: checkpoint version %u, this build reads versions 2 and %u", path, version,
                       SO_CKPT_VERSION);
         goto done;
     }
@@ -286,6 +290,17 @@ int so__ckpt_read(const char *path, so_ckpt *c)
     c->tau_step = (long)get_i64(&b);
     c->skipped = (long)get_i64(&b);
     c->nrows = (size_t)get_u64(&b);
+    if (version >= 3) {
+        c->meta_len = (size_t)get_u64(&b);
+        if (b.short_read || c->meta_len > b.len - b.off) {
+            rc = so_error(SO_EFORMAT, "%s: checkpoint header is inconsistent with its size", path);
+            goto done;
+        }
+        c->meta = malloc(c->meta_len + 1);
+        if (!c->meta) { rc = so_error(SO_ENOMEM, "%s: out of memory", path); goto done; }
+        get(&b, c->meta, c->meta_len);
+        c->meta[c->meta_len] = '\0';
+    }
     /* Sizes come from the file: check them against what is left before allocating. */
     if (b.short_read || c->nrows > (b.len - b.off) / ROW_BYTES || c->d > (b.len - b.off) / sizeof(float) ||
         c->step < 0 || c->tau_step < 0 || c->tau_step > c->step || c->skipped < 0 || c->skipped > c->step) {
@@ -325,4 +340,17 @@ done:
     free(data);
     if (rc != SO_OK) so__ckpt_free(c);
     return rc;
+}
+
+int so_checkpoint_meta(const char *path, char **text)
+{
+    if (!path || !text) return so_error(SO_EINVAL, "so_checkpoint_meta: NULL argument");
+    *text = NULL;
+    so_ckpt c;
+    int rc = so__ckpt_read(path, &c);
+    if (rc != SO_OK) return rc;
+    *text = c.meta ? c.meta : calloc(1, 1);
+    c.meta = NULL;
+    so__ckpt_free(&c);
+    return *text ? SO_OK : so_error(SO_ENOMEM, "%s: out of memory", path);
 }

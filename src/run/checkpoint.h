@@ -2,11 +2,14 @@
  *
  * Layout (native byte order; a checkpoint is read back on the machine family that wrote it):
  *   "SIGNOPTC" u32 version u32 0 | char algo[32] u64 d i64 step u64 seed          (header)
- *   f64 g_linf f64 wall_s i64 tau_step i64 skipped u64 nrows | rows (12 x 8 bytes)  (driver state)
+ *   f64 g_linf f64 wall_s i64 tau_step i64 skipped u64 nrows                          (driver state)
+ *   u64 meta_len, meta bytes (version 3: the caller's configuration text) | rows (12 x 8 bytes)
  *   f32 x[d] | f32 x_tau[d] if tau_step > 0 | u64 state_size, state bytes         (iterates, optimizer)
  *   u32 CRC-32 (zlib) of every byte before it.
  * Written atomically: a temporary file in the same directory, fflush, fsync, rename, fsync of the directory.
- * Version 2 added `skipped` (steps dropped by --on-nan skip); version 1 files are refused with a message. */
+ * Version 2 added `skipped` (steps dropped by --on-nan skip); version 3 the configuration text (so_run_config's
+ * checkpoint_meta), so a run can be resumed from its checkpoint alone. Version 2 files are still read (no text);
+ * version 1 files are refused with a message. */
 #ifndef SO_RUN_CHECKPOINT_H
 #define SO_RUN_CHECKPOINT_H
 
@@ -14,7 +17,7 @@
 #include <stdint.h>
 #include "signopt/run.h"
 
-#define SO_CKPT_VERSION 2u
+#define SO_CKPT_VERSION 3u
 
 typedef struct so_ckpt {
     char algo[32];
@@ -25,6 +28,8 @@ typedef struct so_ckpt {
     double wall_s;
     long tau_step;            /* 0: x_tau not drawn yet */
     long skipped;             /* steps whose update was dropped for a non-finite gradient (--on-nan skip) */
+    char *meta;               /* configuration text (NUL-terminated), owned; NULL in version 2 files */
+    size_t meta_len;
     so_metrics_row *rows;     /* nrows rows, owned */
     size_t nrows;
     float *x;                 /* d floats, owned */

@@ -131,6 +131,8 @@ static int save_checkpoint(driver *D, long step)
         c.x_tau = D->x_tau;
         c.state = state;
         c.state_size = size;
+        c.meta = (char *)D->cfg->checkpoint_meta;
+        c.meta_len = c.meta ? strlen(c.meta) : 0;
         rc = so__ckpt_write(D->cfg->checkpoint, &c);
     }
     if (rc == SO_OK) D->ckpt_step = step;

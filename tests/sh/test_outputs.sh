@@ -74,6 +74,25 @@ check "interrupted 3-seed run ($rc) resumes (exit $rc2: $(head -c 300 "$T/err2")
 cut -d, -f1-11 "$T/ref/metrics.csv" >"$T/a"; cut -d, -f1-11 "$T/int/metrics.csv" >"$T/b"
 check "resumed metrics (without wall_s) equal the uninterrupted run's" cmp -s "$T/a" "$T/b"
 
+# ---- the checkpoint carries the run's configuration: --resume alone restores it, a changed field is refused ----
+cfg="--problem quadratic --algo mv-signum --workers 3 --dim 30 --noise gauss:1 --lr 0.01 --beta 0.8 --eval-every 5 --seeds 2"
+"$S" train $Q $cfg --steps 40 --out "$T/rfull" >/dev/null 2>&1
+"$S" train $Q $cfg --steps 20 --checkpoint "$T/rck" --out "$T/rhalf" >/dev/null 2>&1
+"$S" train $Q --resume "$T/rck" --steps 40 --out "$T/ralone" >/dev/null 2>"$T/err"; rc=$?
+cut -d, -f1-11 "$T/rfull/metrics.csv" >"$T/a"; cut -d, -f1-11 "$T/ralone/metrics.csv" >"$T/b"
+check "--resume with only --steps restores every other flag and equals the straight run (exit $rc: $(head -c 200 "$T/err"))" \
+    sh -c "[ $rc -eq 0 ] && cmp -s '$T/a' '$T/b'"
+check "the restored configuration is the one summary.json reports" \
+    jtrue "$T/ralone/summary.json" "d['config']['algo'] == 'mv-signum' and d['config']['beta'] == 0.8 and d['config']['workers'] == 3"
+for bad in "--problem l0l1" "--lr 0.02" "--workers 4" "--noise none" "--seeds 3"; do
+    "$S" train $Q --resume "$T/rck" --steps 40 $bad >/dev/null 2>"$T/err"; rc=$?
+    f=$(echo "$bad" | cut -d' ' -f1)
+    check "--resume with a changed $bad is refused naming $f (exit $rc: $(head -c 200 "$T/err"))" \
+        sh -c "[ $rc -eq 2 ] && grep -q -- '$f: .* was written with $f' '$T/err'"
+done
+"$S" train $Q --resume "$T/rck" --steps 40 --lr .01 --out "$T/rsame" >/dev/null 2>&1
+check "--resume with the same value written another way (.01 for 0.01) is accepted" [ -s "$T/rsame/summary.json" ]
+
 # ---- directories and FIFOs are refused where a file is read (a directory is a valid --data: an IDX folder) ----
 mkdir -p "$T/adir"; mkfifo "$T/fifo"
 for what in "--config $T/adir" "--config $T/fifo" "--resume $T/adir" \

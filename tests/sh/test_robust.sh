@@ -57,13 +57,13 @@ cp "$T/good.ck" "$T/long.ck"; printf 'x' >>"$T/long.ck"
 expect "--resume" "one byte appended" 1 "corrupt or truncated" "$S" $base --steps 20 --resume "$T/long.ck"
 cp "$T/good.ck" "$T/v1.ck"
 printf '\001' | dd of="$T/v1.ck" bs=1 seek=8 conv=notrunc 2>/dev/null
-expect "--resume" "format version 1 (older layout)" 1 "version 1, this build reads version 2" \
+expect "--resume" "format version 1 (older layout)" 1 "version 1, this build reads versions 2 and 3" \
     "$S" $base --steps 20 --resume "$T/v1.ck"
-expect "--resume" "checkpoint of another algorithm" 2 "for algorithm 'signum', not 'sgd'" \
+expect "--resume" "checkpoint of another algorithm" 2 "written with --algo signum, not sgd" \
     "$S" $base --algo sgd --steps 20 --resume "$T/good.ck"
-expect "--resume" "checkpoint of another dimension" 2 "dimension 50, the problem has 60" \
+expect "--resume" "checkpoint of another dimension" 2 "written with --dim 50, not 60" \
     "$S" $base --dim 60 --steps 20 --resume "$T/good.ck"
-expect "--resume" "checkpoint of another seed" 2 "for seed 1, not 2" "$S" $base --seed 2 --steps 20 --resume "$T/good.ck"
+expect "--resume" "checkpoint of another seed" 2 "written with --seed 1, not 2" "$S" $base --seed 2 --steps 20 --resume "$T/good.ck"
 expect "--resume" "checkpoint beyond --steps" 2 "beyond the run's 5 steps" "$S" $base --steps 5 --resume "$T/good.ck"
 expect "--resume" "a directory" 1 "not a regular file" "$S" $base --steps 20 --resume "$T"
 expect "--checkpoint" "in a missing directory" 1 "cannot create" "$S" $base --steps 5 --checkpoint "$T/no/dir/ck"
