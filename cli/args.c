@@ -54,6 +54,7 @@ const cli_flag cli_flags[] = {
     {"train-limit", "N", "0", "use only the first N training rows (0: all)", 0},
     {"eval-limit", "N", "0", "logreg/mlp/cnn: evaluate loss, gradient norms, train_acc on the first N rows (0: all)",
      0},
+    {"max-dim", "D", "16777216", "LIBSVM data: the largest feature index allowed (bounds what a file can allocate)", 0},
     {"synth-size", "N,D", NULL, "--data synthetic-epsilon: N rows of dimension D (seed 004 used 400000,2000)", 0},
     {"seed", "S", NULL, "first seed", 0},
     {"seeds", "R", "1", "number of seeds (S .. S+R-1)", 0},

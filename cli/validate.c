@@ -215,6 +215,8 @@ int cli_validate(cli_options *o)
     pc->train_limit = (size_t)l;
     if ((rc = integer(o, "eval-limit", 0, LONG_MAX, &l))) return rc;
     pc->eval_limit = (size_t)l;
+    if ((rc = integer(o, "max-dim", 1, 4294967295L, &l))) return rc;
+    pc->max_dim = (size_t)l;
     const char *ss = cli_value(o, "synth-size");
     long sn, sd;
     if (!long_pair(ss, &sn, &sd) || sn < 2 || sd < 1 || sn > (1L << 31) ||

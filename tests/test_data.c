@@ -4,6 +4,7 @@
  * to them, from the fixture text itself, or from facts about Fashion-MNIST. Run from the repository root. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include "signopt/data.h"
 #include "test.h"
 #ifdef _OPENMP
@@ -513,6 +514,45 @@ static void test_dirichlet_no_empty_shard_and_reproducible(void)
     CHECK(so_split_make(&s, &badds, 2, &cfg, 1) == SO_EINVAL, "label 10 of 10 classes refused");
 }
 
+/* Train and test with one label mapping (the training file's): test labels {1} against training labels {1,2} are
+ * class 0, as in training (each file mapped on its own made them class 1); a test label training never has is an
+ * error naming the test file's line; an index beyond max_dim is refused naming its line, before any allocation
+ * for it. Expected values by hand from the files written here. */
+static void test_libsvm_pair_one_mapping_and_bounds(void)
+{
+    char tr[64], te[64], te3[64], big[64];
+    snprintf(tr, sizeof tr, "/tmp/signopt-pair-tr-%ld.svm", (long)getpid());
+    snprintf(te, sizeof te, "/tmp/signopt-pair-te-%ld.svm", (long)getpid());
+    snprintf(te3, sizeof te3, "/tmp/signopt-pair-te3-%ld.svm", (long)getpid());
+    snprintf(big, sizeof big, "/tmp/signopt-pair-big-%ld.svm", (long)getpid());
+    FILE *f = fopen(tr, "w");
+    if (f) fputs("1 1:1 2:0.5\n2 1:-1\n1 2:3\n", f), fclose(f);
+    f = fopen(te, "w");
+    if (f) fputs("1 1:1\n\n1 2:2\n", f), fclose(f);
+    f = fopen(te3, "w");
+    if (f) fputs("1 1:1\n# comment\n3 1:1\n", f), fclose(f);
+    f = fopen(big, "w");
+    if (f) fputs("1 1:1\n-1 2147483648:1\n", f), fclose(f);
+    so_dataset a, b;
+    int rc = so_libsvm_load_pair(&a, &b, tr, te, 0);
+    CHECK(rc == SO_OK, "%s", so_errmsg());
+    if (!rc) {
+        CHECK(a.y[0] == 0 && a.y[1] == 1 && a.y[2] == 0, "train 1,2,1 -> 0,1,0");
+        CHECK(b.n == 2 && b.y[0] == 0 && b.y[1] == 0 && b.classes == 2 && b.dim == a.dim, "test 1,1 -> 0,0");
+        so_dataset_free(&a);
+        so_dataset_free(&b);
+    }
+    rc = so_libsvm_load_pair(&a, &b, tr, te3, 0);
+    CHECK(rc == SO_EFORMAT && strstr(so_errmsg(), ":3: label 3 does not occur in the training file"), "%s",
+          so_errmsg());
+    rc = so_libsvm_load_pair(&a, NULL, big, NULL, 0);
+    CHECK(rc == SO_EFORMAT && strstr(so_errmsg(), ":2: index 2147483648 is beyond the dimension limit 16777216"),
+          "%s", so_errmsg());
+    rc = so_libsvm_load_pair(&a, NULL, tr, NULL, 1);
+    CHECK(rc == SO_EFORMAT && strstr(so_errmsg(), ":1: index 2 is beyond the dimension limit 1"), "%s", so_errmsg());
+    remove(tr), remove(te), remove(te3), remove(big);
+}
+
 int main(void)
 {
     RUN(test_idx_tiny_raw_matches_script);
@@ -525,6 +565,7 @@ int main(void)
     RUN(test_libsvm_crlf_same_as_lf);
     RUN(test_libsvm_dense_values_and_label_maps);
     RUN(test_libsvm_given_dim);
+    RUN(test_libsvm_pair_one_mapping_and_bounds);
     RUN(test_libsvm_invalid_tokens_name_file_and_line);
     RUN(test_binary_subset_dense_and_csr);
     RUN(test_synth_epsilon_reproducible_and_planted);

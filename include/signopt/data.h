@@ -43,6 +43,16 @@ SO_API int so_mnist_load(so_dataset *train, so_dataset *test, const char *dir_or
  * Result is CSR (x == NULL). SO_EFORMAT "FILE:LINE: expected ..." for any bad token; '#' comments, blank lines,
  * CRLF and "qid:N" tokens are accepted. On failure *out is left zeroed. */
 SO_API int so_libsvm_load(so_dataset *out, const char *path, size_t dim);
+/* The largest feature index a LIBSVM file may use when the dimension comes from the file (the command's
+ * --max-dim): the model keeps several floats per feature, so a two-line file with index 2^31 is refused, naming
+ * the line, instead of reserving tens of gigabytes. */
+#define SO_DEFAULT_MAX_DIM ((size_t)1 << 24)
+/* A training file and an optional held-out file (test_path NULL: test untouched) read with ONE label mapping, the
+ * training file's: a test label the training file never has is SO_EFORMAT "TEST:LINE: label L does not occur in
+ * the training file TRAIN"; test->classes = train->classes and test->dim = train->dim (a test index beyond it is an
+ * error). max_dim bounds the training file's largest index (0: SO_DEFAULT_MAX_DIM). */
+SO_API int so_libsvm_load_pair(so_dataset *train, so_dataset *test, const char *train_path, const char *test_path,
+                               size_t max_dim);
 /* Keep the rows of class a (-> label 0) and class b (-> label 1), in order, dense or CSR: a binary task from
  * image data. SO_EINVAL if a == b, a class is out of range, or a class has no rows. *out owns copies. */
 SO_API int so_dataset_binary(so_dataset *out, const so_dataset *in, int class_a, int class_b);

@@ -145,6 +145,7 @@ struct so_problem_config {
     size_t eval_limit;   /* logreg/mlp/cnn: the loss, gradient norms and train accuracy of an evaluation over the
                           * first N training rows only (0: all); test accuracy always over the whole held-out set */
     size_t synth_n, synth_dim; /* data "synthetic-epsilon": size of the generated set */
+    size_t max_dim;      /* LIBSVM data: the largest feature index allowed (0: SO_DEFAULT_MAX_DIM, 2^24) */
     /* workers */
     int workers;         /* n >= 1 */
     so_split_config split;

@@ -340,16 +340,11 @@ static int load_logreg_data(so_model *m, const so_problem_config *cfg)
         m->has_test = rc == SO_OK;
         return rc;
     }
-    rc = so_libsvm_load(&m->train, data, 0);
+    rc = so_libsvm_load_pair(&m->train, &m->test, data, cfg->test_data, cfg->max_dim);
     if (rc != SO_OK) return rc;
     if (m->train.classes != 2)
         return so_error(SO_EINVAL, "logreg: %s has %d classes, logistic regression needs 2", data, m->train.classes);
     if (!cfg->test_data) return SO_OK;
-    rc = so_libsvm_load(&m->test, cfg->test_data, m->train.dim);
-    if (rc != SO_OK) return rc;
-    if (m->test.classes > 2)
-        return so_error(SO_EINVAL, "logreg: %s has %d classes, logistic regression needs 2", cfg->test_data,
-                        m->test.classes);
     m->has_test = 1;
     return SO_OK;
 }

@@ -147,6 +147,21 @@ expect "--steps" "-3" 2 "steps" "$S" train $Q --steps -3
 expect "--lr" "nan" 2 "lr" "$S" train $Q --lr nan
 expect "--dim" "99999999999999999999" 2 "dim" "$S" train $Q --dim 99999999999999999999
 
+# ---- data: one label mapping for train and test, a bounded dimension ----
+printf '1 1:1\n1 2147483648:1\n' >"$T/big.svm"
+expect "--data (LIBSVM)" "index 2147483648 in a 2-line file" 1 "big.svm:2: index 2147483648 is beyond the dimension limit" \
+    "$S" train $Q --problem logreg --data "$T/big.svm" --steps 2
+expect "--max-dim" "0" 2 "max-dim" "$S" train $Q --problem logreg --data "$T/big.svm" --max-dim 0
+printf '1 1:1 2:0.5\n2 1:-1 2:0.3\n1 1:0.8\n2 2:-1\n' >"$T/tr.svm"
+printf '1 1:1 2:0.5\n1 1:0.9\n' >"$T/te1.svm"
+printf '1 1:1\n3 1:1\n' >"$T/te3.svm"
+expect "--test-data" "a label the training file never has (line 2)" 1 "te3.svm:2: label 3 does not occur in the training file" \
+    "$S" train $Q --problem logreg --data "$T/tr.svm" --test-data "$T/te3.svm" --steps 2
+"$S" train $Q --problem logreg --data "$T/tr.svm" --test-data "$T/te1.svm" --algo sgd --lr 0.5 --steps 50 --out "$T/lab" \
+    >/dev/null 2>&1
+check "train labels {1,2}, test labels {1}: test accuracy 1 (each file mapped alone gave 0)" \
+    jtrue "$T/lab/summary.json" "d['seeds'][0]['final']['test_acc'] == 1"
+
 # ---- flags: exact names only, near misses named, checked integers, conflicts refused ----
 expect "--momentum" "a prefix of --momentum-init" 2 "unknown flag '--momentum' (did you mean --momentum-init?)" \
     "$S" train $Q --momentum 0.9
