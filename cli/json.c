@@ -8,14 +8,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "json.h"
-#include "output.h"
 
 /* Set when an allocation failed while a tree was built: json_text refuses to print a tree with holes. */
 static int json_failed;
 
+/* Numbers as raw text that reads back exactly: cJSON prints %.15g when that is within a relative 2^-52 of the value,
+ * so 0.68741452693939209 would come back as 0.687414526939392, another double. The shortest %.Ng (N <= 17) that
+ * strtod reads back as v is exact and is valid JSON (no leading '.', no '+', no hex). */
 cJSON *jnum(double v)
 {
-    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+    if (!isfinite(v)) return cJSON_CreateNull();
+    char buf[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    return cJSON_CreateRaw(buf);
 }
 
 cJSON *jnum9(double v)
@@ -23,7 +31,7 @@ cJSON *jnum9(double v)
     if (!isfinite(v)) return cJSON_CreateNull();
     char buf[40];
     snprintf(buf, sizeof buf, "%.9g", v);
-    return cJSON_CreateNumber(strtod(buf, NULL));
+    return cJSON_CreateRaw(buf);
 }
 
 /* Integers as raw digits: cJSON keeps numbers as doubles and prints those beyond int range with %.15g, which
@@ -125,18 +133,6 @@ char *json_text(const cJSON *root)
     u[n] = '\n';
     u[n + 1] = '\0';
     return u;
-}
-
-int json_write_file(const char *cmd, const char *path, const cJSON *root)
-{
-    char *t = json_text(root);
-    if (!t) {
-        fprintf(stderr, "signopt %s: %s: out of memory while writing JSON\n", cmd, path);
-        return 1;
-    }
-    int rc = write_file_atomic(cmd, path, t, strlen(t));
-    free(t);
-    return rc;
 }
 
 cJSON *json_read_file(const char *path, size_t max_bytes, char *err, size_t errlen)

@@ -1,6 +1,7 @@
 /* json.h — the JSON signopt writes and reads goes through Debian's cJSON (libcjson): trees built here, printed by
  * the library, written atomically; read back with a size bound and an error naming the file and line. Numbers are
- * what cJSON prints (the shortest of %.15g and %.17g that reads back); strings are made valid UTF-8 first. */
+ * the shortest text that reads back as the same double (cJSON's own printing may not); strings are made valid
+ * UTF-8 first. */
 #ifndef SIGNOPT_CLI_JSON_H
 #define SIGNOPT_CLI_JSON_H
 
@@ -24,7 +25,8 @@ void jset(cJSON *o, const char *key, cJSON *v);
 void jpush(cJSON *a, cJSON *v);
 /* The tree's text (indented, with a final newline), or NULL when building it ran out of memory. free() it. */
 char *json_text(const cJSON *root);
-/* Write root to path atomically; 0, or 1 after a one-line message prefixed by cmd. */
+/* Write root to path atomically; 0, or 1 after a one-line message prefixed by cmd (in output.c, beside
+ * write_file_atomic, so this file depends on cJSON alone and tests can compile it on its own). */
 int json_write_file(const char *cmd, const char *path, const cJSON *root);
 /* Read and parse a JSON file of at most max_bytes; NULL with a message in err ("FILE:LINE: ...") on failure. */
 cJSON *json_read_file(const char *path, size_t max_bytes, char *err, size_t errlen);

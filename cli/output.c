@@ -149,6 +149,18 @@ void out_release(void)
     out_lock_fd = -1;
 }
 
+int json_write_file(const char *cmd, const char *path, const cJSON *root)
+{
+    char *t = json_text(root);
+    if (!t) {
+        fprintf(stderr, "signopt %s: %s: out of memory while writing JSON\n", cmd, path);
+        return 1;
+    }
+    int rc = write_file_atomic(cmd, path, t, strlen(t));
+    free(t);
+    return rc;
+}
+
 int write_file_atomic(const char *cmd, const char *path, const char *data, size_t len)
 {
     char tmp[4200];

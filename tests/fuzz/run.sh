@@ -7,7 +7,7 @@ set -e
 B=build-fuzz
 SECS=${FUZZ_SECONDS:-60}
 CC=${FUZZ_CC:-clang}
-TARGETS=${*:-"idx libsvm config ckpt optim_load cluster_load"}
+TARGETS=${*:-"idx libsvm config ckpt optim_load cluster_load json"}
 command -v "$CC" >/dev/null || { echo "fuzz: $CC not found (apt-get install -y clang libclang-rt-14-dev)"; exit 1; }
 MPI_CFLAGS=$(mpicc --showme:compile)
 MPI_LIBS=$(mpicc --showme:link)
@@ -44,7 +44,7 @@ build_archive $B/libcli-fuzz.a $(ls cli/*.c | grep -v '^cli/main\.c$')
 status=0
 for t in $TARGETS; do
     $CC $CFLAGS -fsanitize=fuzzer -o $B/fuzz_$t tests/fuzz/fuzz_$t.c \
-        $B/libcli-fuzz.a -Wl,--whole-archive $B/libsignopt-fuzz.a -Wl,--no-whole-archive -lopenblas -lz -lm -lpthread $MPI_LIBS
+        $B/libcli-fuzz.a -Wl,--whole-archive $B/libsignopt-fuzz.a -Wl,--no-whole-archive -lopenblas -lz -lm -lpthread -lcjson $MPI_LIBS
     mkdir -p $B/corpus/$t
     log=$B/fuzz_$t.log
     # -rss_limit_mb / -malloc_limit_mb: a header that makes a loader allocate gigabytes is a finding too.
