@@ -6,7 +6,6 @@
  * writes to signopt's stdout, and its own output is shown only when it fails (or with --verbose). */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "args.h"
 #include "commands.h"
 #include "output.h"
 #include "plot.h"
@@ -883,37 +883,73 @@ static int emit_table(const char *table, const plot_run *runs, const plot_sweep 
     return code;
 }
 
+static int plot_main(char **dirs, int ndir, const char *out, const char *xname, const char *metrics,
+                     const char *title, const char *table, int no_png, int verbose, int set_x, int set_metrics);
+
 int cmd_plot(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"out", required_argument, NULL, 'o'},     {"x", required_argument, NULL, 'x'},
-        {"metrics", required_argument, NULL, 'm'}, {"title", required_argument, NULL, 't'},
-        {"table", required_argument, NULL, 'T'},   {"no-png", no_argument, NULL, 'n'},
-        {"verbose", no_argument, NULL, 'v'},       {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const char *const names[] = {"out", "x", "metrics", "title", "table", "no-png", "verbose"};
     const char *out = "plot.png", *xname = "step", *metrics = "loss,test_acc,grad_l1,grad_l2", *title = NULL,
                *table = NULL;
     int no_png = 0, verbose = 0, set_x = 0, set_metrics = 0;
-    opterr = 0;
-    optind = 1;
-    argv[0] = "signopt plot";
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h': plot_usage(stdout); return 0;
-        case 'o': out = optarg; break;
-        case 'x': xname = optarg; set_x = 1; break;
-        case 'm': metrics = optarg; set_metrics = 1; break;
-        case 't': title = optarg; break;
-        case 'T': table = optarg; break;
-        case 'n': no_png = 1; break;
-        case 'v': verbose = 1; break;
-        case ':': fprintf(stderr, "signopt plot: %s: missing value\n", argv[optind - 1]); return 2;
-        default:
-            fprintf(stderr, "signopt plot: unknown flag '%s' (see 'signopt plot --help')\n", argv[optind - 1]);
+    /* Flags by exact name (--name VALUE or --name=VALUE), anywhere among the run directories. */
+    char **dirs = calloc((size_t)argc + 1, sizeof *dirs);
+    int ndir = 0;
+    if (!dirs) {
+        fprintf(stderr, "signopt plot: out of memory\n");
+        return 1;
+    }
+    for (int k = 1; k < argc; k++) {
+        const char *a = argv[k];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            plot_usage(stdout);
+            free(dirs);
+            return 0;
+        }
+        if (a[0] != '-' || a[1] != '-') {
+            dirs[ndir++] = argv[k];
+            continue;
+        }
+        char name[64];
+        const char *eq = strchr(a + 2, '=');
+        snprintf(name, sizeof name, "%.*s", (int)(eq ? eq - (a + 2) : (long)strlen(a + 2)), a + 2);
+        int i = cli_flag_lookup("plot", name, names, 7);
+        if (i < 0) {
+            free(dirs);
             return 2;
         }
+        if (i >= 5) { /* --no-png, --verbose take no value */
+            if (eq) {
+                fprintf(stderr, "signopt plot: --%s takes no value (got '%s')\n", name, a);
+                free(dirs);
+                return 2;
+            }
+            if (i == 5) no_png = 1;
+            else verbose = 1;
+            continue;
+        }
+        const char *v = eq ? eq + 1 : k + 1 < argc ? argv[++k] : NULL;
+        if (!v) {
+            fprintf(stderr, "signopt plot: --%s: missing value\n", name);
+            free(dirs);
+            return 2;
+        }
+        switch (i) {
+        case 0: out = v; break;
+        case 1: xname = v; set_x = 1; break;
+        case 2: metrics = v; set_metrics = 1; break;
+        case 3: title = v; break;
+        default: table = v; break;
+        }
     }
+    int rc_main = plot_main(dirs, ndir, out, xname, metrics, title, table, no_png, verbose, set_x, set_metrics);
+    free(dirs);
+    return rc_main;
+}
+
+static int plot_main(char **dirs, int ndir, const char *out, const char *xname, const char *metrics,
+                     const char *title, const char *table, int no_png, int verbose, int set_x, int set_metrics)
+{
     int xcol = strcmp(xname, "step") == 0 ? PLOT_X_STEP : strcmp(xname, "bits") == 0 ? PLOT_X_BITS
              : strcmp(xname, "epoch") == 0 ? PLOT_X_EPOCH : -1;
     if (xcol < 0) {
@@ -927,7 +963,6 @@ int cmd_plot(int argc, char **argv)
         fprintf(stderr, "signopt plot: --out: expected a file name, got '%s'\n", out);
         return 2;
     }
-    int ndir = argc - optind;
     if (ndir < 1) {
         fprintf(stderr, "signopt plot: expected at least one run or sweep directory (see 'signopt plot --help')\n");
         return 2;
@@ -939,11 +974,11 @@ int cmd_plot(int argc, char **argv)
     /* Runs and sweeps make different tables and figures: one kind per call. */
     int kind = -1;
     for (int i = 0; i < ndir; i++) {
-        int k = dir_kind(argv[optind + i]);
+        int k = dir_kind(dirs[i]);
         if (k < 0) return 1;
         if (kind >= 0 && k != kind) {
             fprintf(stderr, "signopt plot: %s is a %s, %s a %s; plot runs and sweeps in separate calls\n",
-                    argv[optind + i], k == DIR_RUN ? "train run" : "sweep", argv[optind],
+                    dirs[i], k == DIR_RUN ? "train run" : "sweep", dirs[0],
                     kind == DIR_RUN ? "train run" : "sweep");
             return 2;
         }
@@ -966,7 +1001,7 @@ int cmd_plot(int argc, char **argv)
     }
     int code = 0;
     for (int i = 0; i < ndir && !code; i++)
-        code = kind == DIR_RUN ? load_run(&runs[i], argv[optind + i], xcol) : load_sweep(&sw[i], argv[optind + i]);
+        code = kind == DIR_RUN ? load_run(&runs[i], dirs[i], xcol) : load_sweep(&sw[i], dirs[i]);
 
     /* What the figure can show, decided before anything is printed. */
     sweep_fig F;

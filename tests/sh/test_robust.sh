@@ -179,6 +179,7 @@ expect "sweep --checkpoint" "every cell would share one file" 2 "sweep does not 
     "$S" sweep $Q --steps 5 --lr 0.1 --checkpoint "$T/sw.ck"
 expect "plan --workers" "1000000000" 2 "workers: expected an integer from 1 to 1000000" "$S" plan --workers 1000000000
 expect "plan --work" "a prefix" 2 "did you mean --workers?" "$S" plan --work 8
+expect "plot --ou" "a prefix" 2 "did you mean --out?" "$S" plot --ou x.png "$T"
 "$S" sweep --help >"$T/sh" 2>&1
 check "sweep --help is sweep's: its output files, no --checkpoint/--resume" \
     sh -c "grep -q 'sweep.csv' '$T/sh' && ! grep -q -- '--checkpoint\\|--resume' '$T/sh'"
