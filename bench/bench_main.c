@@ -166,9 +166,34 @@ static int parse_list(const char *flag, const char *text, double *out, int max, 
 
 /* ---- Peer figures: one JSON object per line with "name", "d", "threads", "params_per_s" ---- */
 
-/* Each non-blank line is one JSON object, parsed by cJSON; a line that is not one is an error naming it. */
+static void peer_match(so_bench_log *log, const cJSON *j)
+{
+    const char *name = json_get_str(j, "name"), *who = json_get_str(j, "peer_name");
+    double dd = json_get_num(j, "d", -1), th = json_get_num(j, "threads", -1);
+    double pps = json_get_num(j, "params_per_s", 0), rf = json_get_num(j, "roofline_fraction", 0);
+    for (size_t k = 0; name && dd >= 0 && th >= 0 && k < log->count; k++) {
+        so_bench_result *r = &log->items[k];
+        if ((double)r->d == dd && r->threads == (int)th && strcmp(r->name, name) == 0 && pps > 0) {
+            snprintf(r->peer, sizeof r->peer, "%s", who ? who : "torch");
+            r->peer_params_per_s = pps;
+            r->peer_roofline = rf;
+        }
+    }
+}
+
+/* The peer file (tools/bench_torch_optim.py --out FILE): one JSON array of objects, or one object per line (JSON
+ * lines), read by cJSON; anything else is an error naming the file (and line). */
 static int read_peer(so_bench_log *log, const char *path)
 {
+    char err[600];
+    cJSON *doc = json_read_file(path, (size_t)64 << 20, err, sizeof err);
+    if (cJSON_IsArray(doc)) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, doc) if (cJSON_IsObject(e)) peer_match(log, e);
+        cJSON_Delete(doc);
+        return 0;
+    }
+    cJSON_Delete(doc);
     FILE *f = fopen(path, "r");
     if (!f) {
         fprintf(stderr, "signopt bench: --peer %s: %s\n", path, strerror(errno));
@@ -183,22 +208,13 @@ static int read_peer(so_bench_log *log, const char *path)
         if (strspn(line, " \t\r\n") == strlen(line)) continue;
         cJSON *j = cJSON_Parse(line);
         if (!cJSON_IsObject(j)) {
-            fprintf(stderr, "signopt bench: --peer %s:%ld: expected one JSON object per line\n", path, lineno);
+            fprintf(stderr, "signopt bench: --peer %s:%ld: expected a JSON array of objects, or one object per line\n",
+                    path, lineno);
             cJSON_Delete(j);
             rc = -1;
             break;
         }
-        const char *name = json_get_str(j, "name"), *who = json_get_str(j, "peer_name");
-        double dd = json_get_num(j, "d", -1), th = json_get_num(j, "threads", -1);
-        double pps = json_get_num(j, "params_per_s", 0), rf = json_get_num(j, "roofline_fraction", 0);
-        for (size_t k = 0; name && dd >= 0 && th >= 0 && k < log->count; k++) {
-            so_bench_result *r = &log->items[k];
-            if ((double)r->d == dd && r->threads == (int)th && strcmp(r->name, name) == 0 && pps > 0) {
-                snprintf(r->peer, sizeof r->peer, "%s", who ? who : "torch");
-                r->peer_params_per_s = pps;
-                r->peer_roofline = rf;
-            }
-        }
+        peer_match(log, j);
         cJSON_Delete(j);
     }
     free(line);

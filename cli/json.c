@@ -166,7 +166,8 @@ cJSON *json_read_file(const char *path, size_t max_bytes, char *err, size_t errl
     }
     buf[got] = '\0';
     const char *end = NULL;
-    cJSON *j = cJSON_ParseWithLengthOpts(buf, got, &end, 1);
+    /* the length includes the terminating NUL: cJSON asks for it after the value when require_null_terminated */
+    cJSON *j = cJSON_ParseWithLengthOpts(buf, got + 1, &end, 1);
     if (!j) {
         /* cJSON says where parsing stopped: turn the offset into a line number. */
         long line = 1;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "../cli/json.c"
 #include "signopt.h"
 #include "test.h"
@@ -144,10 +145,30 @@ static void test_integers_exact(void)
     free(text);
 }
 
+/* json_read_file: a document reads back; a broken one names its file and line; an oversized one is refused. */
+static void test_read_file(void)
+{
+    char path[64], err[600];
+    snprintf(path, sizeof path, "/tmp/signopt-json-%ld.json", (long)getpid());
+    FILE *f = fopen(path, "w");
+    if (f) fputs("{\n  \"a\": [1, 2.5],\n  \"b\": \"x\"\n}\n", f), fclose(f);
+    cJSON *j = json_read_file(path, 1 << 20, err, sizeof err);
+    CHECK(j && json_get_str(j, "b") && strcmp(json_get_str(j, "b"), "x") == 0, "read back: %s", j ? "" : err);
+    cJSON_Delete(j);
+    j = json_read_file(path, 10, err, sizeof err);
+    CHECK(!j && strstr(err, "more than the 10"), "size bound: %s", err);
+    f = fopen(path, "w");
+    if (f) fputs("{\n  \"a\": 1,\n  \"b\": ]\n}\n", f), fclose(f);
+    j = json_read_file(path, 1 << 20, err, sizeof err);
+    CHECK(!j && strstr(err, ":3: not valid JSON"), "broken: %s", err);
+    remove(path);
+}
+
 int main(void)
 {
     RUN(test_strings_round_trip);
     RUN(test_numbers_round_trip);
     RUN(test_integers_exact);
+    RUN(test_read_file);
     return test_report("json");
 }
