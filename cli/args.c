@@ -40,7 +40,7 @@ const cli_flag cli_flags[] = {
     {"ties", "zero|positive|random", NULL, "tie rule of the majority vote", 0},
     {"byzantine", "F:flip|F:random", "none", "F adversarial workers (the last F)", 0},
     {"dropout", "P", NULL, "probability that a worker misses a round, in [0,1)", 0},
-    {"pattern", "ps|allgather", NULL, "communication pattern of the vote", 0},
+    {"pattern", "ps|allgather|sharded", NULL, "communication pattern of the vote (sharded: per-rank traffic flat in n)", 0},
     {"batch", "B", NULL, "per-worker minibatch", 0},
     {"steps", "T", NULL, "steps (rounds)", 0},
     {"epochs", "E", "", "run E epochs instead: steps = ceil(E * smallest shard / batch)", 0},
@@ -123,7 +123,8 @@ const char *cli_default(int i)
             else if (!strcmp(n, "workers")) snprintf(t, sz, "%d", pc.workers);
             else if (!strcmp(n, "ties")) snprintf(t, sz, "%s", ties[cc->ties]);
             else if (!strcmp(n, "dropout")) short_num(t, sz, cc->dropout);
-            else if (!strcmp(n, "pattern")) snprintf(t, sz, "%s", cc->pattern == SO_PATTERN_PS ? "ps" : "allgather");
+            else if (!strcmp(n, "pattern"))
+                snprintf(t, sz, "%s", cc->pattern == SO_PATTERN_PS ? "ps" : cc->pattern == SO_PATTERN_ALLGATHER ? "allgather" : "sharded");
             else if (!strcmp(n, "batch")) snprintf(t, sz, "%d", pc.batch);
             else if (!strcmp(n, "steps")) snprintf(t, sz, "%ld", rc.steps);
             else if (!strcmp(n, "dim")) snprintf(t, sz, "%zu", pc.dim);

@@ -308,10 +308,10 @@ int cli_validate(cli_options *o)
         cc->byzantine_random = strcmp(kind, "random") == 0;
     }
     if ((rc = num(o, "dropout", UNIT, &cc->dropout))) return rc;
-    static const char *const patterns[] = {"ps", "allgather", NULL};
+    static const char *const patterns[] = {"ps", "allgather", "sharded", NULL};
     int pat;
     if ((rc = one_of(o, "pattern", patterns, &pat))) return rc;
-    cc->pattern = pat ? SO_PATTERN_ALLGATHER : SO_PATTERN_PS;
+    cc->pattern = pat == 2 ? SO_PATTERN_SHARDED : pat ? SO_PATTERN_ALLGATHER : SO_PATTERN_PS;
     static const char *const backends[] = {"local", "mpi", NULL};
     if ((rc = one_of(o, "backend", backends, &o->mpi))) return rc;
     if (!o->dist && (pc->workers > 1 || o->mpi)) {

@@ -3,7 +3,7 @@
  * Run plainly, the binary relaunches itself as `mpirun -np 4 --oversubscribe <self> --child DIR`; each rank runs
  * every case with one worker per rank and writes its final x to DIR; the parent runs the same cases with 4
  * in-process workers and compares the bytes. Cases: mv-signsgd, mvsm-v2, mv-sto-signsgd-sim,
- * mv-scaled-signsgd, dist-sgdm, for both patterns (parameter server and allgather), 20 rounds on the noisy
+ * mv-scaled-signsgd, dist-sgdm, for the three patterns (parameter server, allgather, sharded), 20 rounds on the noisy
  * quadratic; with dropout and a random-sign Byzantine worker; checkpoints written in-process and resumed under
  * MPI and the other way round; and a configuration that differs on rank 2, which every rank must refuse.
  *
@@ -42,6 +42,13 @@ static const mpi_case cases[] = {
     { "sgdm-ag", "dist-sgdm", SO_PATTERN_ALLGATHER, 0, 0 },
     { "signum-faults-ps", "mv-signum", SO_PATTERN_PS, 0.3, 1 },
     { "sgdm-faults-ag", "dist-sgdm", SO_PATTERN_ALLGATHER, 0.3, 1 },
+    /* sharded: D = 200 is 4 words, so with 4 ranks two shards hold words and two are empty */
+    { "mv-signsgd-sh", "mv-signsgd", SO_PATTERN_SHARDED, 0, 0 },
+    { "mvsm-v2-sh", "mvsm-v2", SO_PATTERN_SHARDED, 0, 0 },
+    { "sim-sh", "mv-sto-signsgd-sim", SO_PATTERN_SHARDED, 0, 0 },
+    { "scaled-sh", "mv-scaled-signsgd", SO_PATTERN_SHARDED, 0, 0 },
+    { "sgdm-sh", "dist-sgdm", SO_PATTERN_SHARDED, 0, 0 },
+    { "signum-faults-sh", "mv-signum", SO_PATTERN_SHARDED, 0.3, 1 },
 };
 #define NCASES (int)(sizeof cases / sizeof cases[0])
 
@@ -59,6 +66,11 @@ static const mpi_case rank_cases[] = {
     { "rank-dist-adamw", "dist-adamw", SO_PATTERN_ALLGATHER, 0, 0 },
     { "rank-signum-faults", "mv-signum", SO_PATTERN_PS, 0.3, 1 },
     { "rank-sgdm-faults", "dist-sgdm", SO_PATTERN_ALLGATHER, 0.3, 1 },
+    { "rank-mv-signum-sh", "mv-signum", SO_PATTERN_SHARDED, 0, 0 },
+    { "rank-fed-sh", "fed-mv-sto-signsgd-sim", SO_PATTERN_SHARDED, 0, 0 },
+    { "rank-mvsm-v2-sh", "mvsm-v2", SO_PATTERN_SHARDED, 0, 0 },
+    { "rank-dist-adamw-sh", "dist-adamw", SO_PATTERN_SHARDED, 0, 0 },
+    { "rank-signum-faults-sh", "mv-signum", SO_PATTERN_SHARDED, 0.3, 1 },
 };
 #define NRANK_CASES (int)(sizeof rank_cases / sizeof rank_cases[0])
 
@@ -89,6 +101,8 @@ static void make_config(so_cluster_config *cfg, const mpi_case *k)
     cfg->byzantine_random = 1;
     cfg->threads = 2;
     cfg->seed = 8;
+    /* a sharded vote with random ties: each shard must draw its global words' tie bits */
+    if (k->pattern == SO_PATTERN_SHARDED && strcmp(k->algo, "mv-signsgd") == 0) cfg->ties = SO_TIES_RANDOM;
 }
 
 /* Rounds [from, to) of case k on transport t, from x (x0 when from = 0); state in/out optional. */

@@ -2,6 +2,7 @@
  * unpacked to +1/-1 and summed in a plain loop, the sign of the sum taken by hand. */
 #include <stdlib.h>
 #include "signopt/sign.h"
+#include "../src/sign/vote_range.h"
 #include "test.h"
 
 /* Inputs come from splitmix64 (Steele, Lea, Flood 2014), independent of the library's Philox. */
@@ -403,8 +404,51 @@ static void test_unknown_tie_rule_is_zero(void)
     }
 }
 
+/* The votes over word ranges (the sharded pattern's) put together are the whole vote bit for bit: majority under
+ * each tie rule (with its zero bits) and the stochastic downlink, shards of every even length, rows present and
+ * absent, d not a multiple of 64, and more than 8 rows (the tiled path) as well as few (the small path). */
+static void test_vote_ranges_equal_whole_vote(void)
+{
+    static const size_t dims[] = {1, 64, 130, 1000, 70000};
+    static const size_t ns[] = {3, 4, 12};
+    for (size_t di = 0; di < sizeof dims / sizeof dims[0]; di++)
+        for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++) {
+            size_t d = dims[di], n = ns[ni], W = so_packed_words(d);
+            uint64_t *msgs = malloc(n * W * 8), *full = calloc(2 * W + 2, 8), *part = calloc(2 * W + 2, 8);
+            uint64_t *rowbuf = malloc(n * W * 8);
+            const uint64_t *rows[16], *srows[16];
+            so_rng r;
+            so_rng_init(&r, 5, (uint32_t)n, (uint32_t)d, 0);
+            for (size_t k = 0; k < n * W; k++) msgs[k] = ((uint64_t)so_rng_u32(&r) << 32) | so_rng_u32(&r);
+            for (size_t j = 0; j < n; j++) rows[j] = j == 1 ? NULL : msgs + j * W; /* worker 1 absent */
+            for (int rule = 0; rule < 4; rule++) {
+                memset(full, 0, (2 * W + 2) * 8);
+                memset(part, 0, (2 * W + 2) * 8);
+                if (rule < 3) so_vote_majority(full, rule == 0 ? full + W : NULL, rows, n, d, (so_ties)rule, 9, 4);
+                else so_vote_stochastic(full, rows, n, d, 9, 4);
+                for (size_t L = 2; L <= W + 2; L = L * 3 + 2)
+                    for (size_t w0 = 0; w0 < W; w0 += L) {
+                        size_t nw = W - w0 < L ? W - w0 : L;
+                        for (size_t j = 0; j < n; j++) {
+                            memcpy(rowbuf + j * W, msgs + j * W + w0, nw * 8);
+                            srows[j] = rows[j] ? rowbuf + j * W : NULL;
+                        }
+                        if (rule < 3)
+                            so__vote_majority_range(part + w0, rule == 0 ? part + W + w0 : NULL, srows, n, d, w0, nw,
+                                                    (so_ties)rule, 9, 4);
+                        else
+                            so__vote_stochastic_range(part + w0, srows, n, d, w0, nw, 9, 4);
+                    }
+                CHECK(memcmp(full, part, 2 * W * 8) == 0, "d %zu n %zu rule %d: shards differ from the whole vote", d,
+                      n, rule);
+            }
+            free(msgs), free(full), free(part), free(rowbuf);
+        }
+}
+
 int main(void)
 {
+    RUN(test_vote_ranges_equal_whole_vote);
     RUN(test_count_matches_naive);
     RUN(test_count_large_both_paths);
     RUN(test_long_tiles_match_naive);

@@ -54,7 +54,12 @@ typedef struct so_transport so_transport;
 
 typedef enum so_pattern {
     SO_PATTERN_PS = 0,       /* parameter server: gather to rank 0, vote there, broadcast the result */
-    SO_PATTERN_ALLGATHER = 1 /* decentralized: allgather the 1-bit messages, every rank votes */
+    SO_PATTERN_ALLGATHER = 1, /* decentralized: allgather the 1-bit messages, every rank votes */
+    /* sharded: worker s owns the coordinates of packed words [s L, (s + 1) L), L = ceil(words / n) rounded up to
+     * even; an all-to-all brings it every worker's bits of its shard, it votes them (with the global words' random
+     * draws), and the shards' 1- or 2-bit results are all-gathered. Per-rank traffic ~ (n-1)/n d (1 + D) bits each
+     * way, flat in n; the same x as the other patterns bit for bit. */
+    SO_PATTERN_SHARDED = 2
 } so_pattern;
 
 /* n in-process workers in one process (they are run on `threads` threads by the cluster). */
@@ -101,6 +106,11 @@ typedef struct so_transport_ops {
     /* Free the transport's own state (so_transport_impl); the library frees the so_transport itself. May be
      * NULL. */
     void (*destroy)(so_transport *t);
+    /* Optional (NULL: the library emulates it with gather(to_all = 1), moving n times the bytes): an all-to-all
+     * between workers. send holds count * n blocks, hosted worker k's block for worker s at (k n + s) * block;
+     * recv gets count * n blocks, worker j's block for hosted worker k at (k n + j) * block (MPI_Alltoall with one
+     * worker per rank). Used by SO_PATTERN_SHARDED. */
+    int (*alltoall)(so_transport *t, void *recv, const void *send, size_t block);
 } so_transport_ops;
 
 /* A transport of n workers of which this process (rank) hosts [first, first + count). ops are copied, impl is

@@ -108,11 +108,12 @@ BCAST = ctypes.CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t)
 SUM_ORDERED = ctypes.CFUNCTYPE(c_int, c_void_p, c_void_p, c_void_p, c_int, c_size_t, c_int)
 ALLREDUCE = ctypes.CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t)
 DESTROY = ctypes.CFUNCTYPE(None, c_void_p)
+ALLTOALL = ctypes.CFUNCTYPE(c_int, c_void_p, c_void_p, c_void_p, c_size_t)
 
 
 class TransportOps(ctypes.Structure):
     _fields_ = [("gather", GATHER), ("scatter", SCATTER), ("bcast", BCAST), ("sum_ordered", SUM_ORDERED),
-                ("allreduce_sum", ALLREDUCE), ("destroy", DESTROY)]
+                ("allreduce_sum", ALLREDUCE), ("destroy", DESTROY), ("alltoall", ALLTOALL)]
 
 
 errmsg = _fn("so_errmsg", c_char_p)

@@ -32,7 +32,7 @@ from . import _config, _lib
 HOOK_ALGOS = ("mv-signsgd", "mv-signum", "sto-signsgd", "mv-sto-signsgd-sim", "mvsm-v1", "mvsm-v2",
               "mv-scaled-signsgd")
 _TIES = {"zero": 0, "positive": 1, "random": 2}
-_PATTERNS = {"ps": 0, "allgather": 1}
+_PATTERNS = {"ps": 0, "allgather": 1, "sharded": 2}
 _ECOMM = -6
 
 
@@ -84,7 +84,8 @@ class _TorchTransport:
         self._ops = _lib.TransportOps(_lib.GATHER(self._guard(self._gather)), _lib.SCATTER(self._guard(self._scatter)),
                                       _lib.BCAST(self._guard(self._bcast)),
                                       _lib.SUM_ORDERED(self._guard(self._sum_ordered)),
-                                      _lib.ALLREDUCE(self._guard(self._allreduce)), _lib.DESTROY(0))
+                                      _lib.ALLREDUCE(self._guard(self._allreduce)), _lib.DESTROY(0),
+                                      _lib.ALLTOALL(self._guard(self._alltoall)))
         self.ptr = _lib.check_ptr(_lib.transport_create(ctypes.byref(self._ops), None, self.n, self.rank, self.rank,
                                                         1))
 
@@ -124,6 +125,15 @@ class _TorchTransport:
         else:
             dist.gather(src, gather_list=blocks, dst=self.root, group=self.group)
             self.bytes_sent += per if self.rank != 0 else 0
+
+    def _alltoall(self, recv, send, block):
+        """The sharded pattern's exchange: block j of send to rank j, rank j's block for us into recv slot j
+        (gloo's all_to_all_single; its list form is not supported by gloo)."""
+        src = _view(send, self.n * block).clone()
+        dst = _view(recv, self.n * block)
+        self._hold.append((src, dst))
+        dist.all_to_all_single(dst, src, group=self.group)
+        self.bytes_sent += block * (self.n - 1)
 
     def _scatter(self, mine, all_ptr, per):
         blocks = list(_view(all_ptr, self.n * per).clone().split(per)) if self.rank == 0 else None
@@ -205,7 +215,8 @@ class VoteState:
 
     algo: one of HOOK_ALGOS. beta: the weight of the old momentum value. R: the stochastic-sign bound (sto-signsgd,
     mv-sto-signsgd-sim; mvsm's G). ties: 'zero' | 'positive' | 'random'. pattern: 'ps' (gather to rank 0, vote,
-    broadcast) | 'allgather' (every rank votes). momentum_init: 'auto' | 'zero' | 'first-grad'. seed: keys every
+    broadcast) | 'allgather' (every rank votes) | 'sharded' (all-to-all of shards, every rank votes its own; traffic
+    per rank flat in n). momentum_init: 'auto' | 'zero' | 'first-grad'. seed: keys every
     random draw (with the rank and the round). byzantine, byzantine_random, dropout: the fault models of the C
     cluster. params: the model's parameters, fixing the layout of the voted vector (recommended). record: keep each
     round's gradient (as voted) in .recorded, for tests.

@@ -9,6 +9,7 @@
 #include <omp.h>
 #endif
 #include "cluster_impl.h"
+#include "../sign/vote_range.h"
 #include "../core/builtin.h"
 
 void so_cluster_config_default(so_cluster_config *c)
@@ -60,7 +61,7 @@ static int validate(const so_cluster_config *cfg, const so__algo *a, const so_pr
                         "methods step by the vote alone), got %g", a->info.id, o->weight_decay);
     if (cfg->ties < SO_TIES_ZERO || cfg->ties > SO_TIES_RANDOM)
         return so_error(SO_EINVAL, "cluster: unknown tie rule %d", (int)cfg->ties);
-    if (cfg->pattern != SO_PATTERN_PS && cfg->pattern != SO_PATTERN_ALLGATHER)
+    if (cfg->pattern != SO_PATTERN_PS && cfg->pattern != SO_PATTERN_ALLGATHER && cfg->pattern != SO_PATTERN_SHARDED)
         return so_error(SO_EINVAL, "cluster: unknown communication pattern %d", (int)cfg->pattern);
     if (cfg->byzantine < 0 || cfg->byzantine > n)
         return so_error(SO_EINVAL, "cluster: byzantine workers must be in [0, %d], got %d", n, cfg->byzantine);
@@ -182,6 +183,16 @@ so_cluster *so_cluster_create(const so_cluster_config *cfg, so_problem *p, so_tr
         c->rows = alloc_zero(n, sizeof *c->rows, &rc);
         c->down_words = 2 * c->words + 1;
         c->down = alloc_zero(c->down_words, sizeof *c->down, &rc);
+        /* Sharded: L = ceil(words / n) rounded up to even (a shard starts on a Philox block of tie words). An
+         * in-process transport votes the shards where the messages already are; a distributed one moves them. */
+        size_t L = (c->words + n - 1) / n;
+        c->shard = L + (L & 1);
+        if (cfg->pattern == SO_PATTERN_SHARDED && !t->in_process) {
+            c->sh_send = alloc_zero((size_t)c->count * n * c->shard, sizeof *c->sh_send, &rc);
+            c->sh_recv = alloc_zero((size_t)c->count * n * c->shard, sizeof *c->sh_recv, &rc);
+            c->sh_res = alloc_zero((size_t)c->count * 2 * c->shard, sizeof *c->sh_res, &rc);
+            c->sh_all = alloc_zero(n * 2 * c->shard, sizeof *c->sh_all, &rc);
+        }
     }
     if (a->info.norm_channel) c->norms = alloc_zero(n, sizeof *c->norms, &rc);
     if (a->momentum) {
@@ -225,6 +236,7 @@ void so_cluster_destroy(so_cluster *c)
     free(c->present); free(c->stats); free(c->grad); free(c->ws); free(c->acc);
     free(c->msgs); free(c->rows); free(c->down); free(c->norms); free(c->mom); free(c->started);
     free(c->z); free(c->x_prev); free(c->y);
+    free(c->sh_send); free(c->sh_recv); free(c->sh_res); free(c->sh_all);
     free(c);
 }
 
@@ -312,20 +324,100 @@ static int exchange_stats(so_cluster *c, uint32_t step)
     return SO_OK;
 }
 
-/* Sign methods: 1-bit messages, the vote on the root (PS) or on every rank (allgather), the same step. */
+/* Shard s of the vote: words [s L, s L + nw) of the downlink from rows that hold just those words (NULL: absent),
+ * into sign and zero (L words each). The random draws are the global words' (vote_range.h), so the shards put
+ * together are the whole vote of so__server_decide bit for bit. */
+static void shard_decide(so_cluster *c, uint32_t step, int s, const uint64_t *const *rows, uint64_t *sign,
+                         uint64_t *zero)
+{
+    size_t w0 = (size_t)s * c->shard;
+    if (w0 >= c->words) return;
+    size_t nw = c->words - w0 < c->shard ? c->words - w0 : c->shard;
+    if (c->algo->info.downlink == SO_DOWNLINK_STOCHASTIC)
+        so__vote_stochastic_range(sign, rows, (size_t)c->n, c->d, w0, nw, c->cfg.seed, step);
+    else
+        so__vote_majority_range(sign, c->cfg.ties == SO_TIES_ZERO ? zero : NULL, rows, (size_t)c->n, c->d, w0, nw,
+                                c->cfg.ties, c->cfg.seed, step);
+}
+
+/* The sharded pattern (docs/algorithms.md, "Communication patterns"): worker s owns coordinates words
+ * [s L, (s + 1) L); every worker sends shard s of its packed message to worker s (an all-to-all: each rank sends and
+ * receives (n - 1)/n of a message), each owner votes its shard, and the 1- or 2-bit shard results are all-gathered
+ * (again (n - 1)/n of the downlink per rank). Per-rank traffic does not grow with n. In-process, the shards are
+ * voted in place, shard by shard, by the same shard_decide. */
+static int sharded_decide(so_cluster *c, uint32_t step)
+{
+    so_transport *t = c->t;
+    const size_t L = c->shard, W = c->words, n = (size_t)c->n;
+    uint64_t *sign = c->down, *zero = c->down + W;
+    memset(c->down, 0, c->down_words * sizeof *c->down);
+    if (t->in_process) {
+        for (int s = 0; (size_t)s * L < W; s++) {
+            for (size_t j = 0; j < n; j++) c->rows[j] = c->present[j] ? c->msgs + j * W + (size_t)s * L : NULL;
+            shard_decide(c, step, s, c->rows, sign + (size_t)s * L, zero + (size_t)s * L);
+        }
+        return SO_OK;
+    }
+    /* worker first + k's message, cut into n shards of L words (the tail zero-padded) */
+    for (int k = 0; k < c->count; k++) {
+        const uint64_t *msg = c->msgs + (size_t)(c->first + k) * W;
+        for (size_t s = 0; s < n; s++) {
+            uint64_t *dst = c->sh_send + ((size_t)k * n + s) * L;
+            size_t w0 = s * L, nw = w0 >= W ? 0 : W - w0 < L ? W - w0 : L;
+            if (nw) memcpy(dst, msg + w0, nw * sizeof *dst);
+            if (nw < L) memset(dst + nw, 0, (L - nw) * sizeof *dst);
+        }
+    }
+    int rc = so__transport_alltoall(t, c->sh_recv, c->sh_send, L * sizeof *c->sh_send);
+    if (rc != SO_OK) return rc;
+    memset(c->sh_res, 0, (size_t)c->count * 2 * L * sizeof *c->sh_res);
+    for (int k = 0; k < c->count; k++) {
+        for (size_t j = 0; j < n; j++) c->rows[j] = c->present[j] ? c->sh_recv + ((size_t)k * n + j) * L : NULL;
+        shard_decide(c, step, c->first + k, c->rows, c->sh_res + (size_t)k * 2 * L, c->sh_res + (size_t)k * 2 * L + L);
+    }
+    rc = t->ops->gather(t, c->sh_all, c->sh_res, 2 * L * sizeof *c->sh_all, 1);
+    if (rc != SO_OK) return rc;
+    for (size_t s = 0; s < n && s * L < W; s++) {
+        size_t nw = W - s * L < L ? W - s * L : L;
+        memcpy(sign + s * L, c->sh_all + s * 2 * L, nw * sizeof *sign);
+        memcpy(zero + s * L, c->sh_all + s * 2 * L + L, nw * sizeof *zero);
+    }
+    return SO_OK;
+}
+
+/* M_t = (1/M) sum_m ||g_m||_1 over the present workers, summed in worker order (as so__server_decide). */
+static void norm_channel(so_cluster *c)
+{
+    double s = 0.0;
+    for (int j = 0; j < c->n; j++)
+        if (c->present[j]) s += c->norms[j];
+    float M = (float)(s / c->n_present);
+    memcpy(&c->down[2 * c->words], &M, sizeof M);
+}
+
+/* Sign methods: 1-bit messages, the vote on the root (PS), on every rank (allgather) or by shards (sharded), the
+ * same step. */
 static int round_sign(so_cluster *c, float *x, const float *point, uint32_t step, double lr)
 {
     so_transport *t = c->t;
+    int sharded = c->cfg.pattern == SO_PATTERN_SHARDED;
     int to_all = c->cfg.pattern == SO_PATTERN_ALLGATHER;
     run_workers(c, point, step);
     int rc = exchange_stats(c, step);
     if (rc != SO_OK) return rc;
-    rc = t->ops->gather(t, c->msgs, c->msgs + (size_t)c->first * c->words, c->words * sizeof *c->msgs, to_all);
-    if (rc == SO_OK && c->norms) rc = t->ops->gather(t, c->norms, c->norms + c->first, sizeof *c->norms, to_all);
-    if (rc != SO_OK) return rc;
-    if (to_all || t->rank == 0) so__server_decide(c, step);
-    if (!to_all) rc = t->ops->bcast(t, c->down, c->down_words * sizeof *c->down);
-    if (rc != SO_OK) return rc;
+    if (sharded) {
+        rc = sharded_decide(c, step);
+        if (rc == SO_OK && c->norms) rc = t->ops->gather(t, c->norms, c->norms + c->first, sizeof *c->norms, 1);
+        if (rc != SO_OK) return rc;
+        if (c->norms) norm_channel(c);
+    } else {
+        rc = t->ops->gather(t, c->msgs, c->msgs + (size_t)c->first * c->words, c->words * sizeof *c->msgs, to_all);
+        if (rc == SO_OK && c->norms) rc = t->ops->gather(t, c->norms, c->norms + c->first, sizeof *c->norms, to_all);
+        if (rc != SO_OK) return rc;
+        if (to_all || t->rank == 0) so__server_decide(c, step);
+        if (!to_all) rc = t->ops->bcast(t, c->down, c->down_words * sizeof *c->down);
+        if (rc != SO_OK) return rc;
+    }
     float scale = (float)lr;
     if (c->norms) {
         float M;
@@ -348,7 +440,7 @@ static int round_sign(so_cluster *c, float *x, const float *point, uint32_t step
  * the sum has the same bits whatever the thread count. With MPI each rank has one worker: one iteration. */
 static int round_mean(so_cluster *c, float *x, const float *point, uint32_t step)
 {
-    int to_all = c->cfg.pattern == SO_PATTERN_ALLGATHER;
+    int to_all = c->cfg.pattern != SO_PATTERN_PS;
     memset(c->acc, 0, c->d * sizeof *c->acc);
     int failed = c->n, sum_rc = SO_OK;
 #pragma omp parallel num_threads(c->threads) if (use_threads(c))

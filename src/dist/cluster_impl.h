@@ -41,6 +41,13 @@ struct so_cluster {
     so__worker_stat *stats;   /* n */
     char errmsg[256];         /* message of the first failing hosted worker (set on a worker thread) */
 
+    /* the sharded pattern: shard s is words [s L, min(words, (s + 1) L)) of every message, voted by worker s */
+    size_t shard;             /* L, even */
+    uint64_t *sh_send;        /* count * n * L: hosted worker k's shard s at (k n + s) L */
+    uint64_t *sh_recv;        /* count * n * L: worker j's part of hosted shard first + k at (k n + j) L */
+    uint64_t *sh_res;         /* count * 2L: the hosted shards' sign and zero words */
+    uint64_t *sh_all;         /* n * 2L: every shard's result */
+
     /* extrapolation (001 Alg 2), only when alpha != 0 */
     float *x_prev;            /* d */
     float *y;                 /* d */

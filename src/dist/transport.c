@@ -109,3 +109,20 @@ int so_transport_allgather(so_transport *t, void *all, const void *mine, size_t 
 {
     return t->ops->gather(t, all, mine, per_worker, 1);
 }
+
+int so__transport_alltoall(so_transport *t, void *recv, const void *send, size_t block)
+{
+    if (t->ops->alltoall) return t->ops->alltoall(t, recv, send, block);
+    /* Emulated: every worker's n blocks to every process, each keeps the blocks addressed to its workers. */
+    size_t n = (size_t)t->n, row = n * block;
+    unsigned char *all = malloc(n * row);
+    if (!all) return so_error(SO_ENOMEM, "transport: out of memory for an all-to-all of %zu bytes", n * row);
+    int rc = t->ops->gather(t, all, send, row, 1);
+    if (rc == SO_OK)
+        for (int k = 0; k < t->count; k++)
+            for (size_t j = 0; j < n; j++)
+                memcpy((unsigned char *)recv + ((size_t)k * n + j) * block,
+                       all + j * row + (size_t)(t->first + k) * block, block);
+    free(all);
+    return rc;
+}

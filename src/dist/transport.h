@@ -25,6 +25,10 @@ struct so_transport {
  * K the first such rank and name its first differing field. */
 int so__transport_check_fields(so_transport *t, const uint64_t *hashes, const char *const *names, int k);
 
+/* ops->alltoall, or where a transport has none, the same blocks moved by one gather(to_all = 1) of every hosted
+ * worker's n blocks (n times the bytes; the results are the same). */
+int so__transport_alltoall(so_transport *t, void *recv, const void *send, size_t block);
+
 /* FNV-1a, 64 bits: the hash behind the configuration checks. */
 uint64_t so__hash_bytes(uint64_t h, const void *bytes, size_t size);
 #define SO_HASH_INIT 0xcbf29ce484222325ull

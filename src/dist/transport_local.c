@@ -45,8 +45,19 @@ static int local_allreduce_sum(so_transport *t, float *buf, size_t len)
     return SO_OK;
 }
 
+/* Every worker is here: recv's block (k, j) is send's block (j, k), a transpose. */
+static int local_alltoall(so_transport *t, void *recv, const void *send, size_t block)
+{
+    size_t n = (size_t)t->n;
+    for (size_t k = 0; k < n; k++)
+        for (size_t j = 0; j < n; j++)
+            memcpy((unsigned char *)recv + (k * n + j) * block, (const unsigned char *)send + (j * n + k) * block,
+                   block);
+    return SO_OK;
+}
+
 static const so_transport_ops local_ops = {
-    local_gather, local_scatter, local_bcast, local_sum_ordered, local_allreduce_sum, NULL,
+    local_gather, local_scatter, local_bcast, local_sum_ordered, local_allreduce_sum, NULL, local_alltoall,
 };
 
 so_transport *so_transport_local(int n_workers)

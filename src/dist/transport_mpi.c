@@ -1,7 +1,8 @@
 /* transport_mpi.c — one worker per MPI rank (worker j = rank j of the caller's communicator), on a private
  * duplicate of it so that our collectives never match the caller's (signopt/mpi.h). Parameter-server rounds use
- * MPI_Gather to rank 0 and MPI_Bcast; decentralized rounds MPI_Allgather. The fp32 mean is gathered and summed
- * in rank order (not MPI_Allreduce) so that it equals the in-process sum bit for bit. MPI errors are returned
+ * MPI_Gather to rank 0 and MPI_Bcast; decentralized rounds MPI_Allgather; sharded rounds MPI_Alltoall and
+ * MPI_Allgather of the shard results. The fp32 mean is a fixed-order reduce-scatter (MPI_Alltoall, then a sum in
+ * rank order) and an MPI_Allgather, not MPI_Allreduce, so that it equals the in-process sum bit for bit. MPI errors are returned
  * (MPI_ERRORS_RETURN) as SO_ECOMM with MPI's own message.
  *
  * Built into its own library (libsignopt_mpi) on the public transport interface (so_transport_create), so that
@@ -80,48 +81,61 @@ static int mpi_bcast(so_transport *t, void *buf, size_t size)
     return SO_OK;
 }
 
-/* acc is (len); each rank contributes one vector (its worker's) or none; the n vectors are gathered and added
- * to acc in rank order, exactly as the in-process transport adds them in worker order. */
+/* acc is (len, equal on every rank); each rank contributes one vector (its worker's) or none. A reduce-scatter in
+ * fixed order then an allgather: rank r owns floats [r S, (r + 1) S), S = ceil(len / n); an all-to-all brings it
+ * every rank's piece of its share, it adds them to acc's share in rank order (skipping absent ranks), exactly the
+ * additions the in-process transport makes in worker order, and the shares are all-gathered. Each rank sends and
+ * receives about 2 (n-1)/n len floats, as a ring allreduce does, instead of the n len a gather to one rank takes;
+ * the bits are the in-process sum's. to_all = 0 is the same (every rank needs the mean anyway). */
 static int mpi_sum_ordered(so_transport *t, float *acc, const float *const *vecs, int count, size_t len, int to_all)
 {
+    (void)to_all;
     mpi_impl *m = so_transport_impl(t);
     if (count != 1) return so_error(SO_EINVAL, "mpi: a rank contributes one worker's vector, got %d", count);
-    int rc = fits(len * sizeof(float), m->n, "ordered sum");
+    size_t n = (size_t)m->n, S = (len + n - 1) / n;
+    int rc = fits(S * sizeof(float), m->n, "ordered sum");
     if (rc != SO_OK) return rc;
-    size_t need = (size_t)m->n * len;
+    size_t need = 2 * n * S; /* send blocks, then received blocks */
     if (need > m->scratch_len) {
         float *s = realloc(m->scratch, need * sizeof *s);
         if (!s) return so_error(SO_ENOMEM, "mpi: out of memory for %zu floats", need);
         m->scratch = s;
         m->scratch_len = need;
     }
+    float *sendb = m->scratch, *recvb = m->scratch + n * S;
     int32_t here = vecs[0] != NULL;
-    const float *send = vecs[0] ? vecs[0] : acc; /* an absent rank still takes part; its bytes are skipped */
-    int cnt = (int)len, err;
-    if (to_all) {
-        err = MPI_Allgather(&here, 1, MPI_INT32_T, m->present, 1, MPI_INT32_T, m->comm);
-        if (err != MPI_SUCCESS) return mpi_fail(err, "MPI_Allgather");
-        err = MPI_Allgather(send, cnt, MPI_FLOAT, m->scratch, cnt, MPI_FLOAT, m->comm);
-        if (err != MPI_SUCCESS) return mpi_fail(err, "MPI_Allgather");
-    } else {
-        err = MPI_Gather(&here, 1, MPI_INT32_T, m->present, 1, MPI_INT32_T, 0, m->comm);
-        if (err != MPI_SUCCESS) return mpi_fail(err, "MPI_Gather");
-        err = MPI_Gather(send, cnt, MPI_FLOAT, m->scratch, cnt, MPI_FLOAT, 0, m->comm);
-        if (err != MPI_SUCCESS) return mpi_fail(err, "MPI_Gather");
+    int err = MPI_Allgather(&here, 1, MPI_INT32_T, m->present, 1, MPI_INT32_T, m->comm);
+    if (err != MPI_SUCCESS) return mpi_fail(err, "MPI_Allgather");
+    const float *v = vecs[0] ? vecs[0] : acc; /* an absent rank still takes part; its bytes are skipped */
+    memset(sendb + (len < n * S ? len : n * S), 0, (n * S - len) * sizeof *sendb);
+    memcpy(sendb, v, len * sizeof *sendb);
+    err = MPI_Alltoall(sendb, (int)S, MPI_FLOAT, recvb, (int)S, MPI_FLOAT, m->comm);
+    if (err != MPI_SUCCESS) return mpi_fail(err, "MPI_Alltoall");
+    size_t lo = (size_t)m->rank * S, hi = lo + S < len ? lo + S : len;
+    float *share = sendb; /* reused: this rank's share of the sum, S floats */
+    memset(share, 0, S * sizeof *share);
+    if (lo < hi) memcpy(share, acc + lo, (hi - lo) * sizeof *share);
+    for (size_t r = 0; r < n; r++) {
+        if (!m->present[r]) continue;
+        const float *restrict q = recvb + r * S;
+        float *restrict a = share;
+        for (size_t i = 0; i < hi - lo && lo < hi; i++) a[i] += q[i];
     }
-    if (to_all || m->rank == 0) {
-        for (int r = 0; r < m->n; r++) {
-            if (!m->present[r]) continue;
-            const float *restrict v = m->scratch + (size_t)r * len;
-            float *restrict a = acc;
-            for (size_t i = 0; i < len; i++) a[i] += v[i];
-        }
-    }
-    if (!to_all) {
-        err = MPI_Bcast(acc, cnt, MPI_FLOAT, 0, m->comm);
-        if (err != MPI_SUCCESS) return mpi_fail(err, "MPI_Bcast");
-    }
+    /* recvb <- every rank's share, then acc <- the first len floats */
+    err = MPI_Allgather(share, (int)S, MPI_FLOAT, recvb, (int)S, MPI_FLOAT, m->comm);
+    if (err != MPI_SUCCESS) return mpi_fail(err, "MPI_Allgather");
+    memcpy(acc, recvb, len * sizeof *acc);
     return SO_OK;
+}
+
+/* One worker per rank: MPI_Alltoall of equal blocks. */
+static int mpi_alltoall(so_transport *t, void *recv, const void *send, size_t block)
+{
+    mpi_impl *m = so_transport_impl(t);
+    int rc = fits(block, m->n, "all-to-all");
+    if (rc != SO_OK) return rc;
+    int err = MPI_Alltoall(send, (int)block, MPI_BYTE, recv, (int)block, MPI_BYTE, m->comm);
+    return err == MPI_SUCCESS ? SO_OK : mpi_fail(err, "MPI_Alltoall");
 }
 
 static int mpi_allreduce_sum(so_transport *t, float *buf, size_t len)
@@ -146,7 +160,7 @@ static void impl_free(mpi_impl *m)
 static void mpi_destroy(so_transport *t) { impl_free(so_transport_impl(t)); }
 
 static const so_transport_ops mpi_ops = {
-    mpi_gather, mpi_scatter, mpi_bcast, mpi_sum_ordered, mpi_allreduce_sum, mpi_destroy,
+    mpi_gather, mpi_scatter, mpi_bcast, mpi_sum_ordered, mpi_allreduce_sum, mpi_destroy, mpi_alltoall,
 };
 
 so_transport *so_transport_mpi_comm(MPI_Comm comm)

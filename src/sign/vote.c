@@ -34,6 +34,7 @@
 #include <immintrin.h>
 #endif
 #include "signopt/sign.h"
+#include "vote_range.h"
 #include "philox_lanes.h"
 
 #define TILE_CACHE 256 /* words per tile when the votes fit in cache: 16384 coordinates, 2 KiB of each row */
@@ -493,7 +494,7 @@ static const small_chunk_fn small_chunks[SMALL_ROWS][3] = {SMALL_ROW(1), SMALL_R
 _Static_assert(SO_TIES_ZERO == 0 && SO_TIES_POSITIVE == 1 && SO_TIES_RANDOM == 2, "small_chunks is indexed by ties");
 
 static void small_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bits, const uint64_t *const *rows,
-                           size_t n, size_t nwords, so_ties ties, const so_philox_key *key)
+                           size_t n, size_t nwords, so_ties ties, const so_philox_key *key, size_t base)
 {
     const uint64_t *all[SMALL_ROWS];
     const int m = small_rows(all, rows, n);
@@ -508,7 +509,7 @@ static void small_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero
         for (int i = 0; i < m; i++) r[i] = all[i] + w0;
         uint64_t tie[SMALL_CHUNK + 4];
         if (random_ties) {
-            tie_words(tie, key, w0, nw);
+            tie_words(tie, key, base + w0, nw);
             memset(tie + nw, 0, 4 * sizeof(uint64_t)); /* read by the last, partial step; its bits are not kept */
         }
         chunk(sign_bits + w0, zero_bits && ties == SO_TIES_ZERO ? zero_bits + w0 : NULL, r, nw, tie);
@@ -521,6 +522,7 @@ typedef struct majority_ctx {
     const so_philox_key *key;
     uint64_t h;
     int may_tie;
+    size_t base; /* global index of word 0 (a shard's first word): the random draws are the global word's */
 } majority_ctx;
 
 /* The sign (and zero) bits of a tile's words [0, nw) from its P step-major planes, 4 words at a time: the counts
@@ -570,7 +572,7 @@ static void majority_tile(void *ctx, const vote_bufs *b, int P, size_t w0, size_
     const majority_ctx *c = ctx;
     uint64_t *restrict rnd = b->part; /* free again */
     if (c->ties == SO_TIES_RANDOM && c->may_tie) {
-        tie_words(rnd, c->key, w0, nw);
+        tie_words(rnd, c->key, c->base + w0, nw);
         memset(rnd + nw, 0, 4 * sizeof(uint64_t)); /* read by the last, partial step; its bits are not kept */
     }
     switch (P) {
@@ -583,12 +585,11 @@ static void majority_tile(void *ctx, const vote_bufs *b, int P, size_t w0, size_
     }
 }
 
-/* sign_bits, zero_bits are (ceil(d/64),); rows[j] is (ceil(d/64),) or NULL */
-size_t so_vote_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bits,
-                        const uint64_t *const *rows, size_t n, size_t d,
-                        so_ties ties, uint64_t seed, uint32_t step)
+size_t so__vote_majority_range(uint64_t *restrict sign_bits, uint64_t *restrict zero_bits,
+                               const uint64_t *const *rows, size_t n, size_t d, size_t base, size_t nwords,
+                               so_ties ties, uint64_t seed, uint32_t step)
 {
-    size_t nwords = so_packed_words(d), m = present_rows(rows, n);
+    size_t m = present_rows(rows, n);
     if (m == 0) {
         memset(sign_bits, 0, nwords * sizeof(uint64_t));
         if (zero_bits) memset(zero_bits, 0, nwords * sizeof(uint64_t));
@@ -596,17 +597,26 @@ size_t so_vote_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bi
     }
     if (ties != SO_TIES_POSITIVE && ties != SO_TIES_RANDOM) ties = SO_TIES_ZERO; /* small_chunks is indexed by it */
     so_philox_key key = so_philox_key_make(seed, 0, step, SO_STREAM_TIES);
+    if (nwords == 0) return m;
     if (m <= SMALL_ROWS) {
-        small_majority(sign_bits, zero_bits, rows, n, nwords, ties, &key);
+        small_majority(sign_bits, zero_bits, rows, n, nwords, ties, &key, base);
     } else {
-        majority_ctx c = {sign_bits, zero_bits, ties, &key, m / 2, m % 2 == 0};
+        majority_ctx c = {sign_bits, zero_bits, ties, &key, m / 2, m % 2 == 0, base};
         for_each_tile(rows, n, m, nwords, majority_tile, &c);
     }
-    if (nwords) {
+    if (base + nwords == so_packed_words(d)) { /* the shard holding the last word: nothing past d */
         sign_bits[nwords - 1] &= last_word_mask(d);
         if (zero_bits) zero_bits[nwords - 1] &= last_word_mask(d);
     }
     return m;
+}
+
+/* sign_bits, zero_bits are (ceil(d/64),); rows[j] is (ceil(d/64),) or NULL */
+size_t so_vote_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bits,
+                        const uint64_t *const *rows, size_t n, size_t d,
+                        so_ties ties, uint64_t seed, uint32_t step)
+{
+    return so__vote_majority_range(sign_bits, zero_bits, rows, n, d, 0, so_packed_words(d), ties, seed, step);
 }
 
 typedef uint8_t v32b __attribute__((vector_size(32)));
@@ -825,6 +835,7 @@ typedef struct stochastic_ctx {
     uint64_t *sign_bits;
     const so_philox_key *key;
     size_t m;
+    size_t base; /* global index of word 0 */
 } stochastic_ctx;
 
 static void stochastic_tile(void *ctx, const vote_bufs *b, int P, size_t w0, size_t nw)
@@ -833,7 +844,7 @@ static void stochastic_tile(void *ctx, const vote_bufs *b, int P, size_t w0, siz
     for (size_t w = 0; w < nw; w++) {
         uint32_t cw[64], draws[64];
         word_counts(cw, b->planes + plane_at(P, 0, w), 4, P, 64, 0);
-        so_philox_word_draws(draws, c->key, w0 + w);
+        so_philox_word_draws(draws, c->key, c->base + w0 + w);
         uint64_t word = 0;
         for (int k = 0; k < 64; k++)
             word |= (uint64_t)((uint64_t)(draws[k] >> 8) * c->m < (uint64_t)cw[k] << 24) << k;
@@ -841,19 +852,26 @@ static void stochastic_tile(void *ctx, const vote_bufs *b, int P, size_t w0, siz
     }
 }
 
-size_t so_vote_stochastic(uint64_t *restrict sign_bits, const uint64_t *const *rows, size_t n, size_t d,
-                          uint64_t seed, uint32_t step)
+size_t so__vote_stochastic_range(uint64_t *restrict sign_bits, const uint64_t *const *rows, size_t n, size_t d,
+                                 size_t base, size_t nwords, uint64_t seed, uint32_t step)
 {
-    size_t nwords = so_packed_words(d), m = present_rows(rows, n);
+    size_t m = present_rows(rows, n);
     if (m == 0) {
         memset(sign_bits, 0, nwords * sizeof(uint64_t));
         return 0;
     }
+    if (nwords == 0) return m;
     so_philox_key key = so_philox_key_make(seed, 0, step, SO_STREAM_DOWN);
-    stochastic_ctx c = {sign_bits, &key, m};
+    stochastic_ctx c = {sign_bits, &key, m, base};
     for_each_tile(rows, n, m, nwords, stochastic_tile, &c);
-    if (nwords) sign_bits[nwords - 1] &= last_word_mask(d);
+    if (base + nwords == so_packed_words(d)) sign_bits[nwords - 1] &= last_word_mask(d);
     return m;
+}
+
+size_t so_vote_stochastic(uint64_t *restrict sign_bits, const uint64_t *const *rows, size_t n, size_t d,
+                          uint64_t seed, uint32_t step)
+{
+    return so__vote_stochastic_range(sign_bits, rows, n, d, 0, so_packed_words(d), seed, step);
 }
 
 /* x is (d,); sign_bits, zero_bits are (ceil(d/64),); zero_bits may be NULL. x_i -= scale * s_i. */

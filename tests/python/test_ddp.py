@@ -82,7 +82,7 @@ def run(n, algo, ties="zero", pattern="ps", deadline_s=120):
 
 CASES = [(2, "mv-signum", "zero", "ps"), (4, "mv-signsgd", "zero", "allgather"), (4, "mv-signum", "random", "ps"),
          (4, "sto-signsgd", "zero", "allgather"), (2, "mv-sto-signsgd-sim", "positive", "ps"),
-         (4, "mvsm-v1", "zero", "ps"), (4, "mvsm-v2", "zero", "allgather")]
+         (4, "mvsm-v1", "zero", "ps"), (4, "mvsm-v2", "zero", "allgather"), (4, "mv-signum", "random", "sharded")]
 
 
 @pytest.mark.parametrize("n,algo,ties,pattern", CASES)
