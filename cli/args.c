@@ -40,6 +40,7 @@ const cli_flag cli_flags[] = {
     {"ties", "zero|positive|random", NULL, "tie rule of the majority vote", 0},
     {"byzantine", "F:flip|F:random", "none", "F adversarial workers (the last F)", 0},
     {"dropout", "P", NULL, "probability that a worker misses a round, in [0,1)", 0},
+    {"fp32-reduce", "ordered|allreduce", "ordered", "dist-*: fixed-order reduce (same bits everywhere) or MPI_Allreduce (fastest)", 0},
     {"pattern", "ps|allgather|sharded", NULL, "communication pattern of the vote (sharded: per-rank traffic flat in n)", 0},
     {"batch", "B", NULL, "per-worker minibatch", 0},
     {"steps", "T", NULL, "steps (rounds)", 0},

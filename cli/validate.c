@@ -308,6 +308,8 @@ int cli_validate(cli_options *o)
         cc->byzantine_random = strcmp(kind, "random") == 0;
     }
     if ((rc = num(o, "dropout", UNIT, &cc->dropout))) return rc;
+    static const char *const reduces[] = {"ordered", "allreduce", NULL};
+    if ((rc = one_of(o, "fp32-reduce", reduces, &cc->fp32_allreduce))) return rc;
     static const char *const patterns[] = {"ps", "allgather", "sharded", NULL};
     int pat;
     if ((rc = one_of(o, "pattern", patterns, &pat))) return rc;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # install-deps.sh — install the Debian packages signopt needs, only those missing (called by make and .ci/run).
 set -e
-PKGS="build-essential pkgconf libopenblas-dev zlib1g-dev libcjson-dev libopenmpi-dev openmpi-bin dataset-fashion-mnist gnuplot-nox fortunes-min fortunes"
+PKGS="build-essential pkgconf iproute2 libopenblas-dev zlib1g-dev libcjson-dev libopenmpi-dev openmpi-bin dataset-fashion-mnist gnuplot-nox fortunes-min fortunes"
 # --with-python: what the Python package's tests need (make test); --with-torch is the older name of it.
 case "$1" in --with-python|--with-torch) PKGS="$PKGS python3-torch python3-numpy python3-pytest";; esac
 missing=""

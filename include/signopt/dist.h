@@ -138,6 +138,10 @@ typedef struct so_cluster_config {
     so_pattern pattern;
     int threads;           /* worker threads for in-process workers (results do not depend on it); 0: OpenMP's */
     uint64_t seed;
+    /* dist-*: 0 (default) sums the fp32 gradients in worker order (reduce-scatter + allgather over MPI: the same
+     * bits on every transport); 1 uses the transport's allreduce (MPI_Allreduce, what DDP and Horovod do: fastest,
+     * summation order unspecified, so not bit-reproducible across transports) - for timing comparisons. */
+    int fp32_allreduce;
 } so_cluster_config;
 
 /* Defaults, the same as the command line's: optim as so_optim_config_default with algo SO_DEFAULT_DIST_ALGO

@@ -77,11 +77,11 @@ static int validate(const so_cluster_config *cfg, const so__algo *a, const so_pr
  * that changes the result (threads do not) and let the transport compare them with rank 0's. */
 static int check_ranks(const so_cluster_config *cfg, const so_problem *p, so_transport *t)
 {
-    enum { NF = 22 };
+    enum { NF = 23 };
     uint64_t h[NF];
     const char *names[NF] = {
         "algorithm", "lr", "beta", "beta2", "eps", "weight decay", "nesterov", "momentum init", "R", "alpha",
-        "local steps", "local lr", "ties", "byzantine", "dropout", "pattern", "lr schedule", "seed",
+        "local steps", "local lr", "ties", "byzantine", "dropout", "pattern", "fp32 reduce", "lr schedule", "seed",
         "problem", "dimension", "problem seed and batch", "problem configuration",
     };
     const so_optim_config *o = &cfg->optim;
@@ -97,7 +97,7 @@ static int check_ranks(const so_cluster_config *cfg, const so_problem *p, so_tra
     HASHV(init);
     HASHV(cfg->R); HASHV(o->alpha); HASHV(cfg->local_steps); HASHV(cfg->local_lr);
     int ties = (int)cfg->ties, byz[2] = { cfg->byzantine, cfg->byzantine_random }, pattern = (int)cfg->pattern;
-    HASHV(ties); HASHV(byz); HASHV(cfg->dropout); HASHV(pattern);
+    HASHV(ties); HASHV(byz); HASHV(cfg->dropout); HASHV(pattern); HASHV(cfg->fp32_allreduce);
     uint64_t sh = SO_HASH_INIT;
     int kind = (int)s->kind;
     sh = so__hash_bytes(sh, &kind, sizeof kind);
@@ -143,6 +143,10 @@ so_cluster *so_cluster_create(const so_cluster_config *cfg, so_problem *p, so_tr
     if (rc != SO_OK) return NULL;
     const so__algo *a = so__algo_find(cfg->optim.algo);
     if (validate(cfg, a, p, t->n) != SO_OK) return NULL;
+    if (cfg->fp32_allreduce && !t->in_process && !t->ops->allreduce_sum) {
+        so_error(SO_EUNSUPPORTED, "cluster: fp32 allreduce: this transport has no allreduce");
+        return NULL;
+    }
 
     so_cluster *c = calloc(1, sizeof *c);
     if (!c) {
@@ -440,7 +444,7 @@ static int round_sign(so_cluster *c, float *x, const float *point, uint32_t step
  * the sum has the same bits whatever the thread count. With MPI each rank has one worker: one iteration. */
 static int round_mean(so_cluster *c, float *x, const float *point, uint32_t step)
 {
-    int to_all = c->cfg.pattern != SO_PATTERN_PS;
+    int to_all = c->cfg.pattern != SO_PATTERN_PS, allreduce = c->cfg.fp32_allreduce != 0;
     memset(c->acc, 0, c->d * sizeof *c->acc);
     int failed = c->n, sum_rc = SO_OK;
 #pragma omp parallel num_threads(c->threads) if (use_threads(c))
@@ -458,11 +462,18 @@ static int round_mean(so_cluster *c, float *x, const float *point, uint32_t step
             {
                 /* Every rank takes part in the sum even after a failure; exchange_stats then fails them all. */
                 const float *const v[1] = { c->present[j] && rc == SO_OK ? g : NULL };
-                int src = c->t->ops->sum_ordered(c->t, c->acc, v, 1, c->d, to_all);
-                if (src != SO_OK && sum_rc == SO_OK) sum_rc = src;
+                if (allreduce) {
+                    if (v[0])
+                        for (size_t i = 0; i < c->d; i++) c->acc[i] += g[i];
+                } else {
+                    int src = c->t->ops->sum_ordered(c->t, c->acc, v, 1, c->d, to_all);
+                    if (src != SO_OK && sum_rc == SO_OK) sum_rc = src;
+                }
             }
         }
     }
+    /* --fp32-reduce allreduce: this process's workers summed here, then the transport's allreduce (any order). */
+    if (allreduce && c->t->ops->allreduce_sum) sum_rc = c->t->ops->allreduce_sum(c->t, c->acc, c->d);
     int rc = exchange_stats(c, step);
     if (sum_rc != SO_OK) rc = sum_rc;
     if (rc != SO_OK) return rc;
