@@ -95,12 +95,14 @@ class _TorchTransport:
             self.ptr = None
         # Each of gloo's worker threads keeps the last operation it ran until it runs another or the process group
         # is destroyed; if that operation's tensors were made in Python, destroying them needs the GIL, which the
-        # destroying thread holds: a deadlock (seen here). A few barriers (tensors made in C++) cycle every
-        # worker thread, and every operation is finished before Python drops what it holds.
+        # destroying thread holds: a deadlock (seen here). Barriers (tensors made in C++) cycle every worker
+        # thread: issued together, so that each thread takes one (one at a time, one thread could take them all
+        # and leave another holding our tensors - a hang seen once in ~100 runs). What this object holds is
+        # dropped with it, not here, so a thread that still held an operation would not hold the last reference.
         if dist.is_initialized():
-            for _ in range(8):
-                dist.barrier(group=self.group)
-        self._hold.clear()
+            works = [dist.barrier(group=self.group, async_op=True) for _ in range(16)]
+            for w in works:
+                w.wait()
 
     @staticmethod
     def _guard(fn):
