@@ -64,22 +64,35 @@ typedef struct so_bench_log {
 
 typedef void (*so_bench_fn)(void *ctx);
 
-/* Whether the case `name` runs under --only PREFIX (PREFIX a prefix of name). */
-static inline int so_bench_wanted(const so_bench_opts *o, const char *name)
+/* --only is a comma list of prefixes. Whether the one starting at p (ending at ',' or '\0') and name agree on
+ * their common part: whole=1 asks that p be a prefix of name, whole=0 that either be a prefix of the other. */
+static inline int so_bench_prefix_(const char *p, const char *name, int whole)
 {
     size_t k = 0;
-    if (!o->only) return 1;
-    while (o->only[k] && o->only[k] == name[k]) k++;
-    return o->only[k] == '\0';
+    while (p[k] && p[k] != ',' && p[k] == name[k]) k++;
+    return p[k] == '\0' || p[k] == ',' || (!whole && name[k] == '\0');
+}
+
+static inline int so_bench_match_(const char *only, const char *name, int whole)
+{
+    if (!only) return 1;
+    for (const char *p = only;; p++) {
+        if (so_bench_prefix_(p, name, whole)) return 1;
+        while (*p && *p != ',') p++;
+        if (!*p) return 0;
+    }
+}
+
+/* Whether the case `name` runs under --only PREFIX[,PREFIX...] (some PREFIX a prefix of name). */
+static inline int so_bench_wanted(const so_bench_opts *o, const char *name)
+{
+    return so_bench_match_(o->only, name, 1);
 }
 
 /* Whether some case of the group `prefix` ("vote/") may run under --only (either is a prefix of the other). */
 static inline int so_bench_group(const so_bench_opts *o, const char *prefix)
 {
-    size_t k = 0;
-    if (!o->only) return 1;
-    while (o->only[k] && o->only[k] == prefix[k]) k++;
-    return o->only[k] == '\0' || prefix[k] == '\0';
+    return so_bench_match_(o->only, prefix, 0);
 }
 
 /* Wall-clock seconds (monotonic). */

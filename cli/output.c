@@ -182,7 +182,7 @@ int write_file_atomic(const char *cmd, const char *path, const char *data, size_
     return 0;
 }
 
-const char metrics_header[] = "seed,step,epoch,loss,train_acc,test_acc,grad_l1,grad_l2,g_linf,bits_up,bits_down,wall_s\n";
+const char metrics_header[] = "seed,step,epoch,loss,train_acc,test_acc,grad_l1,grad_l2,g_linf,bits_up,bits_down,wall_s,train_s\n";
 
 static void csv_num(sbuf *b, double v)
 {
@@ -197,8 +197,10 @@ void metrics_row(sbuf *b, const so_metrics_row *r)
     csv_num(b, r->train_acc);
     sb_printf(b, ",");
     csv_num(b, r->test_acc);
-    sb_printf(b, ",%.9g,%.9g,%.9g,%llu,%llu,%.9g\n", r->grad_l1, r->grad_l2, r->g_linf,
+    sb_printf(b, ",%.9g,%.9g,%.9g,%llu,%llu,%.9g,", r->grad_l1, r->grad_l2, r->g_linf,
               (unsigned long long)r->bits_up, (unsigned long long)r->bits_down, r->wall_s);
+    csv_num(b, r->train_s); /* empty in rows resumed from a checkpoint that did not record it */
+    sb_printf(b, "\n");
 }
 
 /* A flag's value in JSON: booleans as true/false, numbers as numbers (".001", "+1e-3", "1." and "0x1p-10" as typed
@@ -402,6 +404,8 @@ void divergence_row(so_metrics_row *r, const so_metrics_row *last, uint64_t seed
         r->bits_down = last->bits_down;
     }
     r->wall_s = wall_s;
+    /* the training clock goes on from the last row's (all of it, if no row was written) */
+    r->train_s = last ? last->train_s + (wall_s - last->wall_s) : wall_s;
 }
 
 void fmt_acc(char *buf, size_t n, double v)

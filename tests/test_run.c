@@ -342,8 +342,19 @@ static void test_mismatched_checkpoint_refused(void)
     so_problem_destroy(q);
 }
 
-/* The configuration text rides in the checkpoint (format 3) and reads back byte for byte; a format-2 file (the
- * same bytes without it, CRC recomputed here with zlib) still resumes, with no text. */
+static void rewrite(const char *path, const unsigned char *buf, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(buf, 1, n, f);
+        fclose(f);
+    }
+}
+
+/* The configuration text rides in the checkpoint (format 3) and reads back byte for byte, and format 4 adds the
+ * training clock (eval_s, each row's train_s). Older files still resume: format 3 (the same bytes without eval_s
+ * and train_s, CRC recomputed here with zlib) with train_s NaN in its rows, format 2 (also without the text) with
+ * no text. */
 static void test_checkpoint_meta(void)
 {
     char path[64];
@@ -358,28 +369,51 @@ static void test_checkpoint_meta(void)
     rc.checkpoint_meta = meta;
     so_run_result res;
     CHECK(so_run(&rc, p, NULL, NULL, NULL, NULL, NULL, &res) == SO_OK, "%s", so_errmsg());
+    CHECK(isfinite(res.final.train_s) && res.final.train_s >= 0 && res.final.train_s <= res.final.wall_s,
+          "train_s %g of wall_s %g", res.final.train_s, res.final.wall_s);
     char *text = NULL;
     CHECK(so_checkpoint_meta(path, &text) == SO_OK && text && strcmp(text, meta) == 0, "meta: %s",
           text ? text : so_errmsg());
     free(text);
-    /* Rewrite as format 2: drop the u64 length and the text after nrows (offset 112), fix version and CRC. */
     FILE *f = fopen(path, "rb");
     unsigned char buf[1 << 14];
     size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
     if (f) fclose(f);
     size_t ml = strlen(meta), cut = 8 + ml;
-    CHECK(n > 112 + cut + 4, "checkpoint size %zu", n);
-    if (n > 112 + cut + 4) {
+    uint64_t nrows = 0;
+    if (n > 112) memcpy(&nrows, buf + 104, 8);
+    CHECK(nrows == 3 && n > 112 + cut + 8 + nrows * 13 * 8 + 4, "checkpoint size %zu, %llu rows", n,
+          (unsigned long long)nrows);
+    if (nrows == 3 && n > 112 + cut + 8 + nrows * 13 * 8 + 4) {
+        /* Format 3: drop eval_s after the text and the last f64 (train_s) of each 13-f64 row. */
+        size_t at = 112 + cut;
+        memmove(buf + at, buf + at + 8, n - at - 8);
+        n -= 8;
+        for (uint64_t r = 0; r < nrows; r++) {
+            size_t end = at + (r + 1) * 12 * 8;
+            memmove(buf + end, buf + end + 8, n - end - 8);
+            n -= 8;
+        }
+        buf[8] = 3;
+        uint32_t crc = (uint32_t)crc32(0L, buf, (uInt)(n - 4));
+        memcpy(buf + n - 4, &crc, 4);
+        rewrite(path, buf, n);
+        text = NULL;
+        CHECK(so_checkpoint_meta(path, &text) == SO_OK && text && strcmp(text, meta) == 0, "format 3: %s",
+              text ? text : so_errmsg());
+        free(text);
+        so_run_config r3 = rc;
+        r3.checkpoint = NULL;
+        r3.resume = path;
+        r3.steps = 20;
+        CHECK(so_run(&r3, p, NULL, NULL, NULL, NULL, NULL, &res) == SO_OK, "format 3 resumes: %s", so_errmsg());
+        /* Rewrite as format 2: drop the u64 length and the text after nrows (offset 112), fix version and CRC. */
         memmove(buf + 112, buf + 112 + cut, n - 112 - cut);
         n -= cut;
         buf[8] = 2;
-        uint32_t crc = (uint32_t)crc32(0L, buf, (uInt)(n - 4));
+        crc = (uint32_t)crc32(0L, buf, (uInt)(n - 4));
         memcpy(buf + n - 4, &crc, 4);
-        f = fopen(path, "wb");
-        if (f) {
-            fwrite(buf, 1, n, f);
-            fclose(f);
-        }
+        rewrite(path, buf, n);
         text = NULL;
         CHECK(so_checkpoint_meta(path, &text) == SO_OK && text && text[0] == '\0', "format 2: %s",
               text ? text : so_errmsg());

@@ -229,6 +229,9 @@ typedef struct so_netcost {
 /* n workers, d coordinates, link bandwidth in bits/s, latency in s; down_bits per coordinate (1 or 2). */
 SO_API void so_netcost_predict(so_netcost *out, int n, size_t d, double bandwidth_bps, double latency_s,
                                int down_bits);
+/* The sharded vote (SO_PATTERN_SHARDED): all-to-all of the packed signs, then allgather of the D-bit shard
+ * results: 2 (n-1) latency + (n-1)/n (1 + down_bits) d / bandwidth seconds; 0 for n = 1. */
+SO_API double so_netcost_sharded_1bit(int n, size_t d, double bandwidth_bps, double latency_s, int down_bits);
 
 #ifdef __cplusplus
 }

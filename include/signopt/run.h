@@ -24,6 +24,9 @@ typedef struct so_metrics_row {
     double loss, train_acc, test_acc, grad_l1, grad_l2, g_linf;
     uint64_t bits_up, bits_down;
     double wall_s;
+    /* wall_s less the time spent evaluating and checkpointing before this row: the seconds of training alone
+     * (NaN in rows read from a checkpoint of version 3 or older, which did not record it) */
+    double train_s;
 } so_metrics_row;
 
 typedef void (*so_row_fn)(const so_metrics_row *row, void *user);

@@ -16,6 +16,11 @@
  *   message to its neighbour: allgather_1bit = (n - 1) (alpha + d / beta)
  *   Ring allreduce of d fp32 (reduce-scatter then allgather): 2 (n - 1) steps, each moving a chunk of 32 d / n
  *   bits: ring_fp32 = 2 (n - 1) alpha + (2 (n - 1) / n) 32 d / beta
+ *   Sharded vote (so_netcost_sharded_1bit; SO_PATTERN_SHARDED, src/dist/cluster.c): a pairwise all-to-all, each
+ *   node sending its d/n-bit share to each of the n - 1 others through its one link, then a ring allgather of the
+ *   n shard results of D d / n bits: sharded_1bit = 2 (n - 1) alpha + ((n - 1) / n) (1 + D) d / beta - the
+ *   bandwidth term flat in n. The fp32 fixed-order reduce (reduce-scatter by all-to-all, then allgather) moves the
+ *   ring allreduce's bytes in as many steps: ring_fp32 models both.
  * One worker (n = 1) talks to no one in the ring schemes (0 s); in the parameter server it still uploads. */
 #include "signopt/dist.h"
 
@@ -34,4 +39,10 @@ void so_netcost_predict(so_netcost *out, int n, size_t d, double bandwidth_bps, 
     out->ps_1bit = a + n * bits / b + ceil_log2(n) * (a + bits * down_bits / b);
     out->allgather_1bit = (n - 1) * (a + bits / b);
     out->ring_fp32 = 2.0 * (n - 1) * a + (2.0 * (n - 1) / n) * 32.0 * bits / b;
+}
+
+double so_netcost_sharded_1bit(int n, size_t d, double bandwidth_bps, double latency_s, int down_bits)
+{
+    if (n <= 1) return 0.0;
+    return 2.0 * (n - 1) * latency_s + (double)(n - 1) / n * (1.0 + down_bits) * (double)d / bandwidth_bps;
 }

@@ -1,6 +1,7 @@
 /* checkpoint.c — writing and verifying the driver's checkpoint files (layout in checkpoint.h). */
 #include <sys/stat.h>
 #include <errno.h>
+#include <math.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -12,7 +13,7 @@
 #include "checkpoint.h"
 
 static const char ckpt_magic[8] = {'S', 'I', 'G', 'N', 'O', 'P', 'T', 'C'};
-#define ROW_BYTES (12 * 8)
+#define ROW_BYTES (13 * 8) /* version 4; 12 * 8 before */
 
 /* dir <- the directory part of path ("." for a bare name); returns the file-name part. */
 static const char *split_path(const char *path, char *dir, size_t n)
@@ -144,6 +145,7 @@ int so__ckpt_write(const char *path, const so_ckpt *c)
     /* version 3: the caller's configuration text */
     put_u64(&b, c->meta_len);
     if (c->meta_len) put(&b, c->meta, c->meta_len);
+    put_f64(&b, c->eval_s); /* version 4 */
     for (size_t i = 0; i < c->nrows; i++) {
         const so_metrics_row *r = &c->rows[i];
         put_u64(&b, r->seed);
@@ -158,6 +160,7 @@ int so__ckpt_write(const char *path, const so_ckpt *c)
         put_u64(&b, r->bits_up);
         put_u64(&b, r->bits_down);
         put_f64(&b, r->wall_s);
+        put_f64(&b, r->train_s); /* version 4 */
     }
     put(&b, c->x, c->d * sizeof(float));
     if (c->tau_step > 0) put(&b, c->x_tau, c->d * sizeof(float));
@@ -263,8 +266,8 @@ int so__ckpt_read(const char *path, so_ckpt *c)
     uint32_t version, pad, stored_crc;
     get(&b, &version, 4);
     get(&b, &pad, 4);
-    if (version != SO_CKPT_VERSION && version != 2) {
-        rc = so_error(SO_EFORMAT, "%s: checkpoint version %u, this build reads versions 2 and %u", path, version,
+    if (version != SO_CKPT_VERSION && version != 2 && version != 3) {
+        rc = so_error(SO_EFORMAT, "%s: checkpoint version %u, this build reads versions 2 to %u", path, version,
                       SO_CKPT_VERSION);
         goto done;
     }
@@ -301,8 +304,10 @@ int so__ckpt_read(const char *path, so_ckpt *c)
         get(&b, c->meta, c->meta_len);
         c->meta[c->meta_len] = '\0';
     }
+    if (version >= 4) c->eval_s = get_f64(&b);
+    size_t row_bytes = version >= 4 ? ROW_BYTES : 12 * 8;
     /* Sizes come from the file: check them against what is left before allocating. */
-    if (b.short_read || c->nrows > (b.len - b.off) / ROW_BYTES || c->d > (b.len - b.off) / sizeof(float) ||
+    if (b.short_read || c->nrows > (b.len - b.off) / row_bytes || c->d > (b.len - b.off) / sizeof(float) ||
         c->step < 0 || c->tau_step < 0 || c->tau_step > c->step || c->skipped < 0 || c->skipped > c->step) {
         rc = so_error(SO_EFORMAT, "%s: checkpoint header is inconsistent with its size", path);
         goto done;
@@ -325,6 +330,7 @@ int so__ckpt_read(const char *path, so_ckpt *c)
         r->bits_up = get_u64(&b);
         r->bits_down = get_u64(&b);
         r->wall_s = get_f64(&b);
+        r->train_s = version >= 4 ? get_f64(&b) : NAN;
     }
     get(&b, c->x, c->d * sizeof(float));
     if (c->tau_step > 0) get(&b, c->x_tau, c->d * sizeof(float));

@@ -3,12 +3,14 @@
  * Layout (native byte order; a checkpoint is read back on the machine family that wrote it):
  *   "SIGNOPTC" u32 version u32 0 | char algo[32] u64 d i64 step u64 seed          (header)
  *   f64 g_linf f64 wall_s i64 tau_step i64 skipped u64 nrows                          (driver state)
- *   u64 meta_len, meta bytes (version 3: the caller's configuration text) | rows (12 x 8 bytes)
+ *   u64 meta_len, meta bytes (version 3: the caller's configuration text) | f64 eval_s (version 4)
+ *   rows (13 x 8 bytes; 12 before version 4, without train_s)
  *   f32 x[d] | f32 x_tau[d] if tau_step > 0 | u64 state_size, state bytes         (iterates, optimizer)
  *   u32 CRC-32 (zlib) of every byte before it.
  * Written atomically: a temporary file in the same directory, fflush, fsync, rename, fsync of the directory.
  * Version 2 added `skipped` (steps dropped by --on-nan skip); version 3 the configuration text (so_run_config's
- * checkpoint_meta), so a run can be resumed from its checkpoint alone. Version 2 files are still read (no text);
+ * checkpoint_meta), so a run can be resumed from its checkpoint alone; version 4 the training-only clock (eval_s and
+ * each row's train_s). Versions 2 and 3 are still read (no text in 2; train_s NaN, eval_s 0);
  * version 1 files are refused with a message. */
 #ifndef SO_RUN_CHECKPOINT_H
 #define SO_RUN_CHECKPOINT_H
@@ -17,7 +19,7 @@
 #include <stdint.h>
 #include "signopt/run.h"
 
-#define SO_CKPT_VERSION 3u
+#define SO_CKPT_VERSION 4u
 
 typedef struct so_ckpt {
     char algo[32];
@@ -26,6 +28,7 @@ typedef struct so_ckpt {
     uint64_t seed;
     double g_linf;
     double wall_s;
+    double eval_s;            /* seconds of evaluations and checkpoints so far (version 4; 0 before) */
     long tau_step;            /* 0: x_tau not drawn yet */
     long skipped;             /* steps whose update was dropped for a non-finite gradient (--on-nan skip) */
     char *meta;               /* configuration text (NUL-terminated), owned; NULL in version 2 files */

@@ -35,6 +35,7 @@ typedef struct driver {
     long ckpt_step;     /* step of the checkpoint now at cfg->checkpoint; -1: none known */
     double last_loss;   /* the last minibatch loss, for progress */
     double wall0;       /* wall clock at the (virtual) start: a resumed run continues the saved clock */
+    double eval_s;      /* seconds spent evaluating and checkpointing so far (train_s = wall - eval_s) */
     so_metrics_row *rows;
     size_t nrows, cap;
 } driver;
@@ -82,6 +83,7 @@ static void counters(const driver *D, uint64_t *up, uint64_t *down, double *g_li
 /* Evaluate the full objective at x after `step` steps into row r. */
 static int evaluate(driver *D, const float *x, long step, so_metrics_row *r)
 {
+    double t0 = now_s();
     so_eval ev;
     int rc = so_problem_eval(D->p, x, &ev);
     if (rc != SO_OK) return rc;
@@ -104,6 +106,7 @@ static int evaluate(driver *D, const float *x, long step, so_metrics_row *r)
     r->grad_l2 = ev.grad_l2;
     counters(D, &r->bits_up, &r->bits_down, &r->g_linf);
     r->wall_s = now_s() - D->wall0;
+    r->train_s = t0 - D->wall0 - D->eval_s;
     return SO_OK;
 }
 
@@ -123,6 +126,7 @@ static int save_checkpoint(driver *D, long step)
         c.seed = D->cfg->seed;
         c.g_linf = D->g_linf;
         c.wall_s = now_s() - D->wall0;
+        c.eval_s = D->eval_s;
         c.tau_step = D->tau_step;
         c.skipped = D->skipped;
         c.rows = D->rows;
@@ -169,6 +173,7 @@ static int resume(driver *D, long *start)
         D->skipped = c.skipped;
         if (D->cfg->checkpoint && strcmp(D->cfg->checkpoint, path) == 0) D->ckpt_step = c.step;
         D->wall0 = now_s() - c.wall_s;
+        D->eval_s = c.eval_s;
         *start = c.step;
     }
     so__ckpt_free(&c);
@@ -298,10 +303,12 @@ static void teardown(driver *D)
 static int record(driver *D, long step, so_row_fn row_fn, void *row_user)
 {
     so_metrics_row r;
+    double t0 = now_s();
     int rc = evaluate(D, D->x, step, &r);
     if (rc == SO_OK) rc = push_row(D, &r);
     if (rc == SO_OK && row_fn && D->root) row_fn(&r, row_user);
     if (rc == SO_OK && D->cfg->checkpoint) rc = save_checkpoint(D, step);
+    D->eval_s += now_s() - t0;
     return rc;
 }
 
@@ -310,9 +317,11 @@ static int record(driver *D, long step, so_row_fn row_fn, void *row_user)
  * writes exactly the rows of an uninterrupted run. */
 static int record_stop(driver *D, long step, so_row_fn row_fn, void *row_user, so_metrics_row *r)
 {
+    double t0 = now_s();
     int rc = evaluate(D, D->x, step, r);
     if (rc == SO_OK && row_fn && D->root) row_fn(r, row_user);
     if (rc == SO_OK && D->cfg->checkpoint) rc = save_checkpoint(D, step);
+    D->eval_s += now_s() - t0;
     return rc;
 }
 

@@ -133,7 +133,7 @@ while IFS= read -r line; do
     case "$line" in ok*) ok;; *) bad "${line#FAIL }";; esac
 done <"$T/res"
 
-# ---- bench --mpi on 2 ranks (when mpirun exists): valid JSON, the three exchanges per size, the byte counts ----
+# ---- bench --mpi on 2 ranks (when mpirun exists): valid JSON, the five rounds per size, the byte counts, --only ----
 if command -v mpirun >/dev/null 2>&1; then
     OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 60 mpirun --allow-run-as-root --oversubscribe \
         -np 2 "$S" bench --mpi --quick --json >"$T/mpi.json" 2>"$T/err"
@@ -144,16 +144,21 @@ try:
     rows = json.load(open(sys.argv[1]))
 except Exception as e:
     print("FAIL bench --mpi output is JSON: %s" % e); sys.exit(0)
-need = ["name", "ranks", "d", "seconds", "bytes_up_per_rank", "bytes_down_per_rank", "fp32_over_this", "model_seconds"]
+need = ["name", "ranks", "d", "seconds", "compute_seconds", "bytes_up_per_rank", "bytes_down_per_rank",
+        "fp32_over_this", "model_seconds"]
 print("ok" if rows and all(k in r for r in rows for k in need) else "FAIL bench --mpi: every row has the fields")
 names = sorted((r["name"], r["d"]) for r in rows)
-want = sorted((n, d) for n in ("mpi/ps-1bit", "mpi/allgather-1bit", "mpi/allreduce-fp32") for d in (4096, 65536))
-print("ok" if names == want else "FAIL bench --mpi: three exchanges at d = 4096, 65536: %s" % names)
-good = all(r["ranks"] == 2 and math.isfinite(r["seconds"]) and r["seconds"] > 0 for r in rows)
-print("ok" if good else "FAIL bench --mpi: 2 ranks, finite positive seconds")
-# Hand counts for 2 ranks: d/8 bytes up for the 1-bit rounds, 2 d/8 down (sign and zero bits) for the
-# parameter server, d/8 from the one other rank for the allgather, 2 (n-1)/n 4d = 4d each way for the ring.
-byt = {"mpi/ps-1bit": (1 / 8, 2 / 8), "mpi/allgather-1bit": (1 / 8, 1 / 8), "mpi/allreduce-fp32": (4, 4)}
+five = ("mpi/ps-1bit", "mpi/allgather-1bit", "mpi/sharded-1bit", "mpi/allreduce-fp32", "mpi/ordered-fp32")
+want = sorted((n, d) for n in five for d in (4096, 65536))
+print("ok" if names == want else "FAIL bench --mpi: five rounds at d = 4096, 65536: %s" % names)
+good = all(r["ranks"] == 2 and all(math.isfinite(r[k]) and r[k] > 0 for k in ("seconds", "compute_seconds",
+                                                                              "model_seconds")) for r in rows)
+print("ok" if good else "FAIL bench --mpi: 2 ranks, finite positive seconds, compute and model")
+# Hand counts for 2 ranks: d/8 bytes up for the 1-bit rounds, 2 d/8 down (sign and zero bits: n even, ties zero)
+# for the parameter server, d/8 from the one other rank for the allgather; sharded: the other rank's half of the
+# d/8 sign bytes, and of the 2 d/8 result bytes, each way: 3 d/16; 2 (n-1)/n 4d = 4d each way for the fp32 rounds.
+byt = {"mpi/ps-1bit": (1 / 8, 2 / 8), "mpi/allgather-1bit": (1 / 8, 1 / 8), "mpi/sharded-1bit": (3 / 16, 3 / 16),
+       "mpi/allreduce-fp32": (4, 4), "mpi/ordered-fp32": (4, 4)}
 bad = [r["name"] for r in rows if (r["bytes_up_per_rank"], r["bytes_down_per_rank"]) !=
        tuple(f * r["d"] for f in byt[r["name"]])]
 print("ok" if not bad else "FAIL bench --mpi: byte counts %s" % bad)
@@ -161,6 +166,15 @@ EOF
     while IFS= read -r line; do
         case "$line" in ok*) ok;; *) bad "${line#FAIL }";; esac
     done <"$T/res"
+    # --only takes a comma list of prefixes: just those rounds, and no fit (null) without an fp32 row
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 60 mpirun --allow-run-as-root --oversubscribe \
+        -np 2 "$S" bench --mpi --quick --json --only mpi/sh,mpi/ps >"$T/mpi2.json" 2>"$T/err"
+    check "bench --mpi --only mpi/sh,mpi/ps exits 0" [ $? -eq 0 ]
+    check "--only mpi/sh,mpi/ps: sharded and ps rows, no model without an fp32 row" "$PY" -c '
+import json, sys
+rows = json.load(open(sys.argv[1]))
+assert sorted({r["name"] for r in rows}) == ["mpi/ps-1bit", "mpi/sharded-1bit"], rows
+assert all(r["model_seconds"] is None and r["fp32_over_this"] is None for r in rows)' "$T/mpi2.json"
 fi
 
 # ---- flags ----

@@ -18,12 +18,16 @@ for p in quadratic signgd-counterexample pl-toy l0l1 logreg mlp cnn; do
 done
 
 # ---- train: metrics.csv columns and rows, summary.json keys ----
-header='seed,step,epoch,loss,train_acc,test_acc,grad_l1,grad_l2,g_linf,bits_up,bits_down,wall_s'
+header='seed,step,epoch,loss,train_acc,test_acc,grad_l1,grad_l2,g_linf,bits_up,bits_down,wall_s,train_s'
 "$S" train --quiet --problem quadratic --algo sgd --lr 0.01 --dim 20 --noise gauss:1 --x0 0.5 --steps 25 \
     --eval-every 10 --seeds 3 --out "$T/run" >"$T/stdout" 2>"$T/stderr"
 check "train exits 0" [ $? -eq 0 ]
 check "quiet train writes nothing on stderr" [ ! -s "$T/stderr" ]
-check "metrics.csv header exact" [ "$(head -n 1 "$T/run/metrics.csv" | cut -d, -f1-12)" = "$header" ]
+check "metrics.csv header exact" [ "$(head -n 1 "$T/run/metrics.csv")" = "$header" ]
+# train_s: the training clock, wall_s less evaluations: 0 <= train_s <= wall_s, non-decreasing within a seed
+check "train_s within [0, wall_s] and non-decreasing per seed" awk -F, 'NR > 1 {
+    if ($13 == "" || $13 < 0 || $13 > $12 + 0 || ($1 == s && $13 < t)) bad = 1; s = $1; t = $13 }
+    END { exit bad }' "$T/run/metrics.csv"
 # eval points 0,10,20,25 for each of seeds 1,2,3
 check "one row per (seed, eval point)" [ "$(tail -n +2 "$T/run/metrics.csv" | cut -d, -f1,2 | tr '\n' ' ')" = \
     "1,0 1,10 1,20 1,25 2,0 2,10 2,20 2,25 3,0 3,10 3,20 3,25 " ]
