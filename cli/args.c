@@ -62,6 +62,8 @@ const cli_flag cli_flags[] = {
     {"eval-every", "K|auto", "auto", "evaluate every K steps; auto: about 20 evaluations", 0},
     {"threads", "N|auto", "auto", "worker threads (results do not depend on it)", 0},
     {"backend", "local|mpi", "local", "in-process workers, or one worker per MPI rank", 0},
+    {"round-timeout", "S", "0", "end the run (exit 1, naming the step) when a round or an evaluation takes more than S "
+     "seconds: a dead rank or cut link, never a silent hang (0: off)", 0},
     {"checkpoint", "PATH", "", "save state at every evaluation (PATH.SEED with several seeds)", 0},
     {"resume", "PATH", "", "continue from a checkpoint (PATH.SEED with several seeds)", 0},
     {"on-nan", "stop|skip", "stop", "NaN/Inf gradient or loss: stop, or drop that step's update (single-node)", 0},
@@ -306,7 +308,7 @@ int cli_flag_lookup(const char *cmd, const char *arg, const char *const *names, 
 static int meta_skip(const char *name)
 {
     static const char *const skip[] = {"out", "checkpoint", "resume", "force", "quiet", "threads", "config",
-                                       "backend", NULL};
+                                       "backend", "round-timeout", NULL};
     for (int k = 0; skip[k]; k++)
         if (strcmp(name, skip[k]) == 0) return 1;
     return 0;

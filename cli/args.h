@@ -47,6 +47,7 @@ typedef struct cli_options {
     int threads;                   /* 0: the OpenMP default */
     int threads_resolved;          /* what 0 became, for the summary */
     int quiet, force;
+    double round_timeout;          /* seconds; 0: no watchdog */
     const char *out, *checkpoint, *resume;
     float *lr_vec;                 /* --lr-vec file contents, or NULL */
     size_t lr_vec_len;

@@ -24,6 +24,7 @@ void progress_catch_interrupt(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 int progress_interrupted(void) { return interrupted; }
+void progress_set_interrupted(int sig) { interrupted = sig; }
 
 static double now_s(void)
 {

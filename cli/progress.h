@@ -18,5 +18,7 @@ void progress_end(progress *p);
 void progress_catch_interrupt(void);
 /* The signal that asked to stop (SIGINT, SIGTERM), 0 if none; the command then exits 128 + it. */
 int progress_interrupted(void);
+/* Record a stop that another rank's signal asked for (the ranks agree on it every step), as if it came here. */
+void progress_set_interrupted(int sig);
 
 #endif

@@ -1,5 +1,8 @@
 /* train.c — `signopt train` and `signopt sweep`: build the problem per seed, run, write the results. */
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,37 @@ typedef struct session {
     int mpi;
 } session;
 
+#ifdef SO_WITH_MPI
+/* Every rank must run the same job: each flag's value (defaults and --config included) is hashed and compared with
+ * rank 0's in one check, which names the first flag that differs. Left out: what only rank 0 uses or what may
+ * differ per rank without changing a bit of the run (--out, --quiet, --force, --threads, --config's path,
+ * --round-timeout; --workers is the MPI size, checked above). */
+static int check_flags(const cli_options *o, const session *S)
+{
+    static const char *const own[] = {"out", "quiet", "force", "threads", "config", "round-timeout", "workers", NULL};
+    static char names[96][40];
+    const char *name_ptr[96];
+    uint64_t hash[96];
+    int k = 0;
+    for (int i = 0; i < cli_nflags && k < 96; i++) {
+        int skip = 0;
+        for (int j = 0; own[j]; j++) skip |= strcmp(cli_flags[i].name, own[j]) == 0;
+        if (skip) continue;
+        uint64_t h = 1469598103934665603ull; /* FNV-1a 64 of the value */
+        for (const unsigned char *c = (const unsigned char *)(o->val[i] ? o->val[i] : ""); *c; c++)
+            h = (h ^ *c) * 1099511628211ull;
+        snprintf(names[k], sizeof names[k], "--%s", cli_flags[i].name);
+        name_ptr[k] = names[k];
+        hash[k++] = h;
+    }
+    if (so_transport_check_fields(S->t, hash, name_ptr, k) != SO_OK) {
+        if (S->root) cli_error(o->cmd, "--backend mpi: %s: every rank must be given the same flags", so_errmsg());
+        return 1;
+    }
+    return 0;
+}
+#endif
+
 static int session_open(session *S, cli_options *o, int *argc, char ***argv)
 {
     memset(S, 0, sizeof *S);
@@ -39,6 +73,18 @@ static int session_open(session *S, cli_options *o, int *argc, char ***argv)
     if (o->threads > 0) omp_set_num_threads(o->threads);
     else o->threads_resolved = omp_get_max_threads();
 #endif
+    /* Under mpirun (Open MPI, MPICH and PMIx set these) without --backend mpi every rank would run the whole job on
+     * its own and write the same --out: say so instead (rank 0 says it, every rank exits 2). */
+    const char *size_env = getenv("OMPI_COMM_WORLD_SIZE");
+    if (!size_env) size_env = getenv("PMI_SIZE");
+    if (!o->mpi && size_env && atoi(size_env) > 1) {
+        const char *rank_env = getenv("OMPI_COMM_WORLD_RANK");
+        if (!rank_env) rank_env = getenv("PMI_RANK");
+        if (!rank_env || atoi(rank_env) == 0)
+            cli_error(o->cmd, "started by mpirun as one of %d ranks, but --backend is local: each rank would run the "
+                              "whole job alone; add --backend mpi (or run without mpirun)", atoi(size_env));
+        return 2;
+    }
     if (o->mpi) {
 #ifndef SO_WITH_MPI
         (void)argc;
@@ -64,6 +110,7 @@ static int session_open(session *S, cli_options *o, int *argc, char ***argv)
         }
         S->n = n;
         S->root = so_transport_is_root(S->t);
+        if (check_flags(o, S)) return 2;
         o->prob.workers = n;
         /* The checkpoint records the workers that ran, so a resume in-process (or under another mpirun) matches. */
         static char wtext[32];
@@ -123,6 +170,7 @@ static const char *seed_path(char *buf, size_t n, const char *path, const cli_op
 typedef struct seed_watch {
     row_list *rows;
     progress *pr;
+    so_transport *t;    /* over MPI: the ranks agree every step on whether to stop (NULL: in-process) */
     size_t nrows;       /* rows this seed has handed on */
     long last_step;     /* last step progress saw; -1 before the first */
     int stop;           /* progress asked to stop at last_step */
@@ -136,8 +184,73 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* ---- the round watchdog (--round-timeout): a thread that ends the process when no step or evaluation has
+ * finished for the given seconds (a rank that died, a host or link that went down: MPI would wait for ever). It
+ * writes one line naming the step and the last checkpoint and exits 1; under mpirun that ends every rank. ---- */
+static atomic_llong wd_beat_ms;     /* monotonic ms of the last step or row; 0: not armed */
+static atomic_long wd_step;         /* the last step finished */
+static double wd_timeout;
+static const char *wd_cmd, *wd_ckpt;
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void wd_beat(long step)
+{
+    if (step >= 0) atomic_store(&wd_step, step);
+    atomic_store(&wd_beat_ms, mono_ms());
+}
+
+static void *wd_thread(void *arg)
+{
+    (void)arg;
+    const struct timespec tick = {0, 100 * 1000000L};
+    for (;;) {
+        nanosleep(&tick, NULL);
+        long long beat = atomic_load(&wd_beat_ms);
+        if (beat && (double)(mono_ms() - beat) > 1000.0 * wd_timeout) {
+            char msg[4400];
+            int len = snprintf(msg, sizeof msg, "signopt %s: step %ld: no step or evaluation finished in %g s "
+                               "(--round-timeout): a rank, host or link is down; %s%s%s\n", wd_cmd,
+                               atomic_load(&wd_step) + 1, wd_timeout,
+                               wd_ckpt ? "resume from the last checkpoint, --resume " : "no checkpoint was asked for",
+                               wd_ckpt ? wd_ckpt : "", "");
+            if (len > 0) (void)!write(2, msg, (size_t)len < sizeof msg ? (size_t)len : sizeof msg - 1);
+            _exit(1);
+        }
+    }
+    return NULL;
+}
+
+/* Start the watchdog once (it stays disarmed between seeds). Returns 0, or 1 when the thread cannot start. */
+static int wd_start(const cli_options *o)
+{
+    static int started;
+    if (o->round_timeout <= 0 || started) return 0;
+    wd_timeout = o->round_timeout;
+    wd_cmd = o->cmd;
+    wd_ckpt = o->checkpoint;
+    pthread_t th;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&th, &at, wd_thread, NULL);
+    pthread_attr_destroy(&at);
+    if (rc != 0) {
+        cli_error(o->cmd, "--round-timeout: cannot start the watchdog thread");
+        return 1;
+    }
+    started = 1;
+    return 0;
+}
+
 static void watch_row(const so_metrics_row *r, void *user)
 {
+    wd_beat(-1);
     seed_watch *w = user;
     rows_push(r, w->rows);
     w->nrows++;
@@ -148,7 +261,21 @@ static int watch_step(long step, long total, double loss, void *user)
 {
     seed_watch *w = user;
     w->last_step = step;
-    w->stop = progress_step(step, total, loss, w->pr);
+    wd_beat(step);
+    int stop = progress_step(step, total, loss, w->pr);
+    if (w->t) {
+        /* A signal reaches one rank (kill, a scheduler, Ctrl-C on one terminal): all must stop at the same step,
+         * or the others would wait in the next round's exchange for ever. One small allreduce a step carries the
+         * request and the signal. */
+        float v[2] = {stop ? 1.0f : 0.0f, stop ? (float)progress_interrupted() : 0.0f};
+        if (so_transport_allreduce_sum(w->t, v, 2) != SO_OK) v[0] = 1.0f, v[1] = (float)SIGTERM;
+        if (v[0] > 0 && !stop) {
+            int sig = (int)lrintf(v[1] / v[0]);
+            progress_set_interrupted(sig == SIGINT || sig == SIGTERM ? sig : SIGTERM);
+        }
+        stop = v[0] > 0;
+    }
+    w->stop = stop;
     return w->stop;
 }
 
@@ -196,8 +323,15 @@ static int run_seed(cli_options *o, const session *S, uint64_t seed, double lr, 
     out->lr = rc.method.optim.lr;
     out->beta = rc.method.optim.beta;
     out->steps = rc.steps;
-    seed_watch w = {rows, &pr, 0, -1, 0, now_s(), 0};
+    seed_watch w = {rows, &pr, S->mpi ? S->t : NULL, 0, -1, 0, now_s(), 0};
+    if (wd_start(o)) {
+        so_problem_destroy(p);
+        err[0] = '\0';
+        return 1;
+    }
+    wd_beat(0);
     int status = so_run(&rc, p, S->t, watch_row, &w, watch_step, &w, &out->res);
+    atomic_store(&wd_beat_ms, 0); /* disarmed until the next seed */
     out->status = status;
     out->interrupted = status == SO_OK && out->res.stopped_early && out->res.final.step < rc.steps;
     progress_end(&pr);

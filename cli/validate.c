@@ -360,6 +360,7 @@ int cli_validate(cli_options *o)
         o->threads = (int)l;
     }
     cc->threads = o->threads;
+    if ((rc = num(o, "round-timeout", NONNEG, &o->round_timeout))) return rc;
     o->quiet = is_true(o, "quiet");
     o->force = is_true(o, "force");
     const char *s = cli_value(o, "out");

@@ -73,6 +73,9 @@ while [ $i -lt "$K" ]; do
     ip -n "$ns" addr add "$addr/24" dev eth0
     ip -n "$ns" link set eth0 up
     ip -n "$ns" link set lo up
+    # A host gives up on a peer that stopped answering after ~6 s of retransmissions (5 tries; Linux's default
+    # of 15 waits ~15 minutes), so that mpirun learns of a cut link and ends the job (docs/cli.md, MPI).
+    ip netns exec "$ns" sysctl -qw net.ipv4.tcp_retries2=5 2>/dev/null || true
     ip -n "$BR" link set "b$P-$i" master br0
     ip -n "$BR" link set "b$P-$i" up
     if [ -n "$RATE" ]; then
@@ -107,7 +110,8 @@ export SO_NETNS_PREFIX="$P"
 # 0.012 s yielding).
 export SO_MPIRUN="mpirun --allow-run-as-root --hostfile $DIR/hostfile --mca plm_rsh_agent $DIR/agent \
 --mca btl tcp,self --mca btl_tcp_if_include 198.18.0.0/15 --mca oob_tcp_if_include 198.18.0.0/15 \
---mca plm_rsh_no_tree_spawn 1 --mca mpi_yield_when_idle 1"
+--mca plm_rsh_no_tree_spawn 1 --mca mpi_yield_when_idle 1 \
+--mca oob_tcp_keepalive_time 2 --mca oob_tcp_keepalive_intvl 1 --mca oob_tcp_keepalive_probes 3"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # In the background and waited for: a shell runs its traps only between commands, so a foreground child would
 # hold SIGINT/SIGTERM (and the cleanup) until it ended by itself.

@@ -74,6 +74,10 @@ SO_API void so_transport_local_workers(const so_transport *t, int *first, int *c
 /* Check that every rank holds the same bytes (a hash of the configuration); SO_ECOMM with the message
  * "rank K: configuration differs from rank 0 (what)" on every rank, K the first rank that differs. Collective. */
 SO_API int so_transport_check_same(so_transport *t, const void *bytes, size_t size, const char *what);
+/* The same check for k fields at once (one broadcast and one allgather): hashes[i] is this rank's hash of field i,
+ * names[i] its name; SO_ECOMM "rank R: configuration differs from rank 0 (NAME)" naming the first field that differs
+ * on the first such rank, on every rank. */
+SO_API int so_transport_check_fields(so_transport *t, const uint64_t *hashes, const char *const *names, int k);
 /* Raw collectives, for benchmarks and tools (the cluster does not need them). Collective on every rank.
  * allgather: all (n * per_worker bytes, worker order) <- every worker's block; mine holds this process's
  * hosted workers' blocks (it may point into all). */

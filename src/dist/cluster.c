@@ -374,17 +374,23 @@ static int sharded_decide(so_cluster *c, uint32_t step)
     }
     int rc = so__transport_alltoall(t, c->sh_recv, c->sh_send, L * sizeof *c->sh_send);
     if (rc != SO_OK) return rc;
+    /* The zero words travel only when a tie can happen (ties = zero, a majority downlink, an even count present:
+     * what every rank knows), so the allgather moves D = 1 or 2 words per shard word, as the bit accounting counts. */
+    const size_t D = c->cfg.ties == SO_TIES_ZERO && c->algo->info.downlink != SO_DOWNLINK_STOCHASTIC &&
+                     c->n_present % 2 == 0 ? 2 : 1;
     memset(c->sh_res, 0, (size_t)c->count * 2 * L * sizeof *c->sh_res);
     for (int k = 0; k < c->count; k++) {
+        uint64_t *res = c->sh_res + (size_t)k * D * L;
         for (size_t j = 0; j < n; j++) c->rows[j] = c->present[j] ? c->sh_recv + ((size_t)k * n + j) * L : NULL;
-        shard_decide(c, step, c->first + k, c->rows, c->sh_res + (size_t)k * 2 * L, c->sh_res + (size_t)k * 2 * L + L);
+        /* D = 1: the zero words (all zero: no tie is possible) go to the unused half at the end */
+        shard_decide(c, step, c->first + k, c->rows, res, D == 2 ? res + L : c->sh_res + (size_t)c->count * L);
     }
-    rc = t->ops->gather(t, c->sh_all, c->sh_res, 2 * L * sizeof *c->sh_all, 1);
+    rc = t->ops->gather(t, c->sh_all, c->sh_res, D * L * sizeof *c->sh_all, 1);
     if (rc != SO_OK) return rc;
     for (size_t s = 0; s < n && s * L < W; s++) {
         size_t nw = W - s * L < L ? W - s * L : L;
-        memcpy(sign + s * L, c->sh_all + s * 2 * L, nw * sizeof *sign);
-        memcpy(zero + s * L, c->sh_all + s * 2 * L + L, nw * sizeof *zero);
+        memcpy(sign + s * L, c->sh_all + s * D * L, nw * sizeof *sign);
+        if (D == 2) memcpy(zero + s * L, c->sh_all + s * 2 * L + L, nw * sizeof *zero);
     }
     return SO_OK;
 }

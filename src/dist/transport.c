@@ -91,6 +91,13 @@ int so__transport_check_fields(so_transport *t, const uint64_t *hashes, const ch
     return rc;
 }
 
+int so_transport_check_fields(so_transport *t, const uint64_t *hashes, const char *const *names, int k)
+{
+    if (!t || (k > 0 && (!hashes || !names)))
+        return so_error(SO_EINVAL, "transport: check_fields needs a transport, hashes and names");
+    return so__transport_check_fields(t, hashes, names, k);
+}
+
 int so_transport_check_same(so_transport *t, const void *bytes, size_t size, const char *what)
 {
     uint64_t h = so__hash_bytes(SO_HASH_INIT, bytes, size);

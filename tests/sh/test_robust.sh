@@ -57,7 +57,7 @@ cp "$T/good.ck" "$T/long.ck"; printf 'x' >>"$T/long.ck"
 expect "--resume" "one byte appended" 1 "corrupt or truncated" "$S" $base --steps 20 --resume "$T/long.ck"
 cp "$T/good.ck" "$T/v1.ck"
 printf '\001' | dd of="$T/v1.ck" bs=1 seek=8 conv=notrunc 2>/dev/null
-expect "--resume" "format version 1 (older layout)" 1 "version 1, this build reads versions 2 and 3" \
+expect "--resume" "format version 1 (older layout)" 1 "version 1, this build reads versions 2 to 4" \
     "$S" $base --steps 20 --resume "$T/v1.ck"
 expect "--resume" "checkpoint of another algorithm" 2 "written with --algo signum, not sgd" \
     "$S" $base --algo sgd --steps 20 --resume "$T/good.ck"
@@ -209,7 +209,7 @@ expect "--config" "steps and epochs both set" 2 "both given in the config file" 
 if command -v mpirun >/dev/null 2>&1; then
     M="mpirun --allow-run-as-root --oversubscribe"
     mpi="train $Q --algo mv-signum --problem quadratic --dim 40 --noise gauss:1 --steps 200"
-    expect "mpirun, rank 1" "different --lr on rank 1" 2 "rank 1: configuration differs from rank 0 (lr)" \
+    expect "mpirun, rank 1" "different --lr on rank 1" 2 "rank 1: configuration differs from rank 0 (--lr)" \
         timeout 120 $M -np 1 "$S" $mpi --backend mpi --lr 0.01 : -np 1 "$S" $mpi --backend mpi --lr 0.02
     expect "mpirun, rank 1" "different --dim on rank 1" 2 "configuration differs from rank 0" \
         timeout 120 $M -np 1 "$S" $mpi --backend mpi : -np 1 "$S" $mpi --backend mpi --dim 41
