@@ -391,7 +391,31 @@ check "binary config: exit 2, FILE:2, bytes escaped, one printable line" sh -c "
     ! LC_ALL=C grep -q '[^[:print:]]' '$T/e'"
 
 "$S" plan --workers 1000 --dim 25000000 --bandwidth 1e9 --latency 5e-5 >"$T/plan"
-check "plan prints three patterns and the fastest" sh -c "grep -q ps-1bit '$T/plan' && grep -q allgather-1bit '$T/plan' && grep -q ring-fp32 '$T/plan' && grep -q '^fastest: ' '$T/plan'"
+check "plan prints four patterns and the fastest" sh -c "grep -q ps-1bit '$T/plan' && grep -q allgather-1bit '$T/plan' && grep -q sharded-1bit '$T/plan' && grep -q ring-fp32 '$T/plan' && grep -q '^fastest: ' '$T/plan'"
+# plan --json against hand values (docs/algorithms.md formulas): n = 1000, d = 25e6, b = 1e9, a = 5e-5, D = 1:
+# sharded = 2*999*5e-5 + 0.999*2*25e6/1e9 = 0.14985; two levels of 32 groups of 32 (6-bit counts):
+# 2*31*5e-5*2 + (24218750 + 4541015.625 + 756835.9375 + 24218750)/1e9 = 0.0599353515625, the fastest.
+"$S" plan --workers 1000 --dim 25000000 --bandwidth 1e9 --latency 5e-5 --json >"$T/plan.json"
+check "plan --json: sharded 0.14985 s and a winning two-level 0.0599353515625 s at n = 1000" jtrue "$T/plan.json" \
+    "abs([p for p in d['patterns'] if p['pattern'] == 'sharded-1bit'][0]['seconds'] - 0.14985) < 1e-12 and
+     abs(d['two_level_sharded']['seconds'] - 0.0599353515625) < 1e-12 and d['two_level_sharded']['wins']"
+# --calibration: bandwidth, latency and compute from a bench --mpi --json file (compute scaled by --dim / d):
+# n = 8, d = 2e6, b = 1e8, a = 1e-3: sharded = 0.014 + 0.875*2*2e6/1e8 + 2*0.01 = 0.069;
+# ring = 0.014 + 1.75*32*2e6/1e8 + 2*0.02 = 1.174
+cat >"$T/cal.json" <<'EOF'
+[{"name": "mpi/sharded-1bit", "ranks": 8, "d": 1000000, "seconds": 0.05, "compute_seconds": 0.01,
+  "fit_bandwidth_bps": 1e8, "fit_latency_s": 1e-3},
+ {"name": "mpi/allreduce-fp32", "ranks": 8, "d": 1000000, "seconds": 0.6, "compute_seconds": 0.02,
+  "fit_bandwidth_bps": 1e8, "fit_latency_s": 1e-3}]
+EOF
+"$S" plan --workers 8 --dim 2000000 --calibration "$T/cal.json" --json >"$T/plan2.json"
+check "plan --calibration: the fitted link and the scaled compute (sharded 0.069 s, ring 1.174 s)" jtrue "$T/plan2.json" \
+    "d['bandwidth_bps'] == 1e8 and d['latency_s'] == 1e-3 and
+     abs([p for p in d['patterns'] if p['pattern'] == 'sharded-1bit'][0]['seconds'] - 0.069) < 1e-12 and
+     abs([p for p in d['patterns'] if p['pattern'] == 'ring-fp32'][0]['seconds'] - 1.174) < 1e-12"
+echo '{"not": "an array"}' >"$T/cal2.json"
+"$S" plan --calibration "$T/cal2.json" >/dev/null 2>"$T/e"
+check "plan --calibration of another JSON: exit 1 naming the file" sh -c "[ $? -eq 1 ] && grep -q 'cal2.json' '$T/e'"
 "$S" plan --workers 0 >/dev/null 2>&1
 check "plan --workers 0 exits 2" [ $? -eq 2 ]
 
