@@ -22,8 +22,14 @@ common="--quiet --problem quadratic --dim 20000 --noise gauss:1 --lr 0.001 --ste
 for run in "mv-signum --pattern sharded --ties random" "dist-sgdm --pattern sharded"; do
     algo=${run%% *}
     rm -rf "$T/mpi" "$T/ip"
-    timeout 300 sh $H -k 4 -r 1gbit sh -c "\$SO_MPIRUN -np 4 '$SA' train --backend mpi --algo $run $common --out '$T/mpi'" \
-        >"$T/out" 2>&1; rc=$?
+    # Open MPI's launch on emulated hosts fails now and then (a daemon never reports; netns-hosts.sh): one retry
+    # when nothing was written, said on stderr.
+    for try in 1 2; do
+        timeout 300 sh $H -k 4 -r 1gbit sh -c "\$SO_MPIRUN -np 4 '$SA' train --backend mpi --algo $run $common \
+            --force --out '$T/mpi'" >"$T/out" 2>&1; rc=$?
+        [ $rc -eq 0 ] || [ -s "$T/mpi/metrics.csv" ] && break
+        echo "  note: the 4-host launch failed (exit $rc), retried once" >&2
+    done
     "$S" train --workers 4 --algo $run $common --out "$T/ip" >/dev/null 2>&1
     cut -d, -f1-11 "$T/mpi/metrics.csv" >"$T/a" 2>/dev/null; cut -d, -f1-11 "$T/ip/metrics.csv" >"$T/b"
     check "4 emulated hosts, $algo: exit 0 and metrics equal the in-process run's (exit $rc: $(tail -c 300 "$T/out"))" \
@@ -54,14 +60,20 @@ $SO_MPIRUN -np 4 "$S" train --backend mpi --quiet --algo mv-signum --problem qua
     >"$T/cut.out" 2>&1 &
 job=$!
 n=0; while [ ! -e "$T/cut.ck" ] && [ $n -lt 600 ]; do sleep 0.1; n=$((n + 1)); done
+[ -e "$T/cut.ck" ] || { kill $job; wait $job; echo "launch 0" >"$T/cut.rc"; exit 0; }
 sleep 1
 t0=$(date +%s)
 ip netns exec "$SO_NETNS_PREFIX-h3" ip link set eth0 down
 wait $job; rc=$?
 echo "$rc $(( $(date +%s) - t0 ))" >"$T/cut.rc"
 EOF
-timeout 120 sh $H -k 4 -r 1gbit sh "$T/cut.sh" "$SA" "$T" >/dev/null 2>&1
-read -r rc dt <"$T/cut.rc" 2>/dev/null || { rc=none; dt=999; }
+for try in 1 2; do
+    rm -f "$T/cut.rc" "$T/cut.ck"
+    timeout 150 sh $H -k 4 -r 1gbit sh "$T/cut.sh" "$SA" "$T" >/dev/null 2>&1
+    read -r rc dt <"$T/cut.rc" 2>/dev/null || { rc=none; dt=999; }
+    [ "$rc" = launch ] || break
+    echo "  note: the 4-host launch failed, retried once" >&2
+done
 check "a cut link ends the 4-host job within 20 s (took ${dt} s), exit nonzero ($rc)" \
     sh -c "[ '$rc' != none ] && [ '$rc' -ne 0 ] && [ $dt -le 20 ]"
 check "... the ranks say which step and where to resume: $(grep -m1 round-timeout "$T/cut.out")" \
