@@ -188,9 +188,10 @@ static double now_s(void)
  * finished for the given seconds (a rank that died, a host or link that went down: MPI would wait for ever). It
  * writes one line naming the step and the last checkpoint and exits 1; under mpirun that ends every rank. ---- */
 static atomic_llong wd_beat_ms;     /* monotonic ms of the last step or row; 0: not armed */
-static atomic_long wd_step;         /* the last step finished */
+static atomic_long wd_step;         /* the last step finished; -1: none yet in this seed's run */
 static double wd_timeout;
-static const char *wd_cmd, *wd_ckpt;
+static const char *wd_cmd;
+static char wd_ckpt[4200];          /* this seed's checkpoint path ("" : none), set before the watchdog is armed */
 
 static long long mono_ms(void)
 {
@@ -213,12 +214,14 @@ static void *wd_thread(void *arg)
         nanosleep(&tick, NULL);
         long long beat = atomic_load(&wd_beat_ms);
         if (beat && (double)(mono_ms() - beat) > 1000.0 * wd_timeout) {
-            char msg[4400];
-            int len = snprintf(msg, sizeof msg, "signopt %s: step %ld: no step or evaluation finished in %g s "
-                               "(--round-timeout): a rank, host or link is down; %s%s%s\n", wd_cmd,
-                               atomic_load(&wd_step) + 1, wd_timeout,
-                               wd_ckpt ? "resume from the last checkpoint, --resume " : "no checkpoint was asked for",
-                               wd_ckpt ? wd_ckpt : "", "");
+            char msg[4600], where[64];
+            long step = atomic_load(&wd_step);
+            if (step >= 0) snprintf(where, sizeof where, "step %ld", step + 1);
+            else snprintf(where, sizeof where, "the run's first step");
+            int len = snprintf(msg, sizeof msg, "signopt %s: %s: no step or evaluation finished in %g s "
+                               "(--round-timeout): a rank, host or link is down; %s%s\n", wd_cmd, where, wd_timeout,
+                               wd_ckpt[0] ? "resume from the last checkpoint, --resume " : "no checkpoint was asked for",
+                               wd_ckpt);
             if (len > 0) (void)!write(2, msg, (size_t)len < sizeof msg ? (size_t)len : sizeof msg - 1);
             _exit(1);
         }
@@ -233,7 +236,6 @@ static int wd_start(const cli_options *o)
     if (o->round_timeout <= 0 || started) return 0;
     wd_timeout = o->round_timeout;
     wd_cmd = o->cmd;
-    wd_ckpt = o->checkpoint;
     pthread_t th;
     pthread_attr_t at;
     pthread_attr_init(&at);
@@ -329,7 +331,10 @@ static int run_seed(cli_options *o, const session *S, uint64_t seed, double lr, 
         err[0] = '\0';
         return 1;
     }
-    wd_beat(0);
+    /* armed for this seed: its checkpoint path (PATH.SEED with several seeds), no step seen yet */
+    snprintf(wd_ckpt, sizeof wd_ckpt, "%s", rc.checkpoint ? rc.checkpoint : "");
+    atomic_store(&wd_step, -1);
+    wd_beat(-1);
     int status = so_run(&rc, p, S->t, watch_row, &w, watch_step, &w, &out->res);
     atomic_store(&wd_beat_ms, 0); /* disarmed until the next seed */
     out->status = status;
