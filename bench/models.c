@@ -38,6 +38,8 @@ static int epoch(so_problem *p, long steps, double lr, double *seconds, double *
     const double start = now();
     for (long t = 0; t < steps && rc == SO_OK; t++) {
         rc = so_problem_grad(p, w, x, g, 0, t, loss);
+        /* the update on the same threads, as signopt's optimizers and torch.optim run it */
+#pragma omp parallel for simd schedule(static)
         for (size_t i = 0; i < d; i++) x[i] -= rate * g[i];
     }
     *seconds = now() - start;
@@ -69,7 +71,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_models: threads, batch and repeats must be >= 1\n");
         return 2;
     }
-    openblas_set_num_threads(threads);
+    openblas_set_num_threads(1); /* the models split each minibatch over the OpenMP threads themselves */
     omp_set_num_threads(threads);
     const char *ids[2] = { "mlp", "cnn" };
     for (int k = 0; k < 2; k++) {

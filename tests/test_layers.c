@@ -76,6 +76,34 @@ static void test_dense_matches_naive_and_finite_differences(void)
     check_fd("dense dbias", d_b, db, DOC, dense_objective, 1e-2f, 1e-3, 1e-4);
 }
 
+/* The blocked forms (fixed blocks of output units / input columns, for sharing a layer between threads) tile the
+ * whole layer: assembled over blocks of 2, 2 and 1 units (and 3, 3, 1 input columns) they equal the full forward
+ * and backward of the same data to rounding, and the naive sums above. */
+static void test_dense_blocks_tile_the_layer(void)
+{
+    fill_uniform(d_inp, DB * DC, 1, -1, 1);
+    fill_uniform(d_w, DOC * DC, 2, -1, 1);
+    fill_uniform(d_b, DOC, 3, -1, 1);
+    fill_uniform(d_R, DB * DOC, 4, -1, 1);
+    float out[DB * DOC], outb[DB * DOC], dinp[DB * DC], dinpb[DB * DC], dw[DOC * DC], dwb[DOC * DC], db[DOC], dbb[DOC];
+    so__dense_forward(out, d_inp, d_w, d_b, DB, DC, DOC);
+    so__dense_backward(dinp, dw, db, d_R, d_inp, d_w, DB, DC, DOC);
+    const int ob[4] = { 0, 2, 4, DOC }, cb[4] = { 0, 3, 6, DC };
+    memset(outb, 0xff, sizeof outb);
+    memset(dinpb, 0xff, sizeof dinpb);
+    memset(dwb, 0xff, sizeof dwb);
+    memset(dbb, 0xff, sizeof dbb);
+    for (int k = 0; k < 3; k++) {
+        so__dense_forward_cols(outb, d_inp, d_w, d_b, DB, DC, DOC, ob[k], ob[k + 1]);
+        so__dense_backward_rows(dwb, dbb, d_R, d_inp, DB, DC, DOC, ob[k], ob[k + 1]);
+        so__dense_backward_input_cols(dinpb, d_R, d_w, DB, DC, DOC, cb[k], cb[k + 1]);
+    }
+    for (int i = 0; i < DB * DOC; i++) CHECK_CLOSE(outb[i], out[i], 1e-6, 1e-7, "dense forward, blocks");
+    for (int i = 0; i < DOC * DC; i++) CHECK_CLOSE(dwb[i], dw[i], 1e-6, 1e-7, "dense dweight, blocks");
+    for (int i = 0; i < DOC; i++) CHECK_CLOSE(dbb[i], db[i], 1e-6, 1e-7, "dense dbias, blocks");
+    for (int i = 0; i < DB * DC; i++) CHECK_CLOSE(dinpb[i], dinp[i], 1e-6, 1e-7, "dense dinp, blocks");
+}
+
 /* ---- relu ---- */
 enum { RN = 40 };
 static float r_x[RN], r_y[RN], r_R[RN];
@@ -288,6 +316,7 @@ static void test_logistic_loss_values_and_finite_differences(void)
 int main(void)
 {
     RUN(test_dense_matches_naive_and_finite_differences);
+    RUN(test_dense_blocks_tile_the_layer);
     RUN(test_relu_finite_differences_away_from_the_kink);
     RUN(test_conv_im2col_matches_naive_loops);
     RUN(test_col2im_is_the_adjoint_of_im2col);

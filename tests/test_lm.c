@@ -7,6 +7,7 @@
  * over the tensor: float32 sums of a few hundred terms carry relative errors ~1e-5 of the magnitudes summed,
  * so 1e-4 of the tensor's largest entry bounds them with a margin, while a wrong formula is off by O(1). */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -390,7 +391,8 @@ static void test_model_gradient_matches_finite_differences(void)
     write_file(path, text, 3000);
     so__lm_shape shape = { .ctx = 8, .channels = 16, .heads = 2, .layers = 2 };
     int rc;
-    so_problem *p = lm_problem(path, 2, 3, 7, 0, &shape, &rc);
+    /* batch 6: two chunks (4 and 2 windows) whose gradients the oracle adds */
+    so_problem *p = lm_problem(path, 2, 6, 7, 0, &shape, &rc);
     CHECK(rc == SO_OK, "create: %s", so_errmsg());
     if (rc != SO_OK) { free(text); so_problem_destroy(p); return; }
     /* the test's own alphabet: distinct bytes in byte order */
@@ -411,13 +413,13 @@ static void test_model_gradient_matches_finite_differences(void)
     }
     so_workspace *w = so_problem_workspace_new(p);
     double loss;
-    int worker = 1, B = 3, T = 8;
+    int worker = 1, B = 6, T = 8;
     long step = 5;
     rc = so_problem_grad_sub(p, w, x, g, worker, step, 0, &loss);
     CHECK(rc == SO_OK, "grad: %s", so_errmsg());
-    size_t starts[3];
+    size_t starts[6];
     so__lm_batch_starts(p, starts, worker, step, 0);
-    int inp[3 * 8], tgt[3 * 8];
+    int inp[6 * 8], tgt[6 * 8];
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++) {
             inp[b * T + t] = id_of[(uint8_t)text[starts[b] + t]];
@@ -637,6 +639,46 @@ static void test_parallel_workers_match_serial(void)
     so_problem_destroy(p);
 }
 
+/* One seed, one result on any number of threads: a minibatch of 10 windows runs as chunks of 4, 4 and 2 on the
+ * team and full() as blocks of 32 windows; gradient, loss, objective and accuracies are bitwise the same with 1, 2
+ * and 3 OpenMP threads. */
+static void test_bits_independent_of_thread_count(void)
+{
+    char path[96];
+    snprintf(path, sizeof path, "%s/threads.txt", tmpdir);
+    char *text = word_salad(6000);
+    write_file(path, text, 6000);
+    free(text);
+    int rc;
+    so_problem *p = lm_problem(path, 1, 10, 5, 0, &(so__lm_shape){ .ctx = 16, .channels = 16, .heads = 2, .layers = 2 }, &rc);
+    CHECK(rc == SO_OK, "create: %s", so_errmsg());
+    if (rc != SO_OK) { so_problem_destroy(p); return; }
+    size_t d = so_problem_dim(p);
+    float *x = malloc(d * sizeof *x), *g = malloc(3 * d * sizeof *g), *full = malloc(3 * d * sizeof *full);
+    so_problem_init(p, x);
+    double loss[3], f[3], tr[3], te[3];
+    for (int t = 0; t < 3; t++) {
+        omp_set_num_threads(t + 1);
+        so_workspace *w = so_problem_workspace_new(p);
+        CHECK(so_problem_grad(p, w, x, g + t * d, 0, 3, &loss[t]) == SO_OK, "%s", so_errmsg());
+        so_workspace_free(w);
+        CHECK(so_problem_objective(p, x, &f[t], full + t * d) == SO_OK, "%s", so_errmsg());
+        so_eval e;
+        CHECK(so_problem_eval(p, x, &e) == SO_OK, "%s", so_errmsg());
+        tr[t] = e.train_acc;
+        te[t] = e.test_acc;
+    }
+    omp_set_num_threads(1);
+    for (int t = 1; t < 3; t++) {
+        CHECK(loss[t] == loss[0] && memcmp(g, g + t * d, d * sizeof *g) == 0, "gradient with %d threads differs", t + 1);
+        CHECK(f[t] == f[0] && memcmp(full, full + t * d, d * sizeof *full) == 0, "objective with %d threads differs",
+              t + 1);
+        CHECK(tr[t] == tr[0] && te[t] == te[0], "accuracies with %d threads differ", t + 1);
+    }
+    free(x); free(g); free(full);
+    so_problem_destroy(p);
+}
+
 int main(void)
 {
     so_rng_init(&rng, 2024, 0, 0, SO_STREAM_USER);
@@ -655,6 +697,7 @@ int main(void)
     RUN(test_minibatches_are_reproducible_and_in_shard);
     RUN(test_train_limit_shortens_training_text);
     RUN(test_parallel_workers_match_serial);
+    RUN(test_bits_independent_of_thread_count);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "  note: could not remove %s\n", tmpdir);

@@ -318,11 +318,22 @@ static void test_logreg_objective_is_exact_with_l2(void)
  * (rows taken in a shuffled order, through the gather path instead of the contiguous one). */
 static void test_full_batch_grad_equals_full_gradient(void)
 {
-    const char *ids[3] = { "logreg", "mlp", "cnn" };
-    const char *data[3] = { "synthetic-epsilon", tmpdir, tmpdir };
-    const int rows[3] = { 60, 40, 40 };
-    for (int k = 0; k < 3; k++) {
-        so_problem *p = make(ids[k], data[k], 1, rows[k]);
+    /* the cnn: five chunks of 8 rows, then (train_limit 36) four of 8 and one of 4 */
+    const char *ids[4] = { "logreg", "mlp", "cnn", "cnn" };
+    const char *data[4] = { "synthetic-epsilon", tmpdir, tmpdir, tmpdir };
+    const int rows[4] = { 60, 40, 40, 36 };
+    for (int k = 0; k < 4; k++) {
+        so_problem_config c;
+        so_problem_config_default(&c);
+        c.id = ids[k];
+        c.data = data[k];
+        c.batch = rows[k];
+        c.seed = 3;
+        c.synth_n = 60;
+        c.synth_dim = 12;
+        c.train_limit = k == 3 ? 36 : 0;
+        so_problem *p = so_problem_create(&c);
+        CHECK(p != NULL, "create %s: %s", ids[k], so_errmsg());
         if (!p) continue;
         const size_t d = so_problem_dim(p);
         float *x = start_point(p), *g = malloc(d * sizeof *g), *full = malloc(d * sizeof *full);
@@ -355,7 +366,7 @@ static void test_minibatches_without_replacement_within_an_epoch(void)
     if (!p) return;
     const so_model *m = so_problem_context(p);
     so_workspace *w = so_problem_workspace_new(p);
-    const model_ws *ws = so__workspace_inner(w);
+    const model_grad_ws *ws = so__workspace_inner(w);
     float *x = calloc(so_problem_dim(p), sizeof *x), *g = malloc(so_problem_dim(p) * sizeof *g);
     int owner[60];
     for (int i = 0; i < N; i++) owner[i] = -1;
@@ -572,6 +583,64 @@ static void test_mlp_adamw_one_epoch_reaches_80_percent(void)
     so_problem_destroy(p);
 }
 
+/* One seed, one result on any number of threads (issue 19): the cnn splits each minibatch into chunks of 8 rows
+ * whose convolution gradients are added in chunk order, fc1 runs as fixed blocks, and full() and accuracy()
+ * compute several blocks of rows at once and add them in block order. So the minibatch gradient, the loss,
+ * the full objective, its gradient and both accuracies must be bitwise the same with 1, 2 and 3 OpenMP threads
+ * (3: chunks that do not divide evenly among the threads). The data: 2100 training rows (mlp and logreg
+ * evaluate in blocks of 1000 rows, the cnn in blocks of 64, so every evaluation has several blocks); batch 20
+ * (the cnn's chunks: 8, 8 and 4 rows). */
+static void test_bits_independent_of_thread_count(void)
+{
+    char saved[sizeof tmpdir];
+    memcpy(saved, tmpdir, sizeof saved);
+    CHECK(mkdir(path_in_tmp("many"), 0700) == 0, "mkdir many");
+    snprintf(tmpdir, sizeof tmpdir, "%s/many", saved);
+    write_idx("train", 2100, 8, 8, 5);
+    write_idx("t10k", 150, 8, 8, 6);
+    char dir[sizeof tmpdir];
+    memcpy(dir, tmpdir, sizeof dir);
+    memcpy(tmpdir, saved, sizeof tmpdir);
+    const char *ids[3] = { "mlp", "cnn", "logreg" };
+    for (int k = 0; k < 3; k++) {
+        so_problem *p = make(ids[k], k == 2 ? "synthetic-epsilon" : dir, 1, 20);
+        if (!p) continue;
+        const size_t d = so_problem_dim(p);
+        float *x = start_point(p), *g[3], *full[3];
+        double loss[3], f[3], tr[3], te[3];
+        for (int t = 0; t < 3; t++) {
+            g[t] = malloc(d * sizeof *g[t]);
+            full[t] = malloc(d * sizeof *full[t]);
+            omp_set_num_threads(t + 1);
+            so_workspace *w = so_problem_workspace_new(p);
+            CHECK(so_problem_grad(p, w, x, g[t], 0, 5, &loss[t]) == SO_OK, "%s", so_errmsg());
+            so_workspace_free(w);
+            CHECK(test_full(p, x, full[t], &f[t]) == SO_OK, "%s", so_errmsg());
+            /* a point full() has not seen, so accuracy() runs its own sweep of the training rows */
+            x[0] += 1e-3f;
+            so_eval e;
+            CHECK(so_problem_eval(p, x, &e) == SO_OK, "%s", so_errmsg());
+            tr[t] = e.train_acc;
+            te[t] = e.test_acc;
+            x[0] -= 1e-3f;
+        }
+        omp_set_num_threads(1);
+        for (int t = 1; t < 3; t++) {
+            CHECK(memcmp(g[0], g[t], d * sizeof *g[0]) == 0 && loss[0] == loss[t],
+                  "%s: minibatch gradient with %d threads differs from 1 thread", ids[k], t + 1);
+            CHECK(memcmp(full[0], full[t], d * sizeof *full[0]) == 0 && f[0] == f[t],
+                  "%s: full objective with %d threads differs from 1 thread", ids[k], t + 1);
+            CHECK(tr[0] == tr[t] && te[0] == te[t], "%s: accuracies with %d threads differ", ids[k], t + 1);
+        }
+        for (int t = 0; t < 3; t++) {
+            free(g[t]);
+            free(full[t]);
+        }
+        free(x);
+        so_problem_destroy(p);
+    }
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/signopt-models-XXXXXX");
@@ -598,6 +667,7 @@ int main(void)
     RUN(test_net_gradients_match_double_reference);
     RUN(test_logreg_objective_is_exact_with_l2);
     RUN(test_full_batch_grad_equals_full_gradient);
+    RUN(test_bits_independent_of_thread_count);
     RUN(test_minibatches_without_replacement_within_an_epoch);
     RUN(test_gradient_independent_of_blas_threads);
     RUN(test_init_follows_pytorch_bounds_and_seed);

@@ -22,6 +22,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include "lm.h"
 
 #define SO_LM_EVAL_WINDOWS 128
@@ -40,10 +43,44 @@ typedef struct lm_impl {
     size_t eval_test[SO_LM_EVAL_WINDOWS];   /* window starts in the held-out text */
 } lm_impl;
 
+/* Windows per chunk of a minibatch: the unit of work of one thread. A chunk's forward and backward run on one
+ * thread into its own gradient buffer (chunk 0: the caller's g), and the chunks are added in chunk order; the
+ * chunks depend on the batch only, so the bits are the same on any number of threads. Evaluations run their
+ * blocks of SO_LM_EVAL_CHUNK windows the same way. */
+#define SO_LM_CHUNK 4
+
 typedef struct lm_workspace {
-    so__lm_acts *acts;
+    so__lm_acts **acts;  /* one per chunk, SO_LM_CHUNK windows each */
+    int chunks;
     size_t *starts;
+    float *bufs;         /* chunks - 1 gradient buffers */
+    double *loss;        /* per chunk */
 } lm_workspace;
+
+/* Threads for n independent pieces of work: the OpenMP team, none inside another team (see models.c). */
+static int lm_team(int n)
+{
+#ifdef _OPENMP
+    if (omp_in_parallel()) return 1;
+    int t = omp_get_max_threads();
+    return t < n ? t : n;
+#else
+    (void)n;
+    return 1;
+#endif
+}
+
+/* g[i] += bufs[0][i] + ... + bufs[k-1][i], left to right for each i (an orphaned loop: shared inside a team). */
+static void lm_fold(float *restrict g, const float *restrict bufs, int k, size_t d)
+{
+    if (k < 1) return;
+#pragma omp for schedule(static)
+    for (size_t i = 0; i < d; i++) {
+        float s = g[i];
+        for (int c = 0; c < k; c++) s += bufs[(size_t)c * d + i];
+        g[i] = s;
+    }
+}
 
 static const lm_impl *impl_of(const so_problem *p) { return so_problem_context(p); }
 const so__lm_corpus *so__lm_corpus_of(const so_problem *p) { return &impl_of(p)->corpus; }
@@ -74,36 +111,74 @@ static int lm_grad(void *ctx, void *w, const float *x, float *g, const so_grad_r
 {
     lm_impl *m = ctx;
     lm_workspace *ws = w;
-    int B = m->batch, T = m->model.s.ctx;
+    const int B = m->batch, T = m->model.s.ctx, R = SO_LM_CHUNK, nc = (B + R - 1) / R;
+    const size_t d = m->model.dim;
     int rc = batch_starts(m, ws->starts, q);
     if (rc != SO_OK) return rc;
-    so__lm_acts_load(ws->acts, &m->model, m->corpus.tokens, ws->starts, B);
-    double sum = so__lm_forward(ws->acts, &m->model, x, B, NULL);
-    memset(g, 0, m->model.dim * sizeof *g);
-    so__lm_backward(g, ws->acts, &m->model, x, B, (float)(1.0 / ((double)B * T)));
+    const float scale = (float)(1.0 / ((double)B * T));
+    const int team = lm_team(nc);
+#pragma omp parallel num_threads(team) if (team > 1)
+    {
+#pragma omp for schedule(static, 1)
+        for (int c = 0; c < nc; c++) {
+            const int lo = c * R, n = B - lo < R ? B - lo : R;
+            float *gc = c == 0 ? g : ws->bufs + (size_t)(c - 1) * d;
+            so__lm_acts_load(ws->acts[c], &m->model, m->corpus.tokens, ws->starts + lo, n);
+            ws->loss[c] = so__lm_forward(ws->acts[c], &m->model, x, n, NULL);
+            memset(gc, 0, d * sizeof *gc);
+            so__lm_backward(gc, ws->acts[c], &m->model, x, n, scale);
+        }
+        lm_fold(g, ws->bufs, nc - 1, d);
+    }
+    double sum = 0.0;
+    for (int c = 0; c < nc; c++) sum += ws->loss[c];
     *loss = sum / ((double)B * T);
     return SO_OK;
 }
 
-/* Run the model over a fixed window list in chunks; returns the mean loss, adds argmax hits to *correct, and
- * when g is non-NULL writes the gradient of the mean loss. Scratch is allocated per call so evaluation is safe
- * to run beside the workers' gradients. */
+/* Run the model over a fixed window list in blocks of SO_LM_EVAL_CHUNK windows, one block per thread; returns the
+ * mean loss, adds argmax hits to *correct, and when g is non-NULL writes the gradient of the mean loss (the
+ * blocks' gradients and losses added in block order). Scratch is allocated per call so evaluation is safe to run
+ * beside the workers' gradients. */
 static int eval_windows(const lm_impl *m, const float *x, const size_t *starts, int count, float *g,
                         long *correct, double *mean_loss)
 {
-    int T = m->model.s.ctx;
-    so__lm_acts *acts = so__lm_acts_new(&m->model, SO_LM_EVAL_CHUNK);
-    if (!acts) return so_error(SO_ENOMEM, "charlm: out of memory for evaluation activations");
-    if (g) memset(g, 0, m->model.dim * sizeof *g);
-    double sum = 0.0;
-    float scale = (float)(1.0 / ((double)count * T));
-    for (int i = 0; i < count; i += SO_LM_EVAL_CHUNK) {
-        int B = count - i < SO_LM_EVAL_CHUNK ? count - i : SO_LM_EVAL_CHUNK;
-        so__lm_acts_load(acts, &m->model, m->corpus.tokens, starts + i, B);
-        sum += so__lm_forward(acts, &m->model, x, B, correct);
-        if (g) so__lm_backward(g, acts, &m->model, x, B, scale);
+    const int T = m->model.s.ctx, E = SO_LM_EVAL_CHUNK, nb = (count + E - 1) / E;
+    const size_t d = m->model.dim;
+    so__lm_acts *acts[(SO_LM_EVAL_WINDOWS + SO_LM_EVAL_CHUNK - 1) / SO_LM_EVAL_CHUNK] = { 0 };
+    double sums[sizeof acts / sizeof acts[0]];
+    long hits[sizeof acts / sizeof acts[0]];
+    float *bufs = g && nb > 1 ? malloc((size_t)(nb - 1) * d * sizeof *bufs) : NULL;
+    int ok = nb <= (int)(sizeof acts / sizeof acts[0]) && (!g || nb == 1 || bufs);
+    for (int k = 0; ok && k < nb; k++) ok = (acts[k] = so__lm_acts_new(&m->model, E)) != NULL;
+    if (ok) {
+        const float scale = (float)(1.0 / ((double)count * T));
+        const int team = lm_team(nb);
+#pragma omp parallel num_threads(team) if (team > 1)
+        {
+#pragma omp for schedule(static, 1)
+            for (int k = 0; k < nb; k++) {
+                const int B = count - k * E < E ? count - k * E : E;
+                hits[k] = 0;
+                so__lm_acts_load(acts[k], &m->model, m->corpus.tokens, starts + (size_t)k * E, B);
+                sums[k] = so__lm_forward(acts[k], &m->model, x, B, &hits[k]);
+                if (g) {
+                    float *gk = k == 0 ? g : bufs + (size_t)(k - 1) * d;
+                    memset(gk, 0, d * sizeof *gk);
+                    so__lm_backward(gk, acts[k], &m->model, x, B, scale);
+                }
+            }
+            if (g) lm_fold(g, bufs, nb - 1, d);
+        }
     }
-    so__lm_acts_free(acts);
+    for (int k = 0; k < nb; k++) so__lm_acts_free(acts[k]);
+    free(bufs);
+    if (!ok) return so_error(SO_ENOMEM, "charlm: out of memory for evaluation activations");
+    double sum = 0.0;
+    for (int k = 0; k < nb; k++) {
+        sum += sums[k];
+        if (correct) *correct += hits[k];
+    }
     *mean_loss = sum / ((double)count * T);
     return SO_OK;
 }
@@ -141,8 +216,12 @@ static void lm_workspace_free(void *ctx, void *w)
     (void)ctx;
     lm_workspace *ws = w;
     if (!ws) return;
-    so__lm_acts_free(ws->acts);
+    if (ws->acts)
+        for (int c = 0; c < ws->chunks; c++) so__lm_acts_free(ws->acts[c]);
+    free(ws->acts);
     free(ws->starts);
+    free(ws->bufs);
+    free(ws->loss);
     free(ws);
 }
 
@@ -151,9 +230,17 @@ static void *lm_workspace_new(void *ctx)
     const lm_impl *m = ctx;
     lm_workspace *ws = calloc(1, sizeof *ws);
     if (!ws) { so_error(SO_ENOMEM, "charlm: out of memory for a workspace"); return NULL; }
-    ws->acts = so__lm_acts_new(&m->model, m->batch);
+    ws->chunks = (m->batch + SO_LM_CHUNK - 1) / SO_LM_CHUNK;
+    ws->acts = calloc((size_t)ws->chunks, sizeof *ws->acts);
     ws->starts = malloc((size_t)m->batch * sizeof *ws->starts);
-    if (!ws->acts || !ws->starts) {
+    ws->loss = calloc((size_t)ws->chunks, sizeof *ws->loss);
+    if (ws->chunks > 1) ws->bufs = malloc((size_t)(ws->chunks - 1) * m->model.dim * sizeof *ws->bufs);
+    int ok = ws->acts && ws->starts && ws->loss && (ws->chunks == 1 || ws->bufs);
+    for (int c = 0; ok && c < ws->chunks; c++) {
+        const int n = m->batch - c * SO_LM_CHUNK < SO_LM_CHUNK ? m->batch - c * SO_LM_CHUNK : SO_LM_CHUNK;
+        ok = (ws->acts[c] = so__lm_acts_new(&m->model, n)) != NULL;
+    }
+    if (!ok) {
         lm_workspace_free(ctx, ws);
         so_error(SO_ENOMEM, "charlm: out of memory for activations of %d windows", m->batch);
         return NULL;

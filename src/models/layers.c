@@ -43,6 +43,36 @@ void so__dense_backward(float *restrict dinp, float *restrict dweight, float *re
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, C, OC, 1.0f, dout, OC, weight, C, 0.0f, dinp, C);
 }
 
+void so__dense_forward_cols(float *restrict out, const float *restrict inp, const float *restrict weight,
+                            const float *restrict bias, int B, int C, int OC, int o0, int o1)
+{
+    /* out (B,OC), inp (B,C), weight (OC,C), bias (OC); columns o0..o1-1 of out from rows o0..o1-1 of weight */
+    const int n = o1 - o0;
+    for (int b = 0; b < B; b++) memcpy(out + (size_t)b * OC + o0, bias + o0, (size_t)n * sizeof *out);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n, C, 1.0f, inp, C, weight + (size_t)o0 * C, C, 1.0f,
+                out + o0, OC);
+}
+
+void so__dense_backward_rows(float *restrict dweight, float *restrict dbias, const float *restrict dout,
+                             const float *restrict inp, int B, int C, int OC, int o0, int o1)
+{
+    /* dweight (OC,C), dbias (OC), dout (B,OC), inp (B,C) */
+    const int n = o1 - o0;
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, C, B, 1.0f, dout + o0, OC, inp, C, 0.0f,
+                dweight + (size_t)o0 * C, C);
+    for (int o = o0; o < o1; o++) dbias[o] = 0.0f;
+    for (int b = 0; b < B; b++)
+        for (int o = o0; o < o1; o++) dbias[o] += dout[(size_t)b * OC + o];
+}
+
+void so__dense_backward_input_cols(float *restrict dinp, const float *restrict dout, const float *restrict weight,
+                                   int B, int C, int OC, int c0, int c1)
+{
+    /* dinp (B,C), dout (B,OC), weight (OC,C) */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, c1 - c0, OC, 1.0f, dout, OC, weight + c0, C, 0.0f,
+                dinp + c0, C);
+}
+
 void so__relu_forward(float *restrict x, size_t n)
 {
     /* x (n) */

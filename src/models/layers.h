@@ -15,6 +15,18 @@ void so__dense_forward(float *out, const float *inp, const float *weight, const 
 void so__dense_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                         const float *weight, int B, int C, int OC);
 
+/* The same products restricted to a block, for splitting one layer over threads in a fixed way (each block one
+ * sgemm, so the bits depend on the blocks, not on which thread runs them):
+ * columns o0 .. o1-1 of out (B,OC) in so__dense_forward; */
+void so__dense_forward_cols(float *out, const float *inp, const float *weight, const float *bias, int B, int C,
+                            int OC, int o0, int o1);
+/* rows o0 .. o1-1 of dweight (OC,C) and entries o0 .. o1-1 of dbias (OC); */
+void so__dense_backward_rows(float *dweight, float *dbias, const float *dout, const float *inp, int B, int C, int OC,
+                             int o0, int o1);
+/* columns c0 .. c1-1 of dinp (B,C). */
+void so__dense_backward_input_cols(float *dinp, const float *dout, const float *weight, int B, int C, int OC, int c0,
+                                   int c1);
+
 /* x (n): x <- max(x, 0) in place. */
 void so__relu_forward(float *x, size_t n);
 /* dx (n), y (n) the ReLU's output: dx <- dx * [y > 0] in place. */

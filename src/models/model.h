@@ -16,6 +16,10 @@ typedef enum model_kind { MODEL_LOGREG = 0, MODEL_MLP, MODEL_CNN } model_kind;
  * (docs/bench_models.md). */
 enum { CNN_C1 = 16, CNN_C2 = 32, CNN_K = 5, CNN_F1 = 384, CNN_F2 = 192, MLP_H = 64 };
 
+/* Rows per chunk of a cnn minibatch (so__cnn_grad): the unit of work of one thread in the convolution stage.
+ * Fixed, never derived from the thread count, so the gradient's bits are the same on any number of threads. */
+enum { CNN_CHUNK = 8 };
+
 #define MODEL_MAX_TENSORS 10
 /* Permutation caches per worker: minibatch streams sub and sub + MODEL_STREAM_SLOTS share one slot. */
 #define MODEL_STREAM_SLOTS 8
@@ -49,10 +53,14 @@ typedef struct so_model {
     so_split split;
     shard_order *orders;
     int batch_cap;      /* largest effective minibatch over workers: min(B, largest shard) */
+    int chunk_rows;     /* rows per chunk of a cnn minibatch (so__cnn_grad); batch_cap for the others */
+    int chunks;         /* ceil(batch_cap / chunk_rows) */
     int eval_block;     /* rows per block in full() and accuracy() */
-    /* full() and accuracy() share one workspace and are serialized by this lock */
+    /* full() and accuracy() share their workspaces (one per thread, eval_slots of them) and are serialized by
+     * this lock */
     pthread_mutex_t eval_lock;
-    model_ws *eval_ws;
+    model_ws **eval_ws;
+    int eval_slots;
     double *acc;        /* dim doubles: the full gradient's running sum */
     /* train accuracy found by the last full(): reused by accuracy() at the same x (compared bitwise) */
     float *eval_x;
@@ -72,6 +80,16 @@ struct model_ws {
     size_t arena_floats, iarena_ints;
 };
 
+/* The oracle's workspace: the minibatch's row ids and the model's buffers for a whole minibatch (whole); the cnn
+ * adds a convolution stage per chunk (part) and the chunks' convolution gradients (bufs; chunk 0 writes g). */
+typedef struct model_grad_ws {
+    const struct so_model *m;
+    uint32_t *rows;
+    model_ws *whole;
+    model_ws **part;
+    float *bufs;
+} model_grad_ws;
+
 /* Loss and gradient over a batch of n <= ws->cap training or test rows of ds: rows[i] (rows NULL: the rows
  * first .. first+n-1). Returns in *loss_sum the SUM of the per-row losses (no regularizer), adds to *correct the
  * rows predicted right, and when g is non-NULL overwrites g (dim floats) with scale * sum of per-row gradients. */
@@ -87,7 +105,19 @@ int so__logreg_batch(const so_model *m, model_ws *ws, const float *x, float *g, 
                      long *correct);
 
 int so__net_setup(so_model *m, size_t *dim);
-void so__net_arena(const so_model *m, int cap, size_t *floats, size_t *ints);
+/* Arena sizes for cap rows of the parts asked for (the cnn's convolution and dense stages; the mlp has one). */
+enum { NET_CONV = 1, NET_DENSE = 2, NET_ALL = 3 };
+void so__net_arena(const so_model *m, int cap, int parts, size_t *floats, size_t *ints);
+/* The cnn's chunked minibatch gradient (nets.c): the convolution stage of chunk k (rows k*R .. , R = chunk_rows)
+ * in part[k], the dense stage of all B rows in dense (its scale: 1/B), on a team of `team` threads; chunk k's
+ * convolution gradients go to g (k = 0) or to bufs + (k-1) * so__cnn_conv_dim(m), then are added in chunk order.
+ * Every bit is the same for any team. */
+size_t so__cnn_conv_dim(const so_model *m);
+int so__cnn_grad(const so_model *m, model_ws *const *part, model_ws *dense, float *bufs, const float *x, float *g,
+                 const uint32_t *rows, int B, float scale, double *loss_sum, long *correct, int team);
+/* g[i] += bufs[0][i] + ... + bufs[k-1][i] (k buffers of d floats end to end), left to right for each i; an
+ * orphaned OpenMP loop: inside a team the coordinates are shared out, outside it runs on the caller. */
+void so__fold_buffers(float *restrict g, const float *restrict bufs, int k, size_t d);
 int so__net_init(const so_model *m, float *x, uint64_t seed);
 int so__net_batch(const so_model *m, model_ws *ws, const float *x, float *g, const so_dataset *ds,
                   const float *b_pm, const uint32_t *rows, size_t first, int n, float scale, double *loss_sum,

@@ -22,6 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include "layers.h"
 #include "model.h"
 
@@ -46,14 +49,14 @@ static void ws_free(model_ws *ws)
     free(ws);
 }
 
-static model_ws *ws_new(const so_model *m, int cap, size_t grad_floats)
+static model_ws *ws_new(const so_model *m, int cap, int parts, size_t grad_floats)
 {
     model_ws *ws = calloc(1, sizeof *ws);
     if (!ws) return NULL;
     ws->m = m;
     ws->cap = cap;
     if (m->kind == MODEL_LOGREG) so__logreg_arena(m, cap, &ws->arena_floats, &ws->iarena_ints);
-    else so__net_arena(m, cap, &ws->arena_floats, &ws->iarena_ints);
+    else so__net_arena(m, cap, parts, &ws->arena_floats, &ws->iarena_ints);
     ws->rows = malloc((size_t)cap * sizeof *ws->rows);
     ws->labels = malloc((size_t)cap * sizeof *ws->labels);
     ws->arena = malloc((ws->arena_floats ? ws->arena_floats : 1) * sizeof *ws->arena);
@@ -66,18 +69,46 @@ static model_ws *ws_new(const so_model *m, int cap, size_t grad_floats)
     return ws;
 }
 
+typedef model_grad_ws grad_ws;
+
+static void model_workspace_free(void *ctx, void *w)
+{
+    const so_model *m = ctx;
+    grad_ws *ws = w;
+    if (!ws) return;
+    if (ws->part)
+        for (int c = 0; c < m->chunks; c++) ws_free(ws->part[c]);
+    free(ws->part);
+    ws_free(ws->whole);
+    free(ws->rows);
+    free(ws->bufs);
+    free(ws);
+}
+
 static void *model_workspace_new(void *ctx)
 {
     const so_model *m = ctx;
-    model_ws *ws = ws_new(m, m->batch_cap, 0);
-    if (!ws) so_error(SO_ENOMEM, "%s: out of memory for a workspace of %d rows", m->id, m->batch_cap);
+    grad_ws *ws = calloc(1, sizeof *ws);
+    int ok = ws != NULL;
+    if (ok) {
+        const int cnn = m->kind == MODEL_CNN;
+        ws->m = m;
+        ws->rows = malloc((size_t)m->batch_cap * sizeof *ws->rows);
+        ws->whole = ws_new(m, m->batch_cap, cnn ? NET_DENSE : NET_ALL, 0);
+        ok = ws->rows && ws->whole;
+        if (ok && cnn) {
+            ws->part = calloc((size_t)m->chunks, sizeof *ws->part);
+            if (m->chunks > 1) ws->bufs = malloc((size_t)(m->chunks - 1) * so__cnn_conv_dim(m) * sizeof *ws->bufs);
+            ok = ws->part && (m->chunks == 1 || ws->bufs);
+            for (int c = 0; ok && c < m->chunks; c++) ok = (ws->part[c] = ws_new(m, m->chunk_rows, NET_CONV, 0)) != NULL;
+        }
+    }
+    if (!ok) {
+        model_workspace_free(ctx, ws);
+        so_error(SO_ENOMEM, "%s: out of memory for a workspace of %d rows", m->id, m->batch_cap);
+        return NULL;
+    }
     return ws;
-}
-
-static void model_workspace_free(void *ctx, void *ws)
-{
-    (void)ctx;
-    ws_free(ws);
 }
 
 /* ---- minibatches ---- */
@@ -148,10 +179,35 @@ static double half_sq_norm(const float *x, size_t d)
     return 0.5 * s;
 }
 
+/* Threads for n independent pieces of work: the OpenMP team size, none inside another team (the in-process
+ * cluster already runs one worker per thread; its gradients then run their chunks in turn). */
+static int team_for(int n)
+{
+#ifdef _OPENMP
+    if (omp_in_parallel()) return 1;
+    int t = omp_get_max_threads();
+    return t < n ? t : n;
+#else
+    (void)n;
+    return 1;
+#endif
+}
+
+void so__fold_buffers(float *restrict g, const float *restrict bufs, int k, size_t d)
+{
+    if (k < 1) return;
+#pragma omp for schedule(static)
+    for (size_t i = 0; i < d; i++) {
+        float s = g[i];
+        for (int c = 0; c < k; c++) s += bufs[(size_t)c * d + i];
+        g[i] = s;
+    }
+}
+
 static int model_grad(void *ctx, void *w, const float *x, float *g, const so_grad_request *q, double *loss)
 {
     so_model *m = ctx;
-    model_ws *ws = w;
+    grad_ws *ws = w;
     if (!ws || ws->m != m) return so_error(SO_EINVAL, "%s: the workspace belongs to another problem", m->id);
     if (q->sub > 255) return so_error(SO_EINVAL, "%s: minibatch stream %d outside 0..255", m->id, q->sub);
     const int B = worker_batch(m, q->worker);
@@ -159,7 +215,13 @@ static int model_grad(void *ctx, void *w, const float *x, float *g, const so_gra
     if (rc != SO_OK) return rc;
     double sum = 0.0;
     long correct = 0;
-    rc = batch_of(m, ws, x, g, &m->train, m->train_b, ws->rows, 0, B, 1.0f / (float)B, &sum, &correct);
+    if (m->kind == MODEL_CNN) {
+        const int nc = (B + m->chunk_rows - 1) / m->chunk_rows;
+        rc = so__cnn_grad(m, ws->part, ws->whole, ws->bufs, x, g, ws->rows, B, 1.0f / (float)B, &sum, &correct,
+                          team_for(nc));
+    } else {
+        rc = batch_of(m, ws->whole, x, g, &m->train, m->train_b, ws->rows, 0, B, 1.0f / (float)B, &sum, &correct);
+    }
     if (rc != SO_OK) return rc;
     *loss = sum / B;
     if (m->kind == MODEL_LOGREG) {
@@ -170,33 +232,75 @@ static int model_grad(void *ctx, void *w, const float *x, float *g, const so_gra
     return SO_OK;
 }
 
-static int eval_workspace(so_model *m, size_t dim)
+/* The evaluation workspaces of `slots` threads (each with a gradient buffer of dim floats), made on first use. */
+static int eval_workspace(so_model *m, size_t dim, int slots)
 {
-    if (m->eval_ws) return SO_OK;
-    m->eval_ws = ws_new(m, m->eval_block, dim);
-    if (!m->eval_ws) return so_error(SO_ENOMEM, "model: out of memory for the evaluation buffers");
+    if (m->eval_slots >= slots) return SO_OK;
+    model_ws **w = realloc(m->eval_ws, (size_t)slots * sizeof *w);
+    if (!w) return so_error(SO_ENOMEM, "model: out of memory for the evaluation buffers");
+    m->eval_ws = w;
+    for (; m->eval_slots < slots; m->eval_slots++) {
+        m->eval_ws[m->eval_slots] = ws_new(m, m->eval_block, NET_ALL, dim);
+        if (!m->eval_ws[m->eval_slots]) return so_error(SO_ENOMEM, "model: out of memory for the evaluation buffers");
+    }
     return SO_OK;
 }
 
-/* Loss sum, correct count and (acc non-NULL) the summed gradient over all rows of ds, block by block. */
+/* Loss sum, correct count and (acc non-NULL) the summed gradient over all rows of ds, block by block: the team
+ * computes up to `slots` consecutive blocks at once, one block per thread, and the block results are added in
+ * block order, so every bit is the same as one thread going through the blocks in turn. */
 static int sweep(so_model *m, const float *x, double *acc, size_t dim, const so_dataset *ds, const float *b_pm,
                  double *loss_sum, long *correct)
 {
-    model_ws *ws = m->eval_ws;
+    const int P = m->eval_slots, E = m->eval_block;
+    double s[P];
+    long right[P];
+    int rcs[P];
     *loss_sum = 0.0;
     *correct = 0;
     if (acc) memset(acc, 0, dim * sizeof *acc);
-    for (size_t first = 0; first < ds->n; first += (size_t)m->eval_block) {
-        const int n = ds->n - first < (size_t)m->eval_block ? (int)(ds->n - first) : m->eval_block;
-        double s = 0.0;
-        int rc = batch_of(m, ws, x, acc ? ws->g : NULL, ds, b_pm, NULL, first, n, 1.0f, &s, correct);
-        if (rc != SO_OK) return rc;
-        *loss_sum += s;
-        if (!acc) continue;
-        const float *gb = ws->g;
-        for (size_t i = 0; i < dim; i++) acc[i] += gb[i];
+    int rc = SO_OK;
+    for (size_t first = 0; first < ds->n && rc == SO_OK; first += (size_t)P * E) {
+        const size_t left = (ds->n - first + (size_t)E - 1) / (size_t)E;
+        const int blocks = left < (size_t)P ? (int)left : P;
+        const int team = team_for(blocks);
+#pragma omp parallel num_threads(team) if (team > 1)
+        {
+#pragma omp for schedule(static, 1)
+            for (int k = 0; k < blocks; k++) {
+                const size_t at = first + (size_t)k * E;
+                const int n = ds->n - at < (size_t)E ? (int)(ds->n - at) : E;
+                model_ws *ws = m->eval_ws[k];
+                s[k] = 0.0;
+                right[k] = 0;
+                rcs[k] = batch_of(m, ws, x, acc ? ws->g : NULL, ds, b_pm, NULL, at, n, 1.0f, &s[k], &right[k]);
+            }
+            if (acc) {
+#pragma omp for schedule(static)
+                for (size_t i = 0; i < dim; i++) {
+                    double a = acc[i];
+                    for (int k = 0; k < blocks; k++)
+                        if (rcs[k] == SO_OK) a += m->eval_ws[k]->g[i];
+                    acc[i] = a;
+                }
+            }
+        }
+        for (int k = 0; k < blocks && rc == SO_OK; k++) {
+            rc = rcs[k];
+            *loss_sum += s[k];
+            *correct += right[k];
+        }
     }
-    return SO_OK;
+    return rc;
+}
+
+/* Threads for an evaluation: one block per thread, at most as many as there are blocks, and at most
+ * EVAL_MAX_THREADS (each holds a block's activations: ~35 MB for the cnn). */
+#define EVAL_MAX_THREADS 16
+static int eval_threads(const so_model *m, const so_dataset *ds)
+{
+    const size_t blocks = (ds->n + (size_t)m->eval_block - 1) / (size_t)m->eval_block;
+    return team_for(blocks < EVAL_MAX_THREADS ? (int)blocks : EVAL_MAX_THREADS);
 }
 
 /* The training rows an evaluation runs over: the first eval_limit of them (0: all). Rows are taken in order,
@@ -212,10 +316,10 @@ static int model_objective(void *ctx, const float *x, double *f, float *grad)
 {
     so_model *m = ctx;
     pthread_mutex_lock(&m->eval_lock);
-    int rc = eval_workspace(m, m->dim);
+    const so_dataset ev = eval_rows(m);
+    int rc = eval_workspace(m, m->dim, eval_threads(m, &ev));
     double sum = 0.0;
     long correct = 0;
-    const so_dataset ev = eval_rows(m);
     if (rc == SO_OK) rc = sweep(m, x, grad ? m->acc : NULL, m->dim, &ev, m->train_b, &sum, &correct);
     if (rc == SO_OK) {
         /* the regularizer (logreg; lambda = 0 for the nets) is added in double, so f is the exact objective */
@@ -236,7 +340,9 @@ static int model_accuracy(void *ctx, const float *x, double *train, double *test
     so_model *m = ctx;
     const so_dataset ev = eval_rows(m);
     pthread_mutex_lock(&m->eval_lock);
-    int rc = eval_workspace(m, m->dim);
+    int threads = eval_threads(m, &ev);
+    if (m->has_test && eval_threads(m, &m->test) > threads) threads = eval_threads(m, &m->test);
+    int rc = eval_workspace(m, m->dim, threads);
     double sum;
     long correct = 0;
     if (rc == SO_OK) {
@@ -277,7 +383,8 @@ static void model_destroy(void *ctx)
             for (int s = 0; s < MODEL_STREAM_SLOTS; s++) free(m->orders[(size_t)j * MODEL_STREAM_SLOTS + s].perm);
     free(m->orders);
     so_split_free(&m->split);
-    ws_free(m->eval_ws);
+    for (int k = 0; k < m->eval_slots; k++) ws_free(m->eval_ws[k]);
+    free(m->eval_ws);
     free(m->acc);
     free(m->eval_x);
     pthread_mutex_destroy(&m->eval_lock);
@@ -410,6 +517,9 @@ static int model_setup(so_model *m, const so_problem_config *cfg, size_t *min_sh
         largest = n > largest ? n : largest;
     }
     m->batch_cap = (size_t)cfg->batch < largest ? cfg->batch : (int)largest;
+    m->chunk_rows = m->kind == MODEL_CNN ? CNN_CHUNK : m->batch_cap;
+    if (m->chunk_rows > m->batch_cap) m->chunk_rows = m->batch_cap;
+    m->chunks = (m->batch_cap + m->chunk_rows - 1) / m->chunk_rows;
     *min_shard = smallest;
     return SO_OK;
 }

@@ -17,11 +17,18 @@ typedef struct mlp_acts {
     float *input, *h1, *h2, *logits, *probs, *dlogits, *dh2, *dh1;
 } mlp_acts;
 
-typedef struct cnn_acts {
-    float *input, *col1, *c1, *p1, *col2, *c2, *p2, *f1, *f2, *logits, *probs;
-    float *dlogits, *df2, *df1, *dp2, *dc2, *dp1, *dc1;
+/* The CNN's activations in two groups: the convolution stage (per row: the patches, feature maps and their
+ * gradients, up to the pooled output) and the dense stage (from the last pooled map to the loss). A workspace
+ * for whole batches holds both; the chunked gradient (so__cnn_grad) gives each chunk a convolution stage of its
+ * own and the whole minibatch one dense stage. */
+typedef struct cnn_conv {
+    float *input, *col1, *c1, *p1, *col2, *c2, *dc2, *dp1, *dc1;
     int32_t *idx1, *idx2;
-} cnn_acts;
+} cnn_conv;
+
+typedef struct cnn_dense {
+    float *p2, *f1, *f2, *logits, *probs, *dlogits, *df2, *df1, *dp2;
+} cnn_dense;
 
 /* Hand out consecutive pieces of an arena; with base NULL only count (the sizing pass). */
 typedef struct carver {
@@ -58,9 +65,9 @@ static void mlp_layout(mlp_acts *a, carver *c, const so_model *m, size_t cap)
     a->dh1 = carve(c, cap * MLP_H);
 }
 
-static void cnn_layout(cnn_acts *a, carver *c, const so_model *m, size_t cap)
+static void conv_layout(cnn_conv *a, carver *c, const so_model *m, size_t cap)
 {
-    const size_t hw = (size_t)m->height * m->width, hw2 = hw / 4, hw4 = hw / 16, V = (size_t)m->classes;
+    const size_t hw = (size_t)m->height * m->width, hw2 = hw / 4, hw4 = hw / 16;
     const size_t kk = (size_t)CNN_K * CNN_K;
     a->input = carve(c, cap * m->in_dim);
     a->col1 = carve(c, cap * hw * kk * m->channels);
@@ -68,6 +75,16 @@ static void cnn_layout(cnn_acts *a, carver *c, const so_model *m, size_t cap)
     a->p1 = carve(c, cap * hw2 * CNN_C1);
     a->col2 = carve(c, cap * hw2 * kk * CNN_C1);
     a->c2 = carve(c, cap * hw2 * CNN_C2);
+    a->dc2 = carve(c, cap * hw2 * CNN_C2);
+    a->dp1 = carve(c, cap * hw2 * CNN_C1);
+    a->dc1 = carve(c, cap * hw * CNN_C1);
+    a->idx1 = carve_int(c, cap * hw2 * CNN_C1);
+    a->idx2 = carve_int(c, cap * hw4 * CNN_C2);
+}
+
+static void dense_layout(cnn_dense *a, carver *c, const so_model *m, size_t cap)
+{
+    const size_t hw4 = (size_t)m->height * m->width / 16, V = (size_t)m->classes;
     a->p2 = carve(c, cap * hw4 * CNN_C2);
     a->f1 = carve(c, cap * CNN_F1);
     a->f2 = carve(c, cap * CNN_F2);
@@ -77,11 +94,6 @@ static void cnn_layout(cnn_acts *a, carver *c, const so_model *m, size_t cap)
     a->df2 = carve(c, cap * CNN_F2);
     a->df1 = carve(c, cap * CNN_F1);
     a->dp2 = carve(c, cap * hw4 * CNN_C2);
-    a->dc2 = carve(c, cap * hw2 * CNN_C2);
-    a->dp1 = carve(c, cap * hw2 * CNN_C1);
-    a->dc1 = carve(c, cap * hw * CNN_C1);
-    a->idx1 = carve_int(c, cap * hw2 * CNN_C1);
-    a->idx2 = carve_int(c, cap * hw4 * CNN_C2);
 }
 
 static void add_tensor(so_model *m, size_t *dim, const char *name, size_t size)
@@ -121,15 +133,17 @@ int so__net_setup(so_model *m, size_t *dim)
     return SO_OK;
 }
 
-void so__net_arena(const so_model *m, int cap, size_t *floats, size_t *ints)
+void so__net_arena(const so_model *m, int cap, int parts, size_t *floats, size_t *ints)
 {
     carver c = { 0 };
     if (m->kind == MODEL_MLP) {
         mlp_acts a;
         mlp_layout(&a, &c, m, (size_t)cap);
     } else {
-        cnn_acts a;
-        cnn_layout(&a, &c, m, (size_t)cap);
+        cnn_conv a;
+        cnn_dense b;
+        conv_layout(&a, &c, m, parts & NET_CONV ? (size_t)cap : 0);
+        dense_layout(&b, &c, m, parts & NET_DENSE ? (size_t)cap : 0);
     }
     *floats = c.used;
     *ints = c.iused;
@@ -197,41 +211,148 @@ static void mlp_batch(const so_model *m, model_ws *ws, const float *x, float *g,
     so__dense_backward(NULL, G(0), G(1), a.dh1, in, T(0), n, D, MLP_H);
 }
 
+/* Convolution stage forward over n rows of in: the pooled maps go to p2 (n, flat). */
+static void cnn_conv_forward(const so_model *m, const cnn_conv *a, const float *x, const float *in, int n, float *p2)
+{
+    const int H = m->height, W = m->width, C = m->channels, H2 = H / 2, W2 = W / 2;
+    so__conv2d_forward(a->c1, a->col1, in, T(0), T(1), n, H, W, C, CNN_C1, CNN_K);
+    so__relu_forward(a->c1, (size_t)n * H * W * CNN_C1);
+    so__maxpool_forward(a->p1, a->idx1, a->c1, n, H, W, CNN_C1);
+    so__conv2d_forward(a->c2, a->col2, a->p1, T(2), T(3), n, H2, W2, CNN_C1, CNN_C2, CNN_K);
+    so__relu_forward(a->c2, (size_t)n * H2 * W2 * CNN_C2);
+    so__maxpool_forward(p2, a->idx2, a->c2, n, H2, W2, CNN_C2);
+}
+
+/* fc1 (flat -> 384, 602k weights, most of the dense stage's work) runs as FC1_BLOCKS fixed blocks of its output
+ * units (forward, weight gradient) and of its input columns (input gradient), so a team can share it; the blocks,
+ * not the team, fix the bits. */
+#define FC1_BLOCKS 4
+
+static void fc1_forward_block(const so_model *m, const cnn_dense *b, const float *x, int n, int k)
+{
+    const int flat = (m->height / 4) * (m->width / 4) * CNN_C2;
+    so__dense_forward_cols(b->f1, b->p2, T(4), T(5), n, flat, CNN_F1, k * CNN_F1 / FC1_BLOCKS,
+                           (k + 1) * CNN_F1 / FC1_BLOCKS);
+}
+
+/* Blocks 0..FC1_BLOCKS-1: rows of fc1's weight gradient; FC1_BLOCKS..2*FC1_BLOCKS-1: columns of dp2. */
+static void fc1_backward_block(const so_model *m, const cnn_dense *b, const float *x, float *g, int n, int k)
+{
+    const int flat = (m->height / 4) * (m->width / 4) * CNN_C2;
+    if (k < FC1_BLOCKS)
+        so__dense_backward_rows(G(4), G(5), b->df1, b->p2, n, flat, CNN_F1, k * CNN_F1 / FC1_BLOCKS,
+                                (k + 1) * CNN_F1 / FC1_BLOCKS);
+    else {
+        k -= FC1_BLOCKS;
+        so__dense_backward_input_cols(b->dp2, b->df1, T(4), n, flat, CNN_F1, k * flat / FC1_BLOCKS,
+                                      (k + 1) * flat / FC1_BLOCKS);
+    }
+}
+
+/* The dense stage from f1 (after fc1's forward) to df1 (before fc1's backward): small, on one thread. */
+static void cnn_dense_middle(const so_model *m, const cnn_dense *b, const float *x, float *g, const int32_t *y, int n,
+                             float scale, double *loss_sum, long *correct)
+{
+    const int V = m->classes;
+    so__relu_forward(b->f1, (size_t)n * CNN_F1);
+    so__dense_forward(b->f2, b->f1, T(6), T(7), n, CNN_F1, CNN_F2);
+    so__relu_forward(b->f2, (size_t)n * CNN_F2);
+    so__dense_forward(b->logits, b->f2, T(8), T(9), n, CNN_F2, V);
+    int right = 0;
+    *loss_sum = so__softmax_xent_forward(b->probs, NULL, &right, b->logits, y, n, V);
+    *correct += right;
+    if (!g) return;
+    so__softmax_xent_backward(b->dlogits, b->probs, y, n, V, scale);
+    so__dense_backward(b->df2, G(8), G(9), b->dlogits, b->f2, T(8), n, CNN_F2, V);
+    so__relu_backward(b->df2, b->f2, (size_t)n * CNN_F2);
+    so__dense_backward(b->df1, G(6), G(7), b->df2, b->f1, T(6), n, CNN_F1, CNN_F2);
+    so__relu_backward(b->df1, b->f1, (size_t)n * CNN_F1);
+}
+
+/* Dense stage over n rows of b->p2 on the calling thread: the loss, and with g the gradients of tensors 4..9 and
+ * b->dp2. */
+static void cnn_dense_pass(const so_model *m, const cnn_dense *b, const float *x, float *g, const int32_t *y, int n,
+                           float scale, double *loss_sum, long *correct)
+{
+    for (int k = 0; k < FC1_BLOCKS; k++) fc1_forward_block(m, b, x, n, k);
+    cnn_dense_middle(m, b, x, g, y, n, scale, loss_sum, correct);
+    if (!g) return;
+    for (int k = 0; k < 2 * FC1_BLOCKS; k++) fc1_backward_block(m, b, x, g, n, k);
+}
+
+/* Convolution stage backward over n rows, from dp2 (n, flat): the gradients of tensors 0..3 into g. */
+static void cnn_conv_backward(const so_model *m, const cnn_conv *a, const float *x, float *g, const float *dp2, int n)
+{
+    const int H = m->height, W = m->width, C = m->channels, H2 = H / 2, W2 = W / 2;
+    so__maxpool_backward(a->dc2, dp2, a->idx2, n, H2, W2, CNN_C2);
+    so__relu_backward(a->dc2, a->c2, (size_t)n * H2 * W2 * CNN_C2);
+    so__conv2d_backward(a->dp1, G(2), G(3), a->col2, a->dc2, a->col2, T(2), n, H2, W2, CNN_C1, CNN_C2, CNN_K);
+    so__maxpool_backward(a->dc1, a->dp1, a->idx1, n, H, W, CNN_C1);
+    so__relu_backward(a->dc1, a->c1, (size_t)n * H * W * CNN_C1);
+    so__conv2d_backward(NULL, G(0), G(1), NULL, a->dc1, a->col1, T(0), n, H, W, C, CNN_C1, CNN_K);
+}
+
 static void cnn_batch(const so_model *m, model_ws *ws, const float *x, float *g, const float *in, const int32_t *y,
                       int n, float scale, double *loss_sum, long *correct)
 {
     carver c = { .base = ws->arena, .ibase = ws->iarena };
-    cnn_acts a;
-    cnn_layout(&a, &c, m, (size_t)ws->cap);
-    const int H = m->height, W = m->width, C = m->channels, V = m->classes;
-    const int H2 = H / 2, W2 = W / 2, flat = (H / 4) * (W / 4) * CNN_C2;
-    so__conv2d_forward(a.c1, a.col1, in, T(0), T(1), n, H, W, C, CNN_C1, CNN_K);
-    so__relu_forward(a.c1, (size_t)n * H * W * CNN_C1);
-    so__maxpool_forward(a.p1, a.idx1, a.c1, n, H, W, CNN_C1);
-    so__conv2d_forward(a.c2, a.col2, a.p1, T(2), T(3), n, H2, W2, CNN_C1, CNN_C2, CNN_K);
-    so__relu_forward(a.c2, (size_t)n * H2 * W2 * CNN_C2);
-    so__maxpool_forward(a.p2, a.idx2, a.c2, n, H2, W2, CNN_C2);
-    so__dense_forward(a.f1, a.p2, T(4), T(5), n, flat, CNN_F1);
-    so__relu_forward(a.f1, (size_t)n * CNN_F1);
-    so__dense_forward(a.f2, a.f1, T(6), T(7), n, CNN_F1, CNN_F2);
-    so__relu_forward(a.f2, (size_t)n * CNN_F2);
-    so__dense_forward(a.logits, a.f2, T(8), T(9), n, CNN_F2, V);
-    int right = 0;
-    *loss_sum = so__softmax_xent_forward(a.probs, NULL, &right, a.logits, y, n, V);
+    cnn_conv a;
+    cnn_dense b;
+    conv_layout(&a, &c, m, (size_t)ws->cap);
+    dense_layout(&b, &c, m, (size_t)ws->cap);
+    cnn_conv_forward(m, &a, x, in, n, b.p2);
+    cnn_dense_pass(m, &b, x, g, y, n, scale, loss_sum, correct);
+    if (g) cnn_conv_backward(m, &a, x, g, b.dp2, n);
+}
+
+size_t so__cnn_conv_dim(const so_model *m) { return m->tensors[4].offset; }
+
+int so__cnn_grad(const so_model *m, model_ws *const *part, model_ws *dense, float *bufs, const float *x, float *g,
+                 const uint32_t *rows, int B, float scale, double *loss_sum, long *correct, int team)
+{
+    const int R = m->chunk_rows, nc = (B + R - 1) / R, flat = (m->height / 4) * (m->width / 4) * CNN_C2;
+    const size_t conv_dim = so__cnn_conv_dim(m);
+    if (B < 1 || B > dense->cap || nc > m->chunks)
+        return so_error(SO_EINVAL, "cnn: batch of %d rows, workspace holds %d", B, dense->cap);
+    carver cd = { .base = dense->arena };
+    cnn_dense b;
+    dense_layout(&b, &cd, m, (size_t)dense->cap);
+    const int32_t *y = batch_labels(dense->labels, &m->train, rows, 0, B);
+    double sum = 0.0;
+    long right = 0;
+#pragma omp parallel num_threads(team) if (team > 1)
+    {
+#pragma omp for schedule(static, 1)
+        for (int k = 0; k < nc; k++) {
+            const int lo = k * R, n = B - lo < R ? B - lo : R;
+            carver cc = { .base = part[k]->arena, .ibase = part[k]->iarena };
+            cnn_conv a;
+            conv_layout(&a, &cc, m, (size_t)part[k]->cap);
+            const float *in = batch_input(a.input, &m->train, rows + lo, 0, n);
+            cnn_conv_forward(m, &a, x, in, n, b.p2 + (size_t)lo * flat);
+        }
+        /* the dense stage: cnn_dense_pass with fc1's blocks shared out */
+#pragma omp for schedule(static, 1)
+        for (int k = 0; k < FC1_BLOCKS; k++) fc1_forward_block(m, &b, x, B, k);
+#pragma omp single
+        cnn_dense_middle(m, &b, x, g, y, B, scale, &sum, &right);
+#pragma omp for schedule(static, 1)
+        for (int k = 0; k < 2 * FC1_BLOCKS; k++) fc1_backward_block(m, &b, x, g, B, k);
+#pragma omp for schedule(static, 1)
+        for (int k = 0; k < nc; k++) {
+            const int lo = k * R, n = B - lo < R ? B - lo : R;
+            carver cc = { .base = part[k]->arena, .ibase = part[k]->iarena };
+            cnn_conv a;
+            conv_layout(&a, &cc, m, (size_t)part[k]->cap);
+            /* chunk 0 writes g itself; chunk k > 0 its buffer, laid out like g's first conv_dim floats */
+            float *gk = k == 0 ? g : bufs + (size_t)(k - 1) * conv_dim;
+            cnn_conv_backward(m, &a, x, gk, b.dp2 + (size_t)lo * flat, n);
+        }
+        so__fold_buffers(g, bufs, nc - 1, conv_dim);
+    }
+    *loss_sum = sum;
     *correct += right;
-    if (!g) return;
-    so__softmax_xent_backward(a.dlogits, a.probs, y, n, V, scale);
-    so__dense_backward(a.df2, G(8), G(9), a.dlogits, a.f2, T(8), n, CNN_F2, V);
-    so__relu_backward(a.df2, a.f2, (size_t)n * CNN_F2);
-    so__dense_backward(a.df1, G(6), G(7), a.df2, a.f1, T(6), n, CNN_F1, CNN_F2);
-    so__relu_backward(a.df1, a.f1, (size_t)n * CNN_F1);
-    so__dense_backward(a.dp2, G(4), G(5), a.df1, a.p2, T(4), n, flat, CNN_F1);
-    so__maxpool_backward(a.dc2, a.dp2, a.idx2, n, H2, W2, CNN_C2);
-    so__relu_backward(a.dc2, a.c2, (size_t)n * H2 * W2 * CNN_C2);
-    so__conv2d_backward(a.dp1, G(2), G(3), a.col2, a.dc2, a.col2, T(2), n, H2, W2, CNN_C1, CNN_C2, CNN_K);
-    so__maxpool_backward(a.dc1, a.dp1, a.idx1, n, H, W, CNN_C1);
-    so__relu_backward(a.dc1, a.c1, (size_t)n * H * W * CNN_C1);
-    so__conv2d_backward(NULL, G(0), G(1), NULL, a.dc1, a.col1, T(0), n, H, W, C, CNN_C1, CNN_K);
+    return SO_OK;
 }
 
 #undef T
