@@ -1,6 +1,7 @@
-/* models.c — how long one epoch of the mlp and cnn problems takes: plain SGD steps at batch 32 on Fashion-MNIST,
- * one worker, T threads (OpenBLAS and OpenMP). Only the training loop is timed (the data is loaded before), the
- * best of R repeats. tools/bench_models_torch.py times the same models, batch, steps and threads in PyTorch;
+/* models.c — how long one epoch of the mlp, cnn and cnn64 problems takes (plain SGD steps at batch 32 on
+ * Fashion-MNIST) and 500 steps of charlm (the character GPT on Debian's fortunes), one worker, T OpenMP threads
+ * (the models split each minibatch into fixed chunks over them; OpenBLAS stays on one thread per call). Only the
+ * training loop is timed (the data is loaded before), the best of R repeats. tools/bench_models_torch.py times the same models, batch, steps and threads in PyTorch;
  * docs/bench_models.md holds the figures.
  *
  * Build and run (whole-archive: the library's registry links the model family weakly while families land):
@@ -8,8 +9,10 @@
  *   mpicc -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -fopenmp -Iinclude -I/usr/include/x86_64-linux-gnu/openblas-pthread \
  *     bench/models.c -Wl,--whole-archive build/libsignopt.a -Wl,--no-whole-archive -lopenblas -lz -lm \
  *     -o build/bench_models
- *   build/bench_models [--threads T] [--model mlp|cnn|both] [--batch B] [--steps S] [--repeats R] [--lr X]
- * Prints one line per model: "signopt MODEL threads T batch B steps S: SECONDS s/epoch (loss L)". */
+ *   build/bench_models [--threads T] [--model mlp|cnn|cnn64|charlm|both|all] [--batch B] [--steps S] [--repeats R]
+ *                      [--lr X]
+ * Prints one line per model: "signopt MODEL threads T batch B steps S: SECONDS s/epoch (loss L)", charlm's with
+ * " vocab V" (its alphabet, for the PyTorch script). tools/bench-models.sh runs both sides for the table. */
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
@@ -49,6 +52,10 @@ static int epoch(so_problem *p, long steps, double lr, double *seconds, double *
     return rc;
 }
 
+/* charlm: the default model (2 blocks, width 64, 4 heads, context CHARLM_CTX) on Debian's fortunes. */
+#define CHARLM_STEPS 500
+#define CHARLM_CTX 64
+
 int main(int argc, char **argv)
 {
     int threads = 1, batch = 32, repeats = 1;
@@ -73,9 +80,16 @@ int main(int argc, char **argv)
     }
     openblas_set_num_threads(1); /* the models split each minibatch over the OpenMP threads themselves */
     omp_set_num_threads(threads);
-    const char *ids[2] = { "mlp", "cnn" };
-    for (int k = 0; k < 2; k++) {
-        if (strcmp(model, "both") != 0 && strcmp(model, ids[k]) != 0) continue;
+    const char *ids[4] = { "mlp", "cnn", "cnn64", "charlm" };
+    int known = strcmp(model, "both") == 0 || strcmp(model, "all") == 0;
+    for (int k = 0; k < 4; k++) known |= strcmp(model, ids[k]) == 0;
+    if (!known) {
+        fprintf(stderr, "bench_models: --model must be mlp, cnn, cnn64, charlm, both (mlp and cnn) or all\n");
+        return 2;
+    }
+    for (int k = 0; k < 4; k++) {
+        if (strcmp(model, ids[k]) != 0 && !(strcmp(model, "all") == 0 || (strcmp(model, "both") == 0 && k < 2)))
+            continue;
         so_problem_config c;
         so_problem_config_default(&c);
         c.id = ids[k];
@@ -86,7 +100,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_models: %s: %s\n", ids[k], so_errmsg());
             return 1;
         }
-        const long n = steps ? steps : (long)(so_problem_samples(p) / (size_t)batch);
+        /* an epoch of 60000 images; charlm (whose epoch is the whole corpus) runs CHARLM_STEPS unless told */
+        const long n = steps ? steps : k == 3 ? CHARLM_STEPS : (long)(so_problem_samples(p) / (size_t)batch);
         double best = 1e300, loss = 0.0;
         for (int r = 0; r < repeats; r++) {
             double seconds;
@@ -96,8 +111,15 @@ int main(int argc, char **argv)
             }
             best = seconds < best ? seconds : best;
         }
-        printf("signopt %s threads %d batch %d steps %ld: %.3f s/epoch (loss %.4f)\n", ids[k], threads, batch, n, best,
+        printf("signopt %s threads %d batch %d steps %ld: %.3f s/epoch (loss %.4f)", ids[k], threads, batch, n, best,
                loss);
+        if (k == 3) {
+            /* the alphabet size, for tools/bench_models_torch.py --vocab: the size of wte over its width */
+            size_t nt;
+            const so_tensor *t = so_problem_tensors(p, &nt);
+            printf(" vocab %zu", t[0].size / (t[1].size / CHARLM_CTX));
+        }
+        printf("\n");
         fflush(stdout);
         so_problem_destroy(p);
     }

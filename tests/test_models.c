@@ -202,9 +202,10 @@ static double ref_net_loss(const char *id, const double *x, const so_tensor *t, 
             ref_dense(b, a, x + t[2].offset, x + t[3].offset, MLP_H, MLP_H, 1);
             ref_dense(a, b, x + t[4].offset, x + t[5].offset, MLP_H, V, 0);
         } else {
-            ref_conv_relu_pool(a, in, x + t[0].offset, x + t[1].offset, H, W, 1, CNN_C1);
-            ref_conv_relu_pool(b, a, x + t[2].offset, x + t[3].offset, H / 2, W / 2, CNN_C1, CNN_C2);
-            ref_dense(a, b, x + t[4].offset, x + t[5].offset, (H / 4) * (W / 4) * CNN_C2, CNN_F1, 1);
+            const int big = strcmp(id, "cnn64") == 0, c1 = big ? CNN64_C1 : CNN_C1, c2 = big ? CNN64_C2 : CNN_C2;
+            ref_conv_relu_pool(a, in, x + t[0].offset, x + t[1].offset, H, W, 1, c1);
+            ref_conv_relu_pool(b, a, x + t[2].offset, x + t[3].offset, H / 2, W / 2, c1, c2);
+            ref_dense(a, b, x + t[4].offset, x + t[5].offset, (H / 4) * (W / 4) * c2, CNN_F1, 1);
             ref_dense(b, a, x + t[6].offset, x + t[7].offset, CNN_F1, CNN_F2, 1);
             ref_dense(a, b, x + t[8].offset, x + t[9].offset, CNN_F2, V, 0);
         }
@@ -224,11 +225,11 @@ static double ref_net_loss(const char *id, const double *x, const so_tensor *t, 
  * a ReLU or max-pool switch is a ~1e-4 event per coordinate): |g - fd| <= 1e-6 + 1e-3 |fd|; f itself to 1e-5. */
 static void test_net_gradients_match_double_reference(void)
 {
-    const char *ids[2] = { "mlp", "cnn" };
+    const char *ids[3] = { "mlp", "cnn", "cnn64" };
     so_dataset train, test;
     CHECK(so_mnist_load(&train, &test, tmpdir) == SO_OK, "%s", so_errmsg());
     const size_t rows = 12;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         so_problem_config c;
         so_problem_config_default(&c);
         c.id = ids[k];
@@ -318,11 +319,11 @@ static void test_logreg_objective_is_exact_with_l2(void)
  * (rows taken in a shuffled order, through the gather path instead of the contiguous one). */
 static void test_full_batch_grad_equals_full_gradient(void)
 {
-    /* the cnn: five chunks of 8 rows, then (train_limit 36) four of 8 and one of 4 */
-    const char *ids[4] = { "logreg", "mlp", "cnn", "cnn" };
-    const char *data[4] = { "synthetic-epsilon", tmpdir, tmpdir, tmpdir };
-    const int rows[4] = { 60, 40, 40, 36 };
-    for (int k = 0; k < 4; k++) {
+    /* the cnn: five chunks of 8 rows, then (train_limit 36) four of 8 and one of 4; cnn64 the same at 64/64 */
+    const char *ids[5] = { "logreg", "mlp", "cnn", "cnn", "cnn64" };
+    const char *data[5] = { "synthetic-epsilon", tmpdir, tmpdir, tmpdir, tmpdir };
+    const int rows[5] = { 60, 40, 40, 36, 40 };
+    for (int k = 0; k < 5; k++) {
         so_problem_config c;
         so_problem_config_default(&c);
         c.id = ids[k];

@@ -5,11 +5,16 @@ dense 384, ReLU, dense 192, ReLU, dense 10) as signopt's mlp and cnn problems (s
 same batch size, step count and thread count as bench/models.c. Only the training loop is timed (minibatches are
 sliced from a tensor already in memory, in a shuffled order), best of --repeats epochs.
 
-Usage: tools/bench_models_torch.py [--threads 1] [--batch 32] [--steps N] [--model mlp|cnn|both] [--repeats R]
+The charlm row: signopt's character GPT (2 blocks, width 64, 4 heads, context 64, output tied to the token
+embedding; src/lm/gpt.c), 500 SGD steps by default.
+
+Usage: tools/bench_models_torch.py [--threads 1] [--batch 32] [--steps N] [--model mlp|cnn|cnn64|charlm|both|all]
+       [--repeats R] [--vocab V]
 Prints one line per model: "torch MODEL threads T batch B steps S: SECONDS s/epoch (loss L)".
 """
 import argparse
 import gzip
+import math
 import struct
 import time
 
@@ -57,6 +62,64 @@ class CNN(nn.Module):
         return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
 
 
+class Block(nn.Module):
+    """GPT-2 block as signopt's src/lm/gpt.c (llm.c's train_gpt2.c): pre-LayerNorm, causal multi-head attention
+    through one qkv projection, 4C MLP with tanh-GELU, residuals."""
+
+    def __init__(self, C, NH):
+        super().__init__()
+        self.NH = NH
+        self.ln1, self.ln2 = nn.LayerNorm(C), nn.LayerNorm(C)
+        self.qkv, self.proj = nn.Linear(C, 3 * C), nn.Linear(C, C)
+        self.fc, self.fcproj = nn.Linear(C, 4 * C), nn.Linear(4 * C, C)
+
+    def forward(self, x):
+        B, T, C = x.shape
+        q, k, v = self.qkv(self.ln1(x)).split(C, dim=2)
+        q, k, v = (a.view(B, T, self.NH, C // self.NH).transpose(1, 2) for a in (q, k, v))
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(C // self.NH))
+        mask = torch.ones(T, T, dtype=torch.bool).tril()
+        att = F.softmax(att.masked_fill(~mask, float("-inf")), dim=-1)
+        x = x + self.proj((att @ v).transpose(1, 2).contiguous().view(B, T, C))
+        return x + self.fcproj(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
+
+
+class GPT(nn.Module):
+    """signopt's charlm model: token and position embeddings, L blocks, final LayerNorm, output tied to wte."""
+
+    def __init__(self, V, T=64, C=64, NH=4, L=2):
+        super().__init__()
+        self.wte, self.wpe = nn.Embedding(V, C), nn.Embedding(T, C)
+        self.blocks = nn.ModuleList(Block(C, NH) for _ in range(L))
+        self.lnf = nn.LayerNorm(C)
+
+    def forward(self, idx):
+        x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1]))
+        for b in self.blocks:
+            x = b(x)
+        return self.lnf(x) @ self.wte.weight.t()
+
+
+def lm_steps(model, V, T, batch, steps, lr, seed):
+    """charlm: `steps` SGD steps on windows of T+1 tokens drawn from a fixed random text of V symbols (a step's
+    time does not depend on the token values; signopt draws its windows from the fortunes corpus)."""
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    g = torch.Generator().manual_seed(seed)
+    text = torch.randint(0, V, (1 << 20,), generator=g)
+    starts = torch.randint(0, text.shape[0] - T - 1, (steps, batch), generator=g)
+    offs = torch.arange(T + 1)
+    start = time.perf_counter()
+    loss = None
+    for t in range(steps):
+        w = text[starts[t].unsqueeze(1) + offs]
+        opt.zero_grad(set_to_none=True)
+        logits = model(w[:, :T])
+        loss = F.cross_entropy(logits.reshape(-1, V), w[:, 1:].reshape(-1))
+        loss.backward()
+        opt.step()
+    return time.perf_counter() - start, float(loss)
+
+
 def epoch(model, x, y, batch, steps, lr, seed):
     opt = torch.optim.SGD(model.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed)
@@ -78,19 +141,24 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--steps", type=int, default=0, help="0: one epoch, 60000 / batch")
-    ap.add_argument("--model", default="both", choices=["mlp", "cnn", "both"])
+    ap.add_argument("--model", default="both", choices=["mlp", "cnn", "cnn64", "charlm", "both", "all"])
+    ap.add_argument("--vocab", type=int, default=114, help="charlm: the alphabet (bench_models prints it)")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--lr", type=float, default=0.05)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
     x, y = load_idx(f"{DATA}/train-images-idx3-ubyte.gz", f"{DATA}/train-labels-idx1-ubyte.gz")
-    steps = args.steps or x.shape[0] // args.batch
-    for name in (["mlp", "cnn"] if args.model == "both" else [args.model]):
+    names = {"both": ["mlp", "cnn"], "all": ["mlp", "cnn", "cnn64", "charlm"]}.get(args.model, [args.model])
+    for name in names:
         best, last = float("inf"), float("nan")
+        steps = args.steps or (500 if name == "charlm" else x.shape[0] // args.batch)
         for r in range(args.repeats):
-            model = MLP() if name == "mlp" else CNN()
-            seconds, last = epoch(model, x, y, args.batch, steps, args.lr, r)
+            if name == "charlm":
+                seconds, last = lm_steps(GPT(args.vocab), args.vocab, 64, args.batch, steps, args.lr, r)
+            else:
+                model = MLP() if name == "mlp" else CNN(64, 64) if name == "cnn64" else CNN()
+                seconds, last = epoch(model, x, y, args.batch, steps, args.lr, r)
             best = min(best, seconds)
         print(f"torch {name} threads {args.threads} batch {args.batch} steps {steps}: {best:.3f} s/epoch "
               f"(loss {last:.4f})", flush=True)

@@ -18,6 +18,6 @@ void *so__workspace_inner(const so_workspace *w);
 
 /* The families, each defined beside its callbacks. */
 extern const so_problem_family so__family_quadratic, so__family_signgd_counterexample, so__family_pl_toy,
-    so__family_l0l1, so__family_logreg, so__family_mlp, so__family_cnn, so__family_charlm;
+    so__family_l0l1, so__family_logreg, so__family_mlp, so__family_cnn, so__family_cnn64, so__family_charlm;
 
 #endif

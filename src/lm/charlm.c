@@ -47,7 +47,7 @@ typedef struct lm_impl {
  * thread into its own gradient buffer (chunk 0: the caller's g), and the chunks are added in chunk order; the
  * chunks depend on the batch only, so the bits are the same on any number of threads. Evaluations run their
  * blocks of SO_LM_EVAL_CHUNK windows the same way. */
-#define SO_LM_CHUNK 4
+#define SO_LM_CHUNK 8
 
 typedef struct lm_workspace {
     so__lm_acts **acts;  /* one per chunk, SO_LM_CHUNK windows each */

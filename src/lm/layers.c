@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 #include <cblas.h>
+#include "../core/vexp.h"
 #include "lm.h"
 
 void so__lm_encoder_forward(float *restrict out, const int *restrict inp, const float *restrict wte,
@@ -127,11 +128,10 @@ void so__lm_attention_forward(float *restrict out, float *restrict preatt, float
                 float maxval = -INFINITY;
                 for (int t2 = 0; t2 <= t; t2++)
                     if (pr[t2] > maxval) maxval = pr[t2];
+                /* the exponentials in one vectorized pass, then the sum in order */
+                for (int t2 = 0; t2 <= t; t2++) ar[t2] = so__vexpf(pr[t2] - maxval);
                 float sum = 0.0f;
-                for (int t2 = 0; t2 <= t; t2++) {
-                    ar[t2] = expf(pr[t2] - maxval);
-                    sum += ar[t2];
-                }
+                for (int t2 = 0; t2 <= t; t2++) sum += ar[t2];
                 float inv = 1.0f / sum;
                 for (int t2 = 0; t2 <= t; t2++) ar[t2] *= inv;
                 for (int t2 = t + 1; t2 < T; t2++) pr[t2] = ar[t2] = 0.0f;
@@ -175,9 +175,9 @@ void so__lm_attention_backward(float *restrict dinp, float *restrict dpreatt, fl
 #define GELU_SCALE 0.7978845608028654f /* sqrt(2/pi): GPT-2's tanh approximation of GELU */
 
 /* tanh(a) = 1 - 2 / (1 + e^(2a)). glibc's tanhf goes through expm1f and took a quarter of a training step;
- * expf is several times faster. The formula loses relative (not absolute, ~1e-7) accuracy near a = 0, which
+ * an exponential is several times faster, and so__vexpf (src/core/vexp.h) lets the loop vectorize. The formula loses relative (not absolute, ~1e-7) accuracy near a = 0, which
  * is harmless here because GELU only uses 1 + tanh and 1 - tanh^2. Saturates correctly: e^(2a) = inf gives 1. */
-static inline float fast_tanhf(float a) { return 1.0f - 2.0f / (1.0f + expf(2.0f * a)); }
+static inline float fast_tanhf(float a) { return 1.0f - 2.0f / (1.0f + so__vexpf(2.0f * a)); }
 
 void so__lm_gelu_forward(float *restrict out, float *restrict th, const float *restrict inp, int N)
 {
@@ -220,11 +220,9 @@ double so__lm_softmax_xent_forward(float *restrict probs, long *restrict correct
         for (int v = 1; v < V; v++)
             if (z[v] > z[arg]) arg = v;
         float maxval = z[arg];
+        for (int v = 0; v < V; v++) p[v] = so__vexpf(z[v] - maxval);
         double sum = 0.0;
-        for (int v = 0; v < V; v++) {
-            p[v] = expf(z[v] - maxval);
-            sum += p[v];
-        }
+        for (int v = 0; v < V; v++) sum += p[v];
         float inv = (float)(1.0 / sum);
         for (int v = 0; v < V; v++) p[v] *= inv;
         total += log(sum) + maxval - z[targets[n]];

@@ -15,6 +15,8 @@ typedef enum model_kind { MODEL_LOGREG = 0, MODEL_MLP, MODEL_CNN } model_kind;
  * forward, 16/32 takes 3.5M (6.5x fewer), and an epoch at batch 32 drops from minutes to ~40 s here
  * (docs/bench_models.md). */
 enum { CNN_C1 = 16, CNN_C2 = 32, CNN_K = 5, CNN_F1 = 384, CNN_F2 = 192, MLP_H = 64 };
+/* The `cnn64` problem keeps the seed's channel counts, for measuring the full-size net (docs/bench_models.md). */
+enum { CNN64_C1 = 64, CNN64_C2 = 64 };
 
 /* Rows per chunk of a cnn minibatch (so__cnn_grad): the unit of work of one thread in the convolution stage.
  * Fixed, never derived from the thread count, so the gradient's bits are the same on any number of threads. */
@@ -47,6 +49,8 @@ typedef struct so_model {
     /* image nets: input shape */
     int height, width, channels;
     size_t in_dim;
+    /* cnn: the two convolutions' channel counts (cnn: CNN_C1, CNN_C2; cnn64: the seed's 64, 64) */
+    int c1, c2;
     so_tensor tensors[MODEL_MAX_TENSORS];
     size_t ntensors;
     /* worker shards and their epoch orders (workers x MODEL_STREAM_SLOTS) */

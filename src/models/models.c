@@ -543,7 +543,7 @@ static uint64_t fingerprint(const so_model *m, const so_problem_config *cfg)
     return h;
 }
 
-static so_problem *model_create(const so_problem_config *cfg, model_kind kind)
+static so_problem *model_create(const so_problem_config *cfg, model_kind kind, int c1, int c2)
 {
     so_model *m = calloc(1, sizeof *m);
     if (!m) {
@@ -551,6 +551,8 @@ static so_problem *model_create(const so_problem_config *cfg, model_kind kind)
         return NULL;
     }
     m->kind = kind;
+    m->c1 = c1;
+    m->c2 = c2;
     snprintf(m->id, sizeof m->id, "%s", cfg->id);
     m->eval_limit = cfg->eval_limit;
     pthread_mutex_init(&m->eval_lock, NULL);
@@ -568,9 +570,13 @@ static so_problem *model_create(const so_problem_config *cfg, model_kind kind)
     return so_problem_create_oracle(&model_ops, m, &info);
 }
 
-static so_problem *create_logreg(const so_problem_config *c) { return model_create(c, MODEL_LOGREG); }
-static so_problem *create_mlp(const so_problem_config *c) { return model_create(c, MODEL_MLP); }
-static so_problem *create_cnn(const so_problem_config *c) { return model_create(c, MODEL_CNN); }
+static so_problem *create_logreg(const so_problem_config *c) { return model_create(c, MODEL_LOGREG, 0, 0); }
+static so_problem *create_mlp(const so_problem_config *c) { return model_create(c, MODEL_MLP, 0, 0); }
+static so_problem *create_cnn(const so_problem_config *c) { return model_create(c, MODEL_CNN, CNN_C1, CNN_C2); }
+static so_problem *create_cnn64(const so_problem_config *c)
+{
+    return model_create(c, MODEL_CNN, CNN64_C1, CNN64_C2);
+}
 
 const so_problem_family so__family_logreg = {
     "logreg", "logistic regression with L2 (seed 004, Example 5): LIBSVM files or a binary Fashion-MNIST task",
@@ -579,3 +585,5 @@ const so_problem_family so__family_mlp = {
     "mlp", "784-64-64-10 ReLU network, softmax cross-entropy, on Fashion-MNIST (seed 001, sec. 4.2)", create_mlp};
 const so_problem_family so__family_cnn = {
     "cnn", "two 5x5 conv + max-pool layers, dense 384 and 192, on Fashion-MNIST (seed 001, sec. 4.2)", create_cnn};
+const so_problem_family so__family_cnn64 = {
+    "cnn64", "the cnn with the seed's 64 and 64 channels (6.5x the work; seed 001, sec. 4.2)", create_cnn64};

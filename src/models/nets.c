@@ -71,21 +71,21 @@ static void conv_layout(cnn_conv *a, carver *c, const so_model *m, size_t cap)
     const size_t kk = (size_t)CNN_K * CNN_K;
     a->input = carve(c, cap * m->in_dim);
     a->col1 = carve(c, cap * hw * kk * m->channels);
-    a->c1 = carve(c, cap * hw * CNN_C1);
-    a->p1 = carve(c, cap * hw2 * CNN_C1);
-    a->col2 = carve(c, cap * hw2 * kk * CNN_C1);
-    a->c2 = carve(c, cap * hw2 * CNN_C2);
-    a->dc2 = carve(c, cap * hw2 * CNN_C2);
-    a->dp1 = carve(c, cap * hw2 * CNN_C1);
-    a->dc1 = carve(c, cap * hw * CNN_C1);
-    a->idx1 = carve_int(c, cap * hw2 * CNN_C1);
-    a->idx2 = carve_int(c, cap * hw4 * CNN_C2);
+    a->c1 = carve(c, cap * hw * m->c1);
+    a->p1 = carve(c, cap * hw2 * m->c1);
+    a->col2 = carve(c, cap * hw2 * kk * m->c1);
+    a->c2 = carve(c, cap * hw2 * m->c2);
+    a->dc2 = carve(c, cap * hw2 * m->c2);
+    a->dp1 = carve(c, cap * hw2 * m->c1);
+    a->dc1 = carve(c, cap * hw * m->c1);
+    a->idx1 = carve_int(c, cap * hw2 * m->c1);
+    a->idx2 = carve_int(c, cap * hw4 * m->c2);
 }
 
 static void dense_layout(cnn_dense *a, carver *c, const so_model *m, size_t cap)
 {
     const size_t hw4 = (size_t)m->height * m->width / 16, V = (size_t)m->classes;
-    a->p2 = carve(c, cap * hw4 * CNN_C2);
+    a->p2 = carve(c, cap * hw4 * m->c2);
     a->f1 = carve(c, cap * CNN_F1);
     a->f2 = carve(c, cap * CNN_F2);
     a->logits = carve(c, cap * V);
@@ -93,7 +93,7 @@ static void dense_layout(cnn_dense *a, carver *c, const so_model *m, size_t cap)
     a->dlogits = carve(c, cap * V);
     a->df2 = carve(c, cap * CNN_F2);
     a->df1 = carve(c, cap * CNN_F1);
-    a->dp2 = carve(c, cap * hw4 * CNN_C2);
+    a->dp2 = carve(c, cap * hw4 * m->c2);
 }
 
 static void add_tensor(so_model *m, size_t *dim, const char *name, size_t size)
@@ -119,11 +119,11 @@ int so__net_setup(so_model *m, size_t *dim)
     if (m->height % 4 || m->width % 4 || m->height < 4 || m->width < 4)
         return so_error(SO_EINVAL, "cnn: images of %dx%d cannot be pooled twice by 2x2 (need multiples of 4)",
                         m->height, m->width);
-    const size_t kk = (size_t)CNN_K * CNN_K, flat = (size_t)(m->height / 4) * (m->width / 4) * CNN_C2;
-    add_tensor(m, dim, "conv1.weight", CNN_C1 * kk * m->channels);
-    add_tensor(m, dim, "conv1.bias", CNN_C1);
-    add_tensor(m, dim, "conv2.weight", CNN_C2 * kk * CNN_C1);
-    add_tensor(m, dim, "conv2.bias", CNN_C2);
+    const size_t kk = (size_t)CNN_K * CNN_K, flat = (size_t)(m->height / 4) * (m->width / 4) * m->c2;
+    add_tensor(m, dim, "conv1.weight", m->c1 * kk * m->channels);
+    add_tensor(m, dim, "conv1.bias", m->c1);
+    add_tensor(m, dim, "conv2.weight", m->c2 * kk * m->c1);
+    add_tensor(m, dim, "conv2.bias", m->c2);
     add_tensor(m, dim, "fc1.weight", CNN_F1 * flat);
     add_tensor(m, dim, "fc1.bias", CNN_F1);
     add_tensor(m, dim, "fc2.weight", CNN_F2 * CNN_F1);
@@ -215,12 +215,12 @@ static void mlp_batch(const so_model *m, model_ws *ws, const float *x, float *g,
 static void cnn_conv_forward(const so_model *m, const cnn_conv *a, const float *x, const float *in, int n, float *p2)
 {
     const int H = m->height, W = m->width, C = m->channels, H2 = H / 2, W2 = W / 2;
-    so__conv2d_forward(a->c1, a->col1, in, T(0), T(1), n, H, W, C, CNN_C1, CNN_K);
-    so__relu_forward(a->c1, (size_t)n * H * W * CNN_C1);
-    so__maxpool_forward(a->p1, a->idx1, a->c1, n, H, W, CNN_C1);
-    so__conv2d_forward(a->c2, a->col2, a->p1, T(2), T(3), n, H2, W2, CNN_C1, CNN_C2, CNN_K);
-    so__relu_forward(a->c2, (size_t)n * H2 * W2 * CNN_C2);
-    so__maxpool_forward(p2, a->idx2, a->c2, n, H2, W2, CNN_C2);
+    so__conv2d_forward(a->c1, a->col1, in, T(0), T(1), n, H, W, C, m->c1, CNN_K);
+    so__relu_forward(a->c1, (size_t)n * H * W * m->c1);
+    so__maxpool_forward(a->p1, a->idx1, a->c1, n, H, W, m->c1);
+    so__conv2d_forward(a->c2, a->col2, a->p1, T(2), T(3), n, H2, W2, m->c1, m->c2, CNN_K);
+    so__relu_forward(a->c2, (size_t)n * H2 * W2 * m->c2);
+    so__maxpool_forward(p2, a->idx2, a->c2, n, H2, W2, m->c2);
 }
 
 /* fc1 (flat -> 384, 602k weights, most of the dense stage's work) runs as FC1_BLOCKS fixed blocks of its output
@@ -230,7 +230,7 @@ static void cnn_conv_forward(const so_model *m, const cnn_conv *a, const float *
 
 static void fc1_forward_block(const so_model *m, const cnn_dense *b, const float *x, int n, int k)
 {
-    const int flat = (m->height / 4) * (m->width / 4) * CNN_C2;
+    const int flat = (m->height / 4) * (m->width / 4) * m->c2;
     so__dense_forward_cols(b->f1, b->p2, T(4), T(5), n, flat, CNN_F1, k * CNN_F1 / FC1_BLOCKS,
                            (k + 1) * CNN_F1 / FC1_BLOCKS);
 }
@@ -238,7 +238,7 @@ static void fc1_forward_block(const so_model *m, const cnn_dense *b, const float
 /* Blocks 0..FC1_BLOCKS-1: rows of fc1's weight gradient; FC1_BLOCKS..2*FC1_BLOCKS-1: columns of dp2. */
 static void fc1_backward_block(const so_model *m, const cnn_dense *b, const float *x, float *g, int n, int k)
 {
-    const int flat = (m->height / 4) * (m->width / 4) * CNN_C2;
+    const int flat = (m->height / 4) * (m->width / 4) * m->c2;
     if (k < FC1_BLOCKS)
         so__dense_backward_rows(G(4), G(5), b->df1, b->p2, n, flat, CNN_F1, k * CNN_F1 / FC1_BLOCKS,
                                 (k + 1) * CNN_F1 / FC1_BLOCKS);
@@ -284,12 +284,12 @@ static void cnn_dense_pass(const so_model *m, const cnn_dense *b, const float *x
 static void cnn_conv_backward(const so_model *m, const cnn_conv *a, const float *x, float *g, const float *dp2, int n)
 {
     const int H = m->height, W = m->width, C = m->channels, H2 = H / 2, W2 = W / 2;
-    so__maxpool_backward(a->dc2, dp2, a->idx2, n, H2, W2, CNN_C2);
-    so__relu_backward(a->dc2, a->c2, (size_t)n * H2 * W2 * CNN_C2);
-    so__conv2d_backward(a->dp1, G(2), G(3), a->col2, a->dc2, a->col2, T(2), n, H2, W2, CNN_C1, CNN_C2, CNN_K);
-    so__maxpool_backward(a->dc1, a->dp1, a->idx1, n, H, W, CNN_C1);
-    so__relu_backward(a->dc1, a->c1, (size_t)n * H * W * CNN_C1);
-    so__conv2d_backward(NULL, G(0), G(1), NULL, a->dc1, a->col1, T(0), n, H, W, C, CNN_C1, CNN_K);
+    so__maxpool_backward(a->dc2, dp2, a->idx2, n, H2, W2, m->c2);
+    so__relu_backward(a->dc2, a->c2, (size_t)n * H2 * W2 * m->c2);
+    so__conv2d_backward(a->dp1, G(2), G(3), a->col2, a->dc2, a->col2, T(2), n, H2, W2, m->c1, m->c2, CNN_K);
+    so__maxpool_backward(a->dc1, a->dp1, a->idx1, n, H, W, m->c1);
+    so__relu_backward(a->dc1, a->c1, (size_t)n * H * W * m->c1);
+    so__conv2d_backward(NULL, G(0), G(1), NULL, a->dc1, a->col1, T(0), n, H, W, C, m->c1, CNN_K);
 }
 
 static void cnn_batch(const so_model *m, model_ws *ws, const float *x, float *g, const float *in, const int32_t *y,
@@ -310,7 +310,7 @@ size_t so__cnn_conv_dim(const so_model *m) { return m->tensors[4].offset; }
 int so__cnn_grad(const so_model *m, model_ws *const *part, model_ws *dense, float *bufs, const float *x, float *g,
                  const uint32_t *rows, int B, float scale, double *loss_sum, long *correct, int team)
 {
-    const int R = m->chunk_rows, nc = (B + R - 1) / R, flat = (m->height / 4) * (m->width / 4) * CNN_C2;
+    const int R = m->chunk_rows, nc = (B + R - 1) / R, flat = (m->height / 4) * (m->width / 4) * m->c2;
     const size_t conv_dim = so__cnn_conv_dim(m);
     if (B < 1 || B > dense->cap || nc > m->chunks)
         return so_error(SO_EINVAL, "cnn: batch of %d rows, workspace holds %d", B, dense->cap);
