@@ -23,7 +23,9 @@ SEEDS=$(q 3 1)
 BATCHES=$(q "128 32 8" "128 8")
 SGDM_LR=$(q 0.1,0.03,0.01,0.003 0.01)
 MODEL=${MODEL:-$(q cnn mlp)}   # quick runs use the mlp (a cnn evaluation alone takes seconds)
-TRAIN="--problem $MODEL --data fashion-mnist --weight-decay 1e-4 --threads 1 --eval-limit $(q 5000 500)"
+# every core: a run's numbers do not depend on the thread count (the cnn's fixed chunks, tests/sh/test_threads.sh)
+THREADS=${THREADS:-auto}
+TRAIN="--problem $MODEL --data fashion-mnist --weight-decay 1e-4 --threads $THREADS --eval-limit $(q 5000 500)"
 # quick runs: 40 steps on 2000 rows instead of one epoch on all 60000
 LEN=$(q "--epochs 1" "--steps 40 --train-limit 2000")
 
