@@ -319,10 +319,10 @@ static void test_logreg_objective_is_exact_with_l2(void)
  * (rows taken in a shuffled order, through the gather path instead of the contiguous one). */
 static void test_full_batch_grad_equals_full_gradient(void)
 {
-    /* the cnn: five chunks of 8 rows, then (train_limit 36) four of 8 and one of 4; cnn64 the same at 64/64 */
+    /* the cnn: ten chunks of 4 rows, then (train_limit 38) nine of 4 and one of 2; cnn64 the same at 64/64 */
     const char *ids[5] = { "logreg", "mlp", "cnn", "cnn", "cnn64" };
     const char *data[5] = { "synthetic-epsilon", tmpdir, tmpdir, tmpdir, tmpdir };
-    const int rows[5] = { 60, 40, 40, 36, 40 };
+    const int rows[5] = { 60, 40, 40, 38, 40 };
     for (int k = 0; k < 5; k++) {
         so_problem_config c;
         so_problem_config_default(&c);
@@ -332,7 +332,7 @@ static void test_full_batch_grad_equals_full_gradient(void)
         c.seed = 3;
         c.synth_n = 60;
         c.synth_dim = 12;
-        c.train_limit = k == 3 ? 36 : 0;
+        c.train_limit = k == 3 ? 38 : 0;
         so_problem *p = so_problem_create(&c);
         CHECK(p != NULL, "create %s: %s", ids[k], so_errmsg());
         if (!p) continue;
@@ -584,13 +584,13 @@ static void test_mlp_adamw_one_epoch_reaches_80_percent(void)
     so_problem_destroy(p);
 }
 
-/* One seed, one result on any number of threads (issue 19): the cnn splits each minibatch into chunks of 8 rows
+/* One seed, one result on any number of threads (issue 19): the cnn splits each minibatch into chunks of 4 rows
  * whose convolution gradients are added in chunk order, fc1 runs as fixed blocks, and full() and accuracy()
  * compute several blocks of rows at once and add them in block order. So the minibatch gradient, the loss,
  * the full objective, its gradient and both accuracies must be bitwise the same with 1, 2 and 3 OpenMP threads
  * (3: chunks that do not divide evenly among the threads). The data: 2100 training rows (mlp and logreg
- * evaluate in blocks of 1000 rows, the cnn in blocks of 64, so every evaluation has several blocks); batch 20
- * (the cnn's chunks: 8, 8 and 4 rows). */
+ * evaluate in blocks of 1000 rows, the cnn in blocks of 64, so every evaluation has several blocks); batch 18
+ * (the cnn's chunks: 4, 4, 4, 4 and 2 rows, with batch 18). */
 static void test_bits_independent_of_thread_count(void)
 {
     char saved[sizeof tmpdir];
@@ -604,7 +604,7 @@ static void test_bits_independent_of_thread_count(void)
     memcpy(tmpdir, saved, sizeof tmpdir);
     const char *ids[3] = { "mlp", "cnn", "logreg" };
     for (int k = 0; k < 3; k++) {
-        so_problem *p = make(ids[k], k == 2 ? "synthetic-epsilon" : dir, 1, 20);
+        so_problem *p = make(ids[k], k == 2 ? "synthetic-epsilon" : dir, 1, 18);
         if (!p) continue;
         const size_t d = so_problem_dim(p);
         float *x = start_point(p), *g[3], *full[3];

@@ -64,7 +64,7 @@ SO_API const char *so_version(void);
  * bindings that mirror the structs in another language; 0 for a name it does not know. */
 SO_API size_t so_sizeof(const char *type_name);
 
-/* The number of threads OpenBLAS uses for the models' matrix products (logreg, mlp, cnn, charlm): a process-wide
+/* The number of threads OpenBLAS uses for the models' matrix products (logreg, mlp, cnn, cnn64, charlm): a process-wide
  * setting the library never changes by itself. OpenBLAS's sgemm can give different last bits with 1 and with
  * several threads, so a program that wants one seed to give one result whatever its thread count sets 1 (the
  * signopt command does, for every data problem). Returns SO_OK, or SO_EINVAL for n < 1. */

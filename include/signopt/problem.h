@@ -5,7 +5,7 @@
  * so_run, so_cluster over in-process workers or MPI ranks, checkpoints, the command's train and sweep) takes a
  * so_problem, whatever made it: your callbacks (so_problem_create_oracle), or a registered family by id
  * (so_problem_create). The built-in families register through the same callbacks: quadratic,
- * signgd-counterexample, pl-toy, l0l1 (synthetic, src/problems/synthetic.c); logreg, mlp, cnn (data,
+ * signgd-counterexample, pl-toy, l0l1 (synthetic, src/problems/synthetic.c); logreg, mlp, cnn, cnn64 (data,
  * src/models/); charlm (src/lm/). docs/algorithms.md, "Problems", states each. */
 #ifndef SIGNOPT_PROBLEM_H
 #define SIGNOPT_PROBLEM_H

@@ -1,8 +1,8 @@
 /* layers.c — dense, ReLU, convolution (im2col + sgemm), max-pooling, softmax cross-entropy and logistic loss.
  * The matrix products go to OpenBLAS, which brings its own threads; the loops around them stay serial: OpenMP
  * teams here spin between regions and took a core from the sgemms (measured: a third of the CNN's time), and the
- * callers already run one gradient per thread. Every reduction runs in a fixed order, so results do not depend
- * on the number of threads. */
+ * callers share out whole chunks of a minibatch instead (nets.c), each on one thread. Every reduction runs in a
+ * fixed order, so results do not depend on the number of threads. */
 #include <cblas.h>
 #include <math.h>
 #include <string.h>

@@ -20,7 +20,7 @@ enum { CNN64_C1 = 64, CNN64_C2 = 64 };
 
 /* Rows per chunk of a cnn minibatch (so__cnn_grad): the unit of work of one thread in the convolution stage.
  * Fixed, never derived from the thread count, so the gradient's bits are the same on any number of threads. */
-enum { CNN_CHUNK = 8 };
+enum { CNN_CHUNK = 4 };
 
 #define MODEL_MAX_TENSORS 10
 /* Permutation caches per worker: minibatch streams sub and sub + MODEL_STREAM_SLOTS share one slot. */

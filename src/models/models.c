@@ -1,4 +1,4 @@
-/* models.c — the data problems logreg, mlp and cnn as gradient oracles (docs/algorithms.md, "Problems"), three
+/* models.c — the data problems logreg, mlp, cnn and cnn64 as gradient oracles (docs/algorithms.md, "Problems"), three
  * families registered through the public oracle interface (so_problem_create_oracle): loading
  * their data, dealing it to workers, drawing minibatches, and the full objective, gradient and accuracies.
  *
@@ -12,8 +12,15 @@
  * epochs, so the K+1 minibatches of a round differ (sub < 256; epochs < 2^24). A draw depends on
  * (seed, j, sub, t) only: the same under any thread count and on an MPI rank as in-process.
  *
+ * Threads. The work of a call is cut into pieces fixed by the model and the batch, never by the thread count, and
+ * the pieces' results are combined in a fixed order, so every bit is the same on any number of OpenMP threads
+ * (tests/test_models.c, tests/sh/test_threads.sh). The cnn's minibatch runs as chunks of CNN_CHUNK rows
+ * (so__cnn_grad in nets.c); an mlp or logreg minibatch is one piece (its products are too small to share). Inside
+ * another team (the in-process cluster's worker threads) the pieces run in turn on the calling thread.
+ *
  * Evaluation. full() runs over all training rows (the first cfg.eval_limit of them when that is set) in blocks of
- * eval_block rows, sums each block's loss and gradient in double in block order, and divides by N at the end; it
+ * eval_block rows (one block per thread, up to EVAL_MAX_THREADS at once), sums each block's loss and gradient in
+ * double in block order, and divides by N at the end; it
  * remembers the training accuracy it met on the way, so accuracy() at the same x only has to run the test set.
  * Train accuracy is over the same rows (after train_limit and eval_limit), test accuracy over the held-out set:
  * the t10k files, the LIBSVM test_data file, or the extra rows of the synthetic set. */
@@ -500,8 +507,9 @@ static int model_setup(so_model *m, const so_problem_config *cfg, size_t *min_sh
         m->eval_block = 1000;
     } else {
         rc = so__net_setup(m, &m->dim);
-        /* the CNN's patches take ~1 MB per image: smaller blocks keep the buffers near 100 MB */
-        m->eval_block = m->kind == MODEL_CNN ? 64 : 1000;
+        /* the CNN's patches take ~0.5 MB per image (cnn64: ~1.5 MB): smaller blocks keep each thread's evaluation
+         * buffers near 30 MB */
+        m->eval_block = m->kind == MODEL_CNN ? (m->c1 > CNN_C1 ? 16 : 64) : 1000;
     }
     if (rc != SO_OK) return rc;
     rc = so_split_make(&m->split, &m->train, cfg->workers, &cfg->split, cfg->seed);

@@ -2,10 +2,13 @@
  *   mlp: 784-64-64-10, ReLU, softmax cross-entropy (seed 001 §4.2, its MNIST MLP);
  *   cnn: conv5x5-C1 'same', ReLU, maxpool 2x2, conv5x5-C2 'same', ReLU, maxpool 2x2, dense 384, ReLU,
  *        dense 192, ReLU, dense 10, softmax cross-entropy (seed 001 §4.2, the TensorFlow CIFAR-10 tutorial net
- *        without its local response normalization; channel counts in model.h).
+ *        without its local response normalization; channel counts in model.h: 16/32 for `cnn`, the seed's 64/64
+ *        for `cnn64`).
  * All parameters live in one flat array with named tensor views (so every optimizer works on it directly).
  * Layouts: dense weights (OC, C) as PyTorch's nn.Linear; conv weights (OC, K, K, C) to match an NHWC im2col row;
- * the CNN flattens its last pooled map in (h, w, c) order. */
+ * the CNN flattens its last pooled map in (h, w, c) order.
+ * The CNN's minibatch gradient (so__cnn_grad) shares out its work in pieces fixed by the batch: chunks of CNN_CHUNK
+ * rows for the convolution stage and fixed blocks of fc1, so its bits do not depend on the number of threads. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
