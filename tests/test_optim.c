@@ -173,6 +173,29 @@ static void test_signum_nesterov_grad_point(void)
     so_optim_destroy(o);
 }
 
+/* EF-signSGD's weight decay is coupled: it enters p as lr * wd * x beside lr * g (docs/algorithms.md). d = 2, one
+ * tensor, lr 0.5, wd 0.1, x0 = (1, -2), e0 = 0.
+ * g1 = (0.2, 0.4): g + wd x = (0.3, 0.2), p = (0.15, 0.1), scale 0.125, delta = (0.125, 0.125):
+ *   x1 = (0.875, -2.125), e1 = (0.025, -0.025).
+ * g2 = 0: g + wd x = (0.0875, -0.2125), p = (0.04375 + 0.025, -0.10625 - 0.025) = (0.06875, -0.13125), scale 0.1:
+ *   x2 = (0.775, -2.025).
+ * (The decoupled x (1 - lr wd) form would give x1 = (0.8, -2.05): p = (0.1, 0.2), scale 0.15, x0 * 0.95.) */
+static void test_ef_signsgd_coupled_weight_decay(void)
+{
+    so_optim_config c = config("ef-signsgd", 0.5);
+    c.weight_decay = 0.1;
+    so_optim *o = so_optim_create(&c, 2, NULL, 0);
+    CHECK(o != NULL, "create: %s", so_errmsg());
+    if (!o) return;
+    float x[2] = {1, -2};
+    const float g1[2] = {0.2f, 0.4f}, g2[2] = {0, 0};
+    so_optim_step(o, x, g1);
+    check_x(x, (double[]){0.875, -2.125}, 2, "ef wd x1");
+    so_optim_step(o, x, g2);
+    check_x(x, (double[]){0.775, -2.025}, 2, "ef wd x2");
+    so_optim_destroy(o);
+}
+
 static void test_ef_signsgd_per_tensor(void)
 {
     /* d = 4 as two tensors [0,2) and [2,4), lr 1, x0 = 0, e0 = 0.
@@ -488,6 +511,7 @@ int main(void)
     RUN(test_signum_both_inits);
     RUN(test_signum_nesterov_grad_point);
     RUN(test_ef_signsgd_per_tensor);
+    RUN(test_ef_signsgd_coupled_weight_decay);
     RUN(test_scaled_signsgd_const_and_inv);
     RUN(test_lion_hand_values);
     RUN(test_per_coordinate_lr);

@@ -77,14 +77,14 @@ static void ref_step(const qcase *q, ref *r)
             r->xprev[i] = r->x[i];
             r->x[i] -= lr[i] * q->wd * r->x[i] + lr[i] * sgn(r->m[i]);
         }
-    } else if (!strcmp(q->algo, "ef-signsgd")) { /* 004 eq. (12), per tensor */
+    } else if (!strcmp(q->algo, "ef-signsgd")) { /* 004 eq. (12), per tensor; decay coupled into g */
         const int lo[2] = {0, q->tensors == 2 ? 4 : D}, hi[2] = {q->tensors == 2 ? 4 : D, D};
         for (int k = 0; k < 2; k++) {
             double p[D], norm = 0;
-            for (int i = lo[k]; i < hi[k]; i++) norm += fabs(p[i] = lr[i] * g[i] + r->e[i]);
+            for (int i = lo[k]; i < hi[k]; i++) norm += fabs(p[i] = lr[i] * (g[i] + q->wd * r->x[i]) + r->e[i]);
             for (int i = lo[k]; i < hi[k]; i++) {
                 double delta = norm / (hi[k] - lo[k]) * sgn(p[i]);
-                r->x[i] -= lr[i] * q->wd * r->x[i] + delta;
+                r->x[i] -= delta;
                 r->e[i] = p[i] - delta;
             }
         }

@@ -276,39 +276,42 @@ void so_kernel_extrapolate(float *restrict y, const float *restrict x, const flo
     PARALLEL_BLOCKS(n, lo, hi, for (size_t i = lo; i < hi; i++) y[i] = x[i] + a * (x[i] - x_prev[i]));
 }
 
-/* ---- ef-signsgd: p = lr g + e; delta = (||p||_1 / n) sign(p); x <- x (1 - lr wd) - delta; e <- p - delta.
+/* ---- ef-signsgd: p = lr (g + wd x) + e; delta = (||p||_1 / n) sign(p); x <- x - delta; e <- p - delta.
+ * Weight decay is coupled: lr scales the gradient inside p and is not a step length (the step is ||p||_1 / n),
+ * so the decay enters as the gradient of (wd/2)||x||^2 and goes through the compressor and the error memory
+ * like the rest of g (docs/algorithms.md, "EF-signSGD and weight decay").
  * The scale needs ||p||_1 of the whole tensor before any coordinate can move, so this rule takes two passes:
  * the first forms p in place of e while summing |p| (fixed chunks, as so_kernel_abs_sum), the second steps. */
 
-SO_ALWAYS_INLINE double ef_form_p_range(float *restrict e, const float *restrict g, const float *restrict lrv,
-                                        size_t lo, size_t hi, double lr)
+SO_ALWAYS_INLINE double ef_form_p_range(float *restrict e, const float *restrict g, const float *restrict x,
+                                        const float *restrict lrv, size_t lo, size_t hi, double lr, double wd)
 {
-    const float lr0 = (float)lr;
+    const float lr0 = (float)lr, wd0 = (float)wd;
+    const v8f wdv = {wd0, wd0, wd0, wd0, wd0, wd0, wd0, wd0};
     v4d acc_lo = {0, 0, 0, 0}, acc_hi = {0, 0, 0, 0};
     size_t i = lo;
     for (; i + 8 <= hi; i += 8) {
         const v8f lri = lrv ? lr0 * load8f(lrv + i) : (v8f){lr0, lr0, lr0, lr0, lr0, lr0, lr0, lr0};
-        const v8f p = lri * load8f(g + i) + load8f(e + i);
+        const v8f gi = wd0 != 0.0f ? load8f(g + i) + wdv * load8f(x + i) : load8f(g + i);
+        const v8f p = lri * gi + load8f(e + i);
         memcpy(e + i, &p, sizeof p);
         add8_to_lanes(&acc_lo, &acc_hi, abs8f(p));
     }
     double tail = 0.0;
     for (; i < hi; i++) {
-        const float p = (lrv ? lr0 * lrv[i] : lr0) * g[i] + e[i];
+        const float gi = wd0 != 0.0f ? g[i] + wd0 * x[i] : g[i];
+        const float p = (lrv ? lr0 * lrv[i] : lr0) * gi + e[i];
         e[i] = p;
         tail += fabsf(p);
     }
     return combine_lanes(acc_lo, acc_hi, tail);
 }
 
-SO_ALWAYS_INLINE void ef_step_range(float *restrict x, float *restrict e, const float *restrict lrv, size_t lo,
-                                    size_t hi, float scale, double lr, double wd)
+SO_ALWAYS_INLINE void ef_step_range(float *restrict x, float *restrict e, size_t lo, size_t hi, float scale)
 {
-    const float lr0 = (float)lr, wd0 = (float)wd, keep0 = (float)(1.0 - lr * wd);
     for (size_t i = lo; i < hi; i++) {
-        const float keep = lrv ? 1.0f - lr0 * lrv[i] * wd0 : keep0;
         const float delta = scale * so_signf(e[i]);
-        x[i] = x[i] * keep - delta;
+        x[i] = x[i] - delta;
         e[i] = e[i] - delta;
     }
 }
@@ -325,15 +328,10 @@ void so_kernel_ef_signsgd(float *restrict x, float *restrict e, const float *res
 {
     if (n == 0) return;
     double part[SO_REDUCE_CHUNKS];
-    if (lrv) {
-        PARALLEL_CHUNKS(n, part, lo, hi, ef_form_p_range(e, g, lrv, lo, hi, lr));
-        const float scale = (float)((double)chunk_sum(part) / (double)n);
-        PARALLEL_BLOCKS(n, lo, hi, ef_step_range(x, e, lrv, lo, hi, scale, lr, wd));
-    } else {
-        PARALLEL_CHUNKS(n, part, lo, hi, ef_form_p_range(e, g, NULL, lo, hi, lr));
-        const float scale = (float)((double)chunk_sum(part) / (double)n);
-        PARALLEL_BLOCKS(n, lo, hi, ef_step_range(x, e, NULL, lo, hi, scale, lr, wd));
-    }
+    if (lrv) PARALLEL_CHUNKS(n, part, lo, hi, ef_form_p_range(e, g, x, lrv, lo, hi, lr, wd));
+    else PARALLEL_CHUNKS(n, part, lo, hi, ef_form_p_range(e, g, x, NULL, lo, hi, lr, wd));
+    const float scale = (float)((double)chunk_sum(part) / (double)n);
+    PARALLEL_BLOCKS(n, lo, hi, ef_step_range(x, e, lo, hi, scale));
 }
 
 /* ---- scaled-signsgd: x <- x - alpha ||g||_1 sign(g). The step length needs ||g||_1 first: one reduction

@@ -57,10 +57,10 @@ def reference(algo, xs, gs, lr=0.01, beta=0.9, beta2=0.999, eps=1e-8, wd=0.0, fi
             elif algo == "signum":
                 s["m"] = g[k] if (t == 0 and first_grad) else beta * s.get("m", 0) + (1 - beta) * g[k]
                 x[k] = x[k] * (1 - lr * wd) - lr * sign(s["m"])
-            elif algo == "ef-signsgd":
-                p = lr * g[k] + s.get("e", 0)
+            elif algo == "ef-signsgd":  # weight decay coupled into g (docs/algorithms.md)
+                p = lr * (g[k] + wd * x[k]) + s.get("e", 0)
                 delta = np.abs(p).sum() / p.size * sign(p)
-                x[k] = x[k] * (1 - lr * wd) - delta
+                x[k] = x[k] - delta
                 s["e"] = p - delta
             elif algo == "scaled-signsgd":
                 x[k] = x[k] - lr * norm * sign(g[k])
@@ -73,7 +73,8 @@ def reference(algo, xs, gs, lr=0.01, beta=0.9, beta2=0.999, eps=1e-8, wd=0.0, fi
 
 RULES = [("sgd", {}), ("sgdm", {}), ("adam", {"weight_decay": 0.01}), ("adamw", {"weight_decay": 0.05}),
          ("signsgd", {"weight_decay": 0.1}), ("signum", {}), ("signum", {"momentum_init": "first-grad"}),
-         ("ef-signsgd", {}), ("scaled-signsgd", {"lr": 1e-4}), ("lion", {"beta2": 0.99, "weight_decay": 0.1})]
+         ("ef-signsgd", {}), ("ef-signsgd", {"weight_decay": 0.1}), ("scaled-signsgd", {"lr": 1e-4}),
+         ("lion", {"beta2": 0.99, "weight_decay": 0.1})]
 
 
 @pytest.mark.parametrize("algo,extra", RULES)
