@@ -38,6 +38,7 @@ const cli_flag cli_flags[] = {
     {"workers", "N", NULL, "workers (distributed ids; with --backend mpi: the MPI size)", 0},
     {"split", "iid|dirichlet:A", "iid", "how data is split across workers", 0},
     {"ties", "zero|positive|random", NULL, "tie rule of the majority vote", 0},
+    {"zero-vote", "plus|abstain|random", "plus", "mv-signsgd/mv-signum/mv-scaled-signsgd: a worker's vote for an exact zero (abstain: a second uplink bit)", 0},
     {"byzantine", "F:flip|F:random", "none", "F adversarial workers (the last F)", 0},
     {"dropout", "P", NULL, "probability that a worker misses a round, in [0,1)", 0},
     {"fp32-reduce", "ordered|allreduce", "ordered", "dist-*: fixed-order reduce (same bits everywhere) or MPI_Allreduce (fastest)", 0},

@@ -311,7 +311,8 @@ cJSON *summary_json(const cli_options *o, const seed_result *res, int nres, int 
     jset(rs, "threads", jint(o->threads_resolved));
     jset(rs, "lr", jnum(nres ? res[0].lr : o->run.method.optim.lr));
     jset(rs, "beta", jnum(nres ? res[0].beta : o->run.method.optim.beta));
-    jset(rs, "tau", jstr("uniform in {1..T} by reservoir sampling over (seed, SO_STREAM_TAU)"));
+    jset(rs, "tau", jstr("uniform in {1..T}, x_1 the start (the papers' range): the iterate after tau-1 steps, "
+                                "by reservoir sampling over (seed, SO_STREAM_TAU); tau.step = tau - 1"));
     jset(root, "resolved", rs);
     if (error) jset(root, "error", jstr(error));
     int ndiv = 0, first = -1;
@@ -370,8 +371,10 @@ cJSON *summary_json(const cli_options *o, const seed_result *res, int nres, int 
     jset(bpr, "up", jnum9(up));
     jset(bpr, "down", jnum9(down));
     jset(root, "bits_per_round", bpr);
-    /* A zero-tie vote over an even number of workers needs the second downlink bit. */
-    int down_bits = o->run.method.ties == SO_TIES_ZERO && workers % 2 == 0 ? 2 : 1;
+    /* A zero-tie vote over an even number of workers (any number when zeros abstain) needs the second downlink
+     * bit. */
+    int down_bits = o->run.method.ties == SO_TIES_ZERO &&
+                            (workers % 2 == 0 || o->run.method.zero_vote == SO_ZERO_VOTE_ABSTAIN) ? 2 : 1;
     cJSON *nc = cJSON_CreateObject();
     jset(nc, "workers", jint(workers));
     jset(nc, "dim", juint(dim));

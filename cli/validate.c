@@ -291,6 +291,10 @@ int cli_validate(cli_options *o)
     int ti;
     if ((rc = one_of(o, "ties", ties, &ti))) return rc;
     cc->ties = ti == 0 ? SO_TIES_ZERO : ti == 1 ? SO_TIES_POSITIVE : SO_TIES_RANDOM;
+    static const char *const zero_votes[] = {"plus", "abstain", "random", NULL};
+    int zv;
+    if ((rc = one_of(o, "zero-vote", zero_votes, &zv))) return rc;
+    cc->zero_vote = zv == 0 ? SO_ZERO_VOTE_PLUS : zv == 1 ? SO_ZERO_VOTE_ABSTAIN : SO_ZERO_VOTE_RANDOM;
     const char *byz = cli_value(o, "byzantine");
     if (strcmp(byz, "none") != 0) {
         /* F parsed as a checked integer: %d would wrap 99999999999 to 1215752191. */

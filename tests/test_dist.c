@@ -499,6 +499,91 @@ static void test_random_ties_always_step(void)
     so_problem_destroy(p);
 }
 
+/* --zero-vote (so_zero_vote) on mv-signsgd with gradients given by hand, 5 workers, d = 70 (two words), lr 1, x0 = 0,
+ * so x after one round is minus the vote. Coordinate i: worker j's gradient is plus (+1), minus (-1) or an exact
+ * zero by a fixed pattern. Checked against the rules counted here, not by the library:
+ * plus: a zero votes +1 (sign(P + Z - N)); abstain: the majority of the voters, sign(P - N), a tie (P = N, any
+ * number of voters) giving no step under ties = zero; random: each zero is +1 or -1 from its own draw
+ * (so_rand_uniformf_at(seed, j, 0, SO_STREAM_ZERO_VOTE, i) < 1/2: -1), so the vote is the majority of the
+ * completed signs. The bits: abstain adds d to the uplink (the mask) and the zero bit to the downlink with 5
+ * (odd) workers. */
+static void test_zero_vote_rules(void)
+{
+    enum { N = 5, DZ = 70 };
+    float g[N * DZ];
+    int plus[DZ], minus[DZ], zeros[DZ];
+    for (int i = 0; i < DZ; i++) {
+        plus[i] = minus[i] = zeros[i] = 0;
+        for (int j = 0; j < N; j++) {
+            const int k = (i * 7 + j * 3 + (i / 5) * j) % 5; /* 0, 1: +, 2: -, 3, 4: zero */
+            const float v = k <= 1 ? 0.5f + (float)j : k == 2 ? -0.25f : 0.0f;
+            g[j * DZ + i] = (k == 4 && (i + j) % 2) ? -0.0f : v;
+            plus[i] += k <= 1;
+            minus[i] += k == 2;
+            zeros[i] += k >= 3;
+        }
+    }
+    const so_zero_vote modes[3] = { SO_ZERO_VOTE_PLUS, SO_ZERO_VOTE_ABSTAIN, SO_ZERO_VOTE_RANDOM };
+    const char *names[3] = { "plus", "abstain", "random" };
+    int abstain_ties = 0, abstain_moves_differ = 0;
+    for (int k = 0; k < 3; k++) {
+        so_cluster_config cfg;
+        so_cluster_config_default(&cfg);
+        cfg.optim.algo = "mv-signsgd";
+        cfg.optim.lr = 1.0;
+        cfg.seed = 11;
+        cfg.zero_vote = modes[k];
+        so_transport *t = so_transport_local(N);
+        so_dist_optim *o = so_dist_optim_create(&cfg, DZ, NULL, 0, t);
+        CHECK(o != NULL, "%s: %s", names[k], so_errmsg());
+        if (!o) { so_transport_destroy(t); continue; }
+        float x[DZ] = { 0 };
+        CHECK(so_dist_optim_step(o, x, g) == SO_OK, "%s: %s", names[k], so_errmsg());
+        int bad = 0;
+        for (int i = 0; i < DZ; i++) {
+            int net;
+            if (k == 0) net = plus[i] + zeros[i] - minus[i];
+            else if (k == 1) net = plus[i] - minus[i];
+            else {
+                net = plus[i] - minus[i];
+                for (int j = 0; j < N; j++)
+                    if (g[j * DZ + i] == 0.0f)
+                        net += so_rand_uniformf_at(11, (uint32_t)j, 0, SO_STREAM_ZERO_VOTE, (uint64_t)i) < 0.5f ? -1 : 1;
+            }
+            const float want = net > 0 ? -1.0f : net < 0 ? 1.0f : 0.0f;
+            if (x[i] != want && bad++ < 3) CHECK(0, "%s: coordinate %d moved %g, want %g", names[k], i, x[i], want);
+            if (k == 1) {
+                abstain_ties += net == 0;
+                abstain_moves_differ += (plus[i] + zeros[i] - minus[i] > 0) != (net > 0);
+            }
+        }
+        CHECK(bad == 0, "%s: %d coordinates off", names[k], bad);
+        uint64_t up, down;
+        so_dist_optim_bits(o, &up, &down);
+        CHECK(up == (k == 1 ? 2u * DZ : (uint64_t)DZ) && down == (k == 1 ? 2u * DZ : (uint64_t)DZ),
+              "%s: bits up %llu down %llu", names[k], (unsigned long long)up, (unsigned long long)down);
+        so_dist_optim_destroy(o);
+        so_transport_destroy(t);
+    }
+    /* the pattern must make the rules disagree, or the test would not tell them apart */
+    CHECK(abstain_ties > 0 && abstain_moves_differ > 0, "pattern: %d abstain ties, %d differences", abstain_ties,
+          abstain_moves_differ);
+    /* refused where it has no meaning */
+    so_cluster_config cfg;
+    so_cluster_config_default(&cfg);
+    cfg.optim.algo = "sto-signsgd";
+    cfg.zero_vote = SO_ZERO_VOTE_RANDOM;
+    so_transport *t = so_transport_local(N);
+    CHECK(so_dist_optim_create(&cfg, DZ, NULL, 0, t) == NULL && strstr(so_errmsg(), "zero vote"),
+          "sto-signsgd with a zero vote: %s", so_errmsg());
+    cfg.optim.algo = "mv-signsgd";
+    cfg.zero_vote = SO_ZERO_VOTE_ABSTAIN;
+    cfg.pattern = SO_PATTERN_SHARDED;
+    CHECK(so_dist_optim_create(&cfg, DZ, NULL, 0, t) == NULL && strstr(so_errmsg(), "sharded"),
+          "abstain with sharded: %s", so_errmsg());
+    so_transport_destroy(t);
+}
+
 static double final_loss(int byzantine, uint64_t seed)
 {
     so_problem_config pc;
@@ -699,6 +784,7 @@ int main(void)
     RUN(test_byzantine_workers_send_flipped_or_random_signs);
     RUN(test_bits_are_counted_by_hand);
     RUN(test_random_ties_always_step);
+    RUN(test_zero_vote_rules);
     RUN(test_two_of_nine_flippers_cost_little);
     RUN(test_learning_rate_follows_the_schedule_per_round);
     RUN(test_config_is_validated);

@@ -27,50 +27,55 @@ typedef struct mpi_case {
     so_pattern pattern;
     double dropout;
     int byzantine;
+    so_zero_vote zero_vote; /* the deterministic sign uplink's vote for an exact zero (0: plus) */
 } mpi_case;
 
 static const mpi_case cases[] = {
-    { "mv-signsgd-ps", "mv-signsgd", SO_PATTERN_PS, 0, 0 },
-    { "mv-signsgd-ag", "mv-signsgd", SO_PATTERN_ALLGATHER, 0, 0 },
-    { "mvsm-v2-ps", "mvsm-v2", SO_PATTERN_PS, 0, 0 },
-    { "mvsm-v2-ag", "mvsm-v2", SO_PATTERN_ALLGATHER, 0, 0 },
-    { "sim-ps", "mv-sto-signsgd-sim", SO_PATTERN_PS, 0, 0 },
-    { "sim-ag", "mv-sto-signsgd-sim", SO_PATTERN_ALLGATHER, 0, 0 },
-    { "scaled-ps", "mv-scaled-signsgd", SO_PATTERN_PS, 0, 0 },
-    { "scaled-ag", "mv-scaled-signsgd", SO_PATTERN_ALLGATHER, 0, 0 },
-    { "sgdm-ps", "dist-sgdm", SO_PATTERN_PS, 0, 0 },
-    { "sgdm-ag", "dist-sgdm", SO_PATTERN_ALLGATHER, 0, 0 },
-    { "signum-faults-ps", "mv-signum", SO_PATTERN_PS, 0.3, 1 },
-    { "sgdm-faults-ag", "dist-sgdm", SO_PATTERN_ALLGATHER, 0.3, 1 },
+    { "mv-signsgd-ps", "mv-signsgd", SO_PATTERN_PS, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "mv-signsgd-ag", "mv-signsgd", SO_PATTERN_ALLGATHER, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "mvsm-v2-ps", "mvsm-v2", SO_PATTERN_PS, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "mvsm-v2-ag", "mvsm-v2", SO_PATTERN_ALLGATHER, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "sim-ps", "mv-sto-signsgd-sim", SO_PATTERN_PS, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "sim-ag", "mv-sto-signsgd-sim", SO_PATTERN_ALLGATHER, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "scaled-ps", "mv-scaled-signsgd", SO_PATTERN_PS, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "scaled-ag", "mv-scaled-signsgd", SO_PATTERN_ALLGATHER, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "sgdm-ps", "dist-sgdm", SO_PATTERN_PS, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "sgdm-ag", "dist-sgdm", SO_PATTERN_ALLGATHER, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "signum-faults-ps", "mv-signum", SO_PATTERN_PS, 0.3, 1, SO_ZERO_VOTE_PLUS },
+    { "sgdm-faults-ag", "dist-sgdm", SO_PATTERN_ALLGATHER, 0.3, 1, SO_ZERO_VOTE_PLUS },
     /* sharded: D = 200 is 4 words, so with 4 ranks two shards hold words and two are empty */
-    { "mv-signsgd-sh", "mv-signsgd", SO_PATTERN_SHARDED, 0, 0 },
-    { "mvsm-v2-sh", "mvsm-v2", SO_PATTERN_SHARDED, 0, 0 },
-    { "sim-sh", "mv-sto-signsgd-sim", SO_PATTERN_SHARDED, 0, 0 },
-    { "scaled-sh", "mv-scaled-signsgd", SO_PATTERN_SHARDED, 0, 0 },
-    { "sgdm-sh", "dist-sgdm", SO_PATTERN_SHARDED, 0, 0 },
-    { "signum-faults-sh", "mv-signum", SO_PATTERN_SHARDED, 0.3, 1 },
+    { "mv-signsgd-sh", "mv-signsgd", SO_PATTERN_SHARDED, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "mvsm-v2-sh", "mvsm-v2", SO_PATTERN_SHARDED, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "sim-sh", "mv-sto-signsgd-sim", SO_PATTERN_SHARDED, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "scaled-sh", "mv-scaled-signsgd", SO_PATTERN_SHARDED, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "sgdm-sh", "dist-sgdm", SO_PATTERN_SHARDED, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "signum-faults-sh", "mv-signum", SO_PATTERN_SHARDED, 0.3, 1, SO_ZERO_VOTE_PLUS },
+    /* abstaining zeros: two words per message (signs and the zero mask) through the gather and the allgather */
+    { "abstain-ps", "mv-signsgd", SO_PATTERN_PS, 0, 0, SO_ZERO_VOTE_ABSTAIN },
+    { "abstain-faults-ag", "mv-signum", SO_PATTERN_ALLGATHER, 0.3, 1, SO_ZERO_VOTE_ABSTAIN },
+    { "zero-random-ag", "mv-signsgd", SO_PATTERN_ALLGATHER, 0, 0, SO_ZERO_VOTE_RANDOM },
 };
 #define NCASES (int)(sizeof cases / sizeof cases[0])
 
 /* The per-rank optimizer's cases: every distributed id, both patterns among them, faults in two. */
 static const mpi_case rank_cases[] = {
-    { "rank-mv-signsgd", "mv-signsgd", SO_PATTERN_PS, 0, 0 },
-    { "rank-mv-signum", "mv-signum", SO_PATTERN_ALLGATHER, 0, 0 },
-    { "rank-sto-signsgd", "sto-signsgd", SO_PATTERN_PS, 0, 0 },
-    { "rank-sim", "mv-sto-signsgd-sim", SO_PATTERN_PS, 0, 0 },
-    { "rank-fed", "fed-mv-sto-signsgd-sim", SO_PATTERN_ALLGATHER, 0, 0 },
-    { "rank-mvsm-v1", "mvsm-v1", SO_PATTERN_PS, 0, 0 },
-    { "rank-mvsm-v2", "mvsm-v2", SO_PATTERN_ALLGATHER, 0, 0 },
-    { "rank-scaled", "mv-scaled-signsgd", SO_PATTERN_PS, 0, 0 },
-    { "rank-dist-sgd", "dist-sgd", SO_PATTERN_PS, 0, 0 },
-    { "rank-dist-adamw", "dist-adamw", SO_PATTERN_ALLGATHER, 0, 0 },
-    { "rank-signum-faults", "mv-signum", SO_PATTERN_PS, 0.3, 1 },
-    { "rank-sgdm-faults", "dist-sgdm", SO_PATTERN_ALLGATHER, 0.3, 1 },
-    { "rank-mv-signum-sh", "mv-signum", SO_PATTERN_SHARDED, 0, 0 },
-    { "rank-fed-sh", "fed-mv-sto-signsgd-sim", SO_PATTERN_SHARDED, 0, 0 },
-    { "rank-mvsm-v2-sh", "mvsm-v2", SO_PATTERN_SHARDED, 0, 0 },
-    { "rank-dist-adamw-sh", "dist-adamw", SO_PATTERN_SHARDED, 0, 0 },
-    { "rank-signum-faults-sh", "mv-signum", SO_PATTERN_SHARDED, 0.3, 1 },
+    { "rank-mv-signsgd", "mv-signsgd", SO_PATTERN_PS, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "rank-mv-signum", "mv-signum", SO_PATTERN_ALLGATHER, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "rank-sto-signsgd", "sto-signsgd", SO_PATTERN_PS, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "rank-sim", "mv-sto-signsgd-sim", SO_PATTERN_PS, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "rank-fed", "fed-mv-sto-signsgd-sim", SO_PATTERN_ALLGATHER, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "rank-mvsm-v1", "mvsm-v1", SO_PATTERN_PS, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "rank-mvsm-v2", "mvsm-v2", SO_PATTERN_ALLGATHER, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "rank-scaled", "mv-scaled-signsgd", SO_PATTERN_PS, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "rank-dist-sgd", "dist-sgd", SO_PATTERN_PS, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "rank-dist-adamw", "dist-adamw", SO_PATTERN_ALLGATHER, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "rank-signum-faults", "mv-signum", SO_PATTERN_PS, 0.3, 1, SO_ZERO_VOTE_PLUS },
+    { "rank-sgdm-faults", "dist-sgdm", SO_PATTERN_ALLGATHER, 0.3, 1, SO_ZERO_VOTE_PLUS },
+    { "rank-mv-signum-sh", "mv-signum", SO_PATTERN_SHARDED, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "rank-fed-sh", "fed-mv-sto-signsgd-sim", SO_PATTERN_SHARDED, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "rank-mvsm-v2-sh", "mvsm-v2", SO_PATTERN_SHARDED, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "rank-dist-adamw-sh", "dist-adamw", SO_PATTERN_SHARDED, 0, 0, SO_ZERO_VOTE_PLUS },
+    { "rank-signum-faults-sh", "mv-signum", SO_PATTERN_SHARDED, 0.3, 1, SO_ZERO_VOTE_PLUS },
 };
 #define NRANK_CASES (int)(sizeof rank_cases / sizeof rank_cases[0])
 
@@ -101,6 +106,7 @@ static void make_config(so_cluster_config *cfg, const mpi_case *k)
     cfg->byzantine_random = 1;
     cfg->threads = 2;
     cfg->seed = 8;
+    cfg->zero_vote = k->zero_vote;
     /* a sharded vote with random ties: each shard must draw its global words' tie bits */
     if (k->pattern == SO_PATTERN_SHARDED && strcmp(k->algo, "mv-signsgd") == 0) cfg->ties = SO_TIES_RANDOM;
 }

@@ -94,6 +94,7 @@ typedef enum so_stream {
     SO_STREAM_SPLIT = 9,     /* IID / Dirichlet data splits */
     SO_STREAM_TAU = 10,      /* the random iterate x_tau */
     SO_STREAM_DATA = 11,     /* synthetic data sets */
+    SO_STREAM_ZERO_VOTE = 12, /* random votes for exact zeros (so_zero_vote) */
     SO_STREAM_USER = 64      /* first stream number free for users */
 } so_stream;
 

@@ -146,6 +146,10 @@ typedef struct so_cluster_config {
      * bits on every transport); 1 uses the transport's allreduce (MPI_Allreduce, what DDP and Horovod do: fastest,
      * summation order unspecified, so not bit-reproducible across transports) - for timing comparisons. */
     int fp32_allreduce;
+    /* The deterministic sign uplink's vote for an exact zero (so_zero_vote, sign.h): SO_ZERO_VOTE_PLUS (default,
+     * +1), ABSTAIN (a second uplink bit marks zeros; not with the sharded pattern), RANDOM. Other uplinks refuse a
+     * value other than PLUS (the stochastic sign already draws p = 1/2 for a zero). */
+    so_zero_vote zero_vote;
 } so_cluster_config;
 
 /* Defaults, the same as the command line's: optim as so_optim_config_default with algo SO_DEFAULT_DIST_ALGO

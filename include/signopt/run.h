@@ -64,8 +64,9 @@ SO_API int so_checkpoint_meta(const char *path, char **text);
 
 typedef struct so_run_result {
     so_metrics_row final;      /* the last evaluation */
-    so_metrics_row tau;        /* the random iterate x_tau, tau uniform in {1..T} from (seed, SO_STREAM_TAU) */
-    long tau_step;
+    so_metrics_row tau;        /* the random iterate x_tau, tau uniform in {1..T} from (seed, SO_STREAM_TAU), the
+                                * papers' range (x_1 the start): the start or the iterate after steps 1..T-1 */
+    long tau_step;             /* steps before x_tau (tau - 1, in 0..T-1); tau.step says the same */
     int stopped_early;
     long skipped_steps;        /* steps dropped by SO_ON_NAN_SKIP, resumed runs included */
     long diverged_step;        /* so_run returned SO_ENUMERIC: the step whose stochastic gradient (step t + 1 for

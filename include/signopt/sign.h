@@ -36,6 +36,16 @@ typedef enum so_ties {
                              takes bit i % 32 of the 32-bit draw i / 32 of that sequence (so_rng_u32 order) */
 } so_ties;
 
+/* What a worker's 1-bit message says for a coordinate whose value is exactly 0 (the deterministic sign uplink:
+ * mv-signsgd, mv-signum, mv-scaled-signsgd; docs/algorithms.md, "The sign operators"). */
+typedef enum so_zero_vote {
+    SO_ZERO_VOTE_PLUS = 0,    /* +1, the bit v >= 0 (1-bit implementations' convention; the default) */
+    SO_ZERO_VOTE_ABSTAIN = 1, /* no vote: a second bit per coordinate marks the zeros (counted on the uplink) and
+                               * the coordinate's majority is taken over the workers that voted */
+    SO_ZERO_VOTE_RANDOM = 2   /* +1 or -1 with probability 1/2: coordinate i of worker j at round t draws
+                               * so_rand_uniformf_at(seed, j, t, SO_STREAM_ZERO_VOTE, i) < 1/2 for -1 */
+} so_zero_vote;
+
 /* Per-coordinate count of +1 votes among n packed vectors. rows[j] points at worker j's words (NULL rows are
  * absent workers and are skipped). counts has d entries. */
 SO_API void so_vote_count(uint32_t *SO_RESTRICT counts, const uint64_t *const *rows, size_t n, size_t d);

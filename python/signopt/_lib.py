@@ -89,7 +89,8 @@ class OptimConfig(ctypes.Structure):
 class ClusterConfig(ctypes.Structure):
     _fields_ = [("optim", OptimConfig), ("R", c_double), ("local_steps", c_int), ("local_lr", c_double),
                 ("ties", c_int), ("byzantine", c_int), ("byzantine_random", c_int), ("dropout", c_double),
-                ("pattern", c_int), ("threads", c_int), ("seed", c_uint64), ("fp32_allreduce", c_int)]
+                ("pattern", c_int), ("threads", c_int), ("seed", c_uint64), ("fp32_allreduce", c_int),
+                ("zero_vote", c_int)]
 
 
 class GradRequest(ctypes.Structure):

@@ -33,16 +33,20 @@ HOOK_ALGOS = ("mv-signsgd", "mv-signum", "sto-signsgd", "mv-sto-signsgd-sim", "m
               "mv-scaled-signsgd")
 _TIES = {"zero": 0, "positive": 1, "random": 2}
 _PATTERNS = {"ps": 0, "allgather": 1, "sharded": 2}
+_ZERO_VOTES = {"plus": 0, "abstain": 1, "random": 2}
 _ECOMM = -6
 
 
-def _cluster_config(algo, beta, R, ties, pattern, momentum_init, seed, byzantine, byzantine_random, dropout):
+def _cluster_config(algo, beta, R, ties, pattern, momentum_init, seed, byzantine, byzantine_random, dropout,
+                    zero_vote="plus"):
     if algo not in HOOK_ALGOS:
         raise ValueError(f"signopt.ddp: algo must be one of {', '.join(HOOK_ALGOS)}, got {algo!r}")
     if ties not in _TIES:
         raise ValueError(f"signopt.ddp: ties must be one of {', '.join(_TIES)}, got {ties!r}")
     if pattern not in _PATTERNS:
         raise ValueError(f"signopt.ddp: pattern must be one of {', '.join(_PATTERNS)}, got {pattern!r}")
+    if zero_vote not in _ZERO_VOTES:
+        raise ValueError(f"signopt.ddp: zero_vote must be one of {', '.join(_ZERO_VOTES)}, got {zero_vote!r}")
     cc = _lib.ClusterConfig()
     _lib.cluster_config_default(ctypes.byref(cc))
     keep = algo.encode()
@@ -52,6 +56,7 @@ def _cluster_config(algo, beta, R, ties, pattern, momentum_init, seed, byzantine
     cc.R = float(R)
     cc.ties = _TIES[ties]
     cc.pattern = _PATTERNS[pattern]
+    cc.zero_vote = _ZERO_VOTES[zero_vote]
     cc.seed = int(seed)
     cc.byzantine = int(byzantine)
     cc.byzantine_random = 1 if byzantine_random else 0
@@ -218,7 +223,9 @@ class VoteState:
     algo: one of HOOK_ALGOS. beta: the weight of the old momentum value. R: the stochastic-sign bound (sto-signsgd,
     mv-sto-signsgd-sim; mvsm's G). ties: 'zero' | 'positive' | 'random'. pattern: 'ps' (gather to rank 0, vote,
     broadcast) | 'allgather' (every rank votes) | 'sharded' (all-to-all of shards, every rank votes its own; traffic
-    per rank flat in n). momentum_init: 'auto' | 'zero' | 'first-grad'. seed: keys every
+    per rank flat in n). zero_vote: what a worker sends for an exact zero on the deterministic sign uplink, 'plus'
+    (default) | 'abstain' (a second uplink bit; not with 'sharded') | 'random'. momentum_init: 'auto' | 'zero' |
+    'first-grad'. seed: keys every
     random draw (with the rank and the round). byzantine, byzantine_random, dropout: the fault models of the C
     cluster. params: the model's parameters, fixing the layout of the voted vector (recommended). record: keep each
     round's gradient (as voted) in .recorded, for tests.
@@ -226,10 +233,10 @@ class VoteState:
 
     def __init__(self, algo="mv-signum", *, params=None, process_group=None, beta=0.9, R=1e-3, ties="zero",
                  pattern="ps", momentum_init="auto", seed=1, byzantine=0, byzantine_random=False, dropout=0.0,
-                 record=False):
+                 record=False, zero_vote="plus"):
         self.algo = algo
         self._cc, self._keep = _cluster_config(algo, beta, R, ties, pattern, momentum_init, seed, byzantine,
-                                               byzantine_random, dropout)
+                                               byzantine_random, dropout, zero_vote)
         self.process_group = process_group
         self._params = [p for p in params if p.requires_grad] if params is not None else None
         self._pending = []
@@ -352,9 +359,9 @@ class InProcessCluster:
     arguments as VoteState. round(x, g) takes x (d float32, updated in place) and the workers' gradients (n, d)."""
 
     def __init__(self, n, d, algo="mv-signum", *, lr, beta=0.9, R=1e-3, ties="zero", pattern="ps",
-                 momentum_init="auto", seed=1, byzantine=0, byzantine_random=False, dropout=0.0):
+                 momentum_init="auto", seed=1, byzantine=0, byzantine_random=False, dropout=0.0, zero_vote="plus"):
         self._cc, self._keep = _cluster_config(algo, beta, R, ties, pattern, momentum_init, seed, byzantine,
-                                               byzantine_random, dropout)
+                                               byzantine_random, dropout, zero_vote)
         _config.set_values(self._cc.optim, {"lr": lr})
         self._t = _lib.check_ptr(_lib.transport_local(int(n)))
         self._opt = _lib.check_ptr(_lib.dist_optim_create(ctypes.byref(self._cc), int(d), None, 0, self._t))

@@ -96,6 +96,26 @@ static int take_gradient(so_cluster *c, so_workspace *ws, const float *x, float 
     return SO_OK;
 }
 
+/* so_zero_vote on worker j's packed signs msg of v (bit = v >= 0, so an exact zero is +1 there): RANDOM redraws each
+ * zero's bit from (seed, j, step, SO_STREAM_ZERO_VOTE, i); ABSTAIN writes the mask of zeros in the words after the
+ * signs. -0.0 is a zero. */
+static void zero_votes(const so_cluster *c, uint64_t *msg, const float *v, int j, uint32_t step)
+{
+    const size_t d = c->d;
+    uint64_t *mask = msg + c->words;
+    const int abstain = c->cfg.zero_vote == SO_ZERO_VOTE_ABSTAIN;
+    if (abstain) memset(mask, 0, c->words * sizeof *mask);
+    for (size_t i = 0; i < d; i++) {
+        if (v[i] != 0.0f) continue;
+        const uint64_t bit = (uint64_t)1 << (i % 64);
+        if (abstain) {
+            mask[i / 64] |= bit;
+        } else if (so_rand_uniformf_at(c->cfg.seed, (uint32_t)j, step, SO_STREAM_ZERO_VOTE, i) < 0.5f) {
+            msg[i / 64] &= ~bit;
+        }
+    }
+}
+
 int so__worker_round(so_cluster *c, int j, uint32_t step, const float *point, float *g, float *z,
                      so_workspace *ws)
 {
@@ -135,9 +155,13 @@ int so__worker_round(so_cluster *c, int j, uint32_t step, const float *point, fl
         c->started[k] = 1;
         v = m;
     }
-    uint64_t *msg = c->msgs + (size_t)j * c->words;
-    if (a->info.uplink == SO_UPLINK_SIGN) so_sign_pack(msg, v, d);
-    else so_sign_stochastic_pack(msg, v, d, (float)c->cfg.R, c->cfg.seed, (uint32_t)j, step, SO_STREAM_SIGN);
+    uint64_t *msg = c->msgs + (size_t)j * c->mwords;
+    if (a->info.uplink == SO_UPLINK_SIGN) {
+        so_sign_pack(msg, v, d);
+        if (c->cfg.zero_vote != SO_ZERO_VOTE_PLUS) zero_votes(c, msg, v, j, step);
+    } else {
+        so_sign_stochastic_pack(msg, v, d, (float)c->cfg.R, c->cfg.seed, (uint32_t)j, step, SO_STREAM_SIGN);
+    }
     /* 004 Alg 3: the magnitude travels beside the signs; a Byzantine worker reports it honestly and attacks
      * only the signs, the attack the fault model names. */
     if (a->info.norm_channel) c->norms[j] = l1_norm(g, d);
@@ -148,13 +172,29 @@ int so__worker_round(so_cluster *c, int j, uint32_t step, const float *point, fl
 void so__server_decide(so_cluster *c, uint32_t step)
 {
     const so__algo *a = c->algo;
-    for (int j = 0; j < c->n; j++) c->rows[j] = c->present[j] ? c->msgs + (size_t)j * c->words : NULL;
+    size_t nrows = (size_t)c->n;
+    for (int j = 0; j < c->n; j++) c->rows[j] = c->present[j] ? c->msgs + (size_t)j * c->mwords : NULL;
+    if (c->cfg.zero_vote == SO_ZERO_VOTE_ABSTAIN) {
+        /* An abstaining zero is counted once as +1 and once as -1: worker j gives two rows, its signs with the
+         * zeros as +1 (what it packed) and with the zeros as -1. With P plus, N minus and Z zero votes on a
+         * coordinate the 2m rows hold 2P + Z plus votes against a threshold of m = P + N + Z, so the majority is
+         * the sign of P - N, a tie exactly when P = N (any m): the majority of the workers that voted. */
+        for (int j = 0; j < c->n; j++) {
+            uint64_t *neg = c->neg + (size_t)j * c->words;
+            if (c->present[j]) {
+                const uint64_t *s = c->rows[j], *z = s + c->words;
+                for (size_t w = 0; w < c->words; w++) neg[w] = s[w] & ~z[w];
+            }
+            c->rows[c->n + j] = c->present[j] ? neg : NULL;
+        }
+        nrows = 2 * (size_t)c->n;
+    }
     uint64_t *sign = c->down, *zero = c->down + c->words;
     memset(c->down, 0, c->down_words * sizeof *c->down);
     if (a->info.downlink == SO_DOWNLINK_STOCHASTIC)
         so_vote_stochastic(sign, c->rows, (size_t)c->n, c->d, c->cfg.seed, step);
     else
-        so_vote_majority(sign, c->cfg.ties == SO_TIES_ZERO ? zero : NULL, c->rows, (size_t)c->n, c->d, c->cfg.ties,
+        so_vote_majority(sign, c->cfg.ties == SO_TIES_ZERO ? zero : NULL, c->rows, nrows, c->d, c->cfg.ties,
                          c->cfg.seed, step);
     if (a->info.norm_channel) {
         /* M_t = (1/M) sum_m ||g_m||_1 over the present workers, summed in worker order, sent as a float. */
@@ -174,8 +214,10 @@ void so__round_bits(const so_cluster *c, int m, uint64_t *up, uint64_t *down)
         *up = *down = 32 * d;
         return;
     }
-    *up = d + (a->info.norm_channel ? 32 : 0);
+    const int abstain = c->cfg.zero_vote == SO_ZERO_VOTE_ABSTAIN;
+    *up = d + (a->info.norm_channel ? 32 : 0) + (abstain ? d : 0); /* abstain: the mask of zeros */
     *down = d + (a->info.norm_channel ? 32 : 0);
-    /* A tie is possible only with an even number of votes; then the zero rule needs its second bit. */
-    if (a->info.downlink == SO_DOWNLINK_MAJORITY && c->cfg.ties == SO_TIES_ZERO && m % 2 == 0) *down += d;
+    /* A tie is possible only with an even number of votes (or, with abstaining zeros, any number); then the zero
+     * rule needs its second bit. */
+    if (a->info.downlink == SO_DOWNLINK_MAJORITY && c->cfg.ties == SO_TIES_ZERO && (m % 2 == 0 || abstain)) *down += d;
 }

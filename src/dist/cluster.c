@@ -61,6 +61,15 @@ static int validate(const so_cluster_config *cfg, const so__algo *a, const so_pr
                         "methods step by the vote alone), got %g", a->info.id, o->weight_decay);
     if (cfg->ties < SO_TIES_ZERO || cfg->ties > SO_TIES_RANDOM)
         return so_error(SO_EINVAL, "cluster: unknown tie rule %d", (int)cfg->ties);
+    if (cfg->zero_vote < SO_ZERO_VOTE_PLUS || cfg->zero_vote > SO_ZERO_VOTE_RANDOM)
+        return so_error(SO_EINVAL, "cluster: unknown zero vote %d", (int)cfg->zero_vote);
+    if (cfg->zero_vote != SO_ZERO_VOTE_PLUS && a->info.uplink != SO_UPLINK_SIGN)
+        return so_error(SO_EINVAL, "cluster: %s: the zero vote applies to the deterministic sign uplink (mv-signsgd, "
+                        "mv-signum, mv-scaled-signsgd); its stochastic or fp32 uplink has no exact-zero case",
+                        a->info.id);
+    if (cfg->zero_vote == SO_ZERO_VOTE_ABSTAIN && cfg->pattern == SO_PATTERN_SHARDED)
+        return so_error(SO_EINVAL, "cluster: zero vote abstain is not available with the sharded pattern (use ps "
+                        "or allgather)");
     if (cfg->pattern != SO_PATTERN_PS && cfg->pattern != SO_PATTERN_ALLGATHER && cfg->pattern != SO_PATTERN_SHARDED)
         return so_error(SO_EINVAL, "cluster: unknown communication pattern %d", (int)cfg->pattern);
     if (cfg->byzantine < 0 || cfg->byzantine > n)
@@ -77,12 +86,12 @@ static int validate(const so_cluster_config *cfg, const so__algo *a, const so_pr
  * that changes the result (threads do not) and let the transport compare them with rank 0's. */
 static int check_ranks(const so_cluster_config *cfg, const so_problem *p, so_transport *t)
 {
-    enum { NF = 23 };
+    enum { NF = 24 };
     uint64_t h[NF];
     const char *names[NF] = {
         "algorithm", "lr", "beta", "beta2", "eps", "weight decay", "nesterov", "momentum init", "R", "alpha",
         "local steps", "local lr", "ties", "byzantine", "dropout", "pattern", "fp32 reduce", "lr schedule", "seed",
-        "problem", "dimension", "problem seed and batch", "problem configuration",
+        "problem", "dimension", "problem seed and batch", "problem configuration", "zero vote",
     };
     const so_optim_config *o = &cfg->optim;
     const so_schedule *s = &o->schedule;
@@ -117,6 +126,8 @@ static int check_ranks(const so_cluster_config *cfg, const so_problem *p, so_tra
     HASHV(pb);
     uint64_t fp = so__problem_fingerprint(p);
     HASHV(fp);
+    int zv = (int)cfg->zero_vote;
+    HASHV(zv);
 #undef HASH
 #undef HASHV
     return so__transport_check_fields(t, h, names, k);
@@ -183,8 +194,11 @@ so_cluster *so_cluster_create(const so_cluster_config *cfg, so_problem *p, so_tr
     if (a->info.uplink == SO_UPLINK_FP32) {
         c->acc = alloc_zero(d, sizeof *c->acc, &rc);
     } else {
-        c->msgs = alloc_zero(n * c->words, sizeof *c->msgs, &rc);
-        c->rows = alloc_zero(n, sizeof *c->rows, &rc);
+        const int abstain = cfg->zero_vote == SO_ZERO_VOTE_ABSTAIN;
+        c->mwords = abstain ? 2 * c->words : c->words;
+        c->msgs = alloc_zero(n * c->mwords, sizeof *c->msgs, &rc);
+        c->rows = alloc_zero(abstain ? 2 * n : n, sizeof *c->rows, &rc);
+        if (abstain) c->neg = alloc_zero(n * c->words, sizeof *c->neg, &rc);
         c->down_words = 2 * c->words + 1;
         c->down = alloc_zero(c->down_words, sizeof *c->down, &rc);
         /* Sharded: L = ceil(words / n) rounded up to even (a shard starts on a Philox block of tie words). An
@@ -238,7 +252,7 @@ void so_cluster_destroy(so_cluster *c)
         for (int i = 0; i < c->threads; i++) so_workspace_free(c->ws[i]);
     so_optim_destroy(c->opt);
     free(c->present); free(c->stats); free(c->grad); free(c->ws); free(c->acc);
-    free(c->msgs); free(c->rows); free(c->down); free(c->norms); free(c->mom); free(c->started);
+    free(c->msgs); free(c->rows); free(c->neg); free(c->down); free(c->norms); free(c->mom); free(c->started);
     free(c->z); free(c->x_prev); free(c->y);
     free(c->sh_send); free(c->sh_recv); free(c->sh_res); free(c->sh_all);
     free(c);
@@ -421,7 +435,7 @@ static int round_sign(so_cluster *c, float *x, const float *point, uint32_t step
         if (rc != SO_OK) return rc;
         if (c->norms) norm_channel(c);
     } else {
-        rc = t->ops->gather(t, c->msgs, c->msgs + (size_t)c->first * c->words, c->words * sizeof *c->msgs, to_all);
+        rc = t->ops->gather(t, c->msgs, c->msgs + (size_t)c->first * c->mwords, c->mwords * sizeof *c->msgs, to_all);
         if (rc == SO_OK && c->norms) rc = t->ops->gather(t, c->norms, c->norms + c->first, sizeof *c->norms, to_all);
         if (rc != SO_OK) return rc;
         if (to_all || t->rank == 0) so__server_decide(c, step);

@@ -27,14 +27,17 @@ struct so_cluster {
     so_transport *t;
     int n, first, count;      /* workers; the hosted ones are [first, first + count) */
     int threads;
-    size_t d, words;          /* dimension; packed words per message */
+    size_t d, words;          /* dimension; packed words of a sign vector */
+    size_t mwords;            /* words per uplink message: words, or 2 words with zero_vote abstain (signs, then a
+                               * mask of the exact zeros) */
     long round;
 
     /* this round, on every rank */
     unsigned char *present;   /* n: worker j takes part (dropout) */
     int n_present;
-    uint64_t *msgs;           /* n * words: worker j's packed message in slot j */
-    const uint64_t **rows;    /* n: the vote's rows (NULL = absent) */
+    uint64_t *msgs;           /* n * mwords: worker j's packed message in slot j */
+    const uint64_t **rows;    /* n (2n with zero_vote abstain): the vote's rows (NULL = absent) */
+    uint64_t *neg;            /* zero_vote abstain, n * words: worker j's signs with its zeros voting -1 */
     uint64_t *down;           /* downlink: sign words, zero words, one word carrying the float M_t */
     size_t down_words;
     float *norms;             /* n: ||g_j||_1 (norm_channel) */

@@ -266,7 +266,7 @@ int so__ckpt_read(const char *path, so_ckpt *c)
     uint32_t version, pad, stored_crc;
     get(&b, &version, 4);
     get(&b, &pad, 4);
-    if (version != SO_CKPT_VERSION && version != 2 && version != 3) {
+    if (version != SO_CKPT_VERSION && (version < 2 || version > SO_CKPT_VERSION)) {
         rc = so_error(SO_EFORMAT, "%s: checkpoint version %u, this build reads versions 2 to %u", path, version,
                       SO_CKPT_VERSION);
         goto done;
@@ -312,6 +312,10 @@ int so__ckpt_read(const char *path, so_ckpt *c)
         rc = so_error(SO_EFORMAT, "%s: checkpoint header is inconsistent with its size", path);
         goto done;
     }
+    /* Before version 5 the field was the number of steps before the kept iterate (1..step; it drew from the
+     * iterates after steps 1..T); from 5 it is the papers' index tau (x_1 the start), one more. */
+    const int old_tau = version < 5 && c->tau_step > 0;
+    if (old_tau) c->tau_step += 1;
     c->rows = calloc(c->nrows ? c->nrows : 1, sizeof *c->rows);
     c->x = malloc((c->d ? c->d : 1) * sizeof(float));
     c->x_tau = malloc((c->d ? c->d : 1) * sizeof(float));
@@ -334,6 +338,7 @@ int so__ckpt_read(const char *path, so_ckpt *c)
     }
     get(&b, c->x, c->d * sizeof(float));
     if (c->tau_step > 0) get(&b, c->x_tau, c->d * sizeof(float));
+    (void)old_tau;
     c->state_size = (size_t)get_u64(&b);
     if (b.short_read || c->state_size != b.len - b.off) {
         rc = so_error(SO_EFORMAT, "%s: checkpoint is truncated or has trailing bytes (offset %zu)", path, b.off);

@@ -10,7 +10,9 @@
  * Written atomically: a temporary file in the same directory, fflush, fsync, rename, fsync of the directory.
  * Version 2 added `skipped` (steps dropped by --on-nan skip); version 3 the configuration text (so_run_config's
  * checkpoint_meta), so a run can be resumed from its checkpoint alone; version 4 the training-only clock (eval_s and
- * each row's train_s). Versions 2 and 3 are still read (no text in 2; train_s NaN, eval_s 0);
+ * each row's train_s); version 5 the papers' range for the random iterate (tau_step = tau, x_tau drawn from the
+ * start and the iterates after steps 1 .. T-1; before, the number of steps before it, from the iterates after
+ * steps 1 .. T). Versions 2 to 4 are still read (no text in 2; train_s NaN, eval_s 0; tau converted);
  * version 1 files are refused with a message. */
 #ifndef SO_RUN_CHECKPOINT_H
 #define SO_RUN_CHECKPOINT_H
@@ -19,7 +21,7 @@
 #include <stdint.h>
 #include "signopt/run.h"
 
-#define SO_CKPT_VERSION 4u
+#define SO_CKPT_VERSION 5u
 
 typedef struct so_ckpt {
     char algo[32];
@@ -29,7 +31,8 @@ typedef struct so_ckpt {
     double g_linf;
     double wall_s;
     double eval_s;            /* seconds of evaluations and checkpoints so far (version 4; 0 before) */
-    long tau_step;            /* 0: x_tau not drawn yet */
+    long tau_step;            /* the papers' tau of x_tau (x_1 the start, so the iterate after tau - 1 steps); 0: none
+                               * (version 5; before, the number of steps before it, converted on reading) */
     long skipped;             /* steps whose update was dropped for a non-finite gradient (--on-nan skip) */
     char *meta;               /* configuration text (NUL-terminated), owned; NULL in version 2 files */
     size_t meta_len;

@@ -25,7 +25,7 @@ typedef struct driver {
     int root;
     size_t d;
     float *x, *x_tau, *g, *y;
-    long tau_step;
+    long tau;          /* the papers' tau of x_tau: x_1 is the start, x_tau the iterate after tau - 1 steps; 0 none */
     so_optim *o;
     so_workspace *ws;
     so_cluster *cl;
@@ -127,7 +127,7 @@ static int save_checkpoint(driver *D, long step)
         c.g_linf = D->g_linf;
         c.wall_s = now_s() - D->wall0;
         c.eval_s = D->eval_s;
-        c.tau_step = D->tau_step;
+        c.tau_step = D->tau;
         c.skipped = D->skipped;
         c.rows = D->rows;
         c.nrows = D->nrows;
@@ -168,7 +168,7 @@ static int resume(driver *D, long *start)
     if (rc == SO_OK) {
         memcpy(D->x, c.x, D->d * sizeof(float));
         if (c.tau_step > 0) memcpy(D->x_tau, c.x_tau, D->d * sizeof(float));
-        D->tau_step = c.tau_step;
+        D->tau = c.tau_step;
         D->g_linf = c.g_linf;
         D->skipped = c.skipped;
         if (D->cfg->checkpoint && strcmp(D->cfg->checkpoint, path) == 0) D->ckpt_step = c.step;
@@ -235,16 +235,18 @@ static int dist_step(driver *D, long t)
     return SO_OK;
 }
 
-/* Keep x_tau with tau uniform in {1..T} by reservoir sampling: after step s, x_s replaces the kept iterate with
- * probability 1/s, drawn from (seed, 0, s, SO_STREAM_TAU). The kept tau is uniform on {1..T} whatever T is, and
- * the choice made up to step s does not depend on T, so a run resumed with more steps keeps the same draws. */
+/* Keep x_tau with tau uniform in {1..T}, the papers' range (000 Alg. 1-2, 003 Alg. 1-3 number the start x_1): by
+ * reservoir sampling, just before step s (s = 1..T) the current iterate x_s (the start for s = 1, else the iterate
+ * after s - 1 steps) replaces the kept one with probability 1/s, drawn from (seed, 0, s, SO_STREAM_TAU). The kept
+ * tau is uniform on {1..T} whatever T is, and the choice made up to step s does not depend on T, so a run resumed
+ * with more steps keeps the same draws. */
 static void reservoir(driver *D, long s)
 {
     so_rng r;
     so_rng_init(&r, D->cfg->seed, 0, (uint32_t)s, SO_STREAM_TAU);
     if (so_rng_below(&r, (uint64_t)s) == 0) {
         memcpy(D->x_tau, D->x, D->d * sizeof(float));
-        D->tau_step = s;
+        D->tau = s;
     }
 }
 
@@ -355,10 +357,10 @@ int so_run(const so_run_config *cfg, so_problem *p, so_transport *t, so_row_fn r
     so_metrics_row stop_row;
     int have_stop_row = 0;
     while (rc == SO_OK && step < cfg->steps) {
+        reservoir(&D, step + 1);
         rc = is_dist(&D) ? dist_step(&D, step) : single_step(&D, step);
         if (rc != SO_OK) break;
         step++;
-        reservoir(&D, step);
         int stop = progress ? progress(step, cfg->steps, D.last_loss, progress_user) : 0;
         if (step % eval_every == 0 || step == cfg->steps) rc = record(&D, step, row_fn, row_user);
         else if (stop) {
@@ -383,9 +385,9 @@ int so_run(const so_run_config *cfg, so_problem *p, so_transport *t, so_row_fn r
     result->skipped_steps = D.skipped;
     if (rc == SO_OK && have_stop_row) result->final = stop_row;
     else if (rc == SO_OK && D.nrows > 0) result->final = D.rows[D.nrows - 1];
-    if (rc == SO_OK && D.tau_step > 0) {
-        rc = evaluate(&D, D.x_tau, D.tau_step, &result->tau);
-        result->tau_step = D.tau_step;
+    if (rc == SO_OK && D.tau > 0) {
+        rc = evaluate(&D, D.x_tau, D.tau - 1, &result->tau);
+        result->tau_step = D.tau - 1;
         if (rc == SO_ENUMERIC) result->diverged_step = D.nan_step; /* x_tau's objective is not finite */
     }
     teardown(&D);

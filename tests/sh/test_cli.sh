@@ -49,7 +49,7 @@ assert abs(st["median"] - losses[1]) <= 1e-12 * abs(losses[1]) + 1e-300
 assert abs(st["mean"] - sum(losses) / 3) <= 1e-6 * abs(st["mean"])
 assert st["min"] == losses[0] and st["max"] == losses[2]
 for s in d["seeds"]:
-    assert 1 <= s["tau"]["step"] <= 25
+    assert 0 <= s["tau"]["step"] <= 24
 EOF
     check "summary.json is valid JSON with config, per-seed, stats, tau, netcost" [ $? -eq 0 ]
 else
@@ -93,6 +93,9 @@ badcase "--algo" --algo nope
 badcase "--noise" --noise pareto:0.5:1
 badcase "--split" --algo mv-signsgd --workers 2 --split dirichlet:-1
 badcase "--ties" --ties maybe
+badcase "--zero-vote" --algo mv-signsgd --workers 3 --zero-vote never
+badcase "zero vote" --algo sto-signsgd --workers 3 --zero-vote random
+badcase "sharded" --algo mv-signsgd --workers 3 --zero-vote abstain --pattern sharded
 badcase "--synth-size" --problem logreg --data synthetic-epsilon --synth-size 1000
 badcase "--workers" --workers 0
 badcase "--byzantine" --algo mv-signsgd --workers 4 --byzantine 9:flip
@@ -330,6 +333,10 @@ fi
 "$S" train --quiet --algo mv-signsgd --workers 3 --dim 100 --steps 10 --eval-every 5 --out "$T/bits" >/dev/null 2>&1
 check "mv-signsgd bits_up = d per round (1000 after 10 rounds of d = 100)" \
     [ "$(tail -n 1 "$T/bits/metrics.csv" | cut -d, -f10)" = 1000 ]
+"$S" train --quiet --algo mv-signsgd --workers 3 --dim 100 --steps 10 --eval-every 5 --zero-vote abstain \
+    --out "$T/bits-abstain" >/dev/null 2>&1
+check "--zero-vote abstain: the zero mask doubles bits_up (2000), and the zero bit the downlink with 3 workers" \
+    [ "$(tail -n 1 "$T/bits-abstain/metrics.csv" | cut -d, -f10,11)" = 2000,2000 ]
 
 # ---- sweep and plan ----
 "$S" sweep --quiet --algo sgd --dim 4 --L-max 4 --x0 1 --lr 0.01,0.1 --beta 0.9 --steps 10 --seeds 2 >"$T/sw" 2>/dev/null

@@ -57,7 +57,7 @@ cp "$T/good.ck" "$T/long.ck"; printf 'x' >>"$T/long.ck"
 expect "--resume" "one byte appended" 1 "corrupt or truncated" "$S" $base --steps 20 --resume "$T/long.ck"
 cp "$T/good.ck" "$T/v1.ck"
 printf '\001' | dd of="$T/v1.ck" bs=1 seek=8 conv=notrunc 2>/dev/null
-expect "--resume" "format version 1 (older layout)" 1 "version 1, this build reads versions 2 to 4" \
+expect "--resume" "format version 1 (older layout)" 1 "version 1, this build reads versions 2 to 5" \
     "$S" $base --steps 20 --resume "$T/v1.ck"
 expect "--resume" "checkpoint of another algorithm" 2 "written with --algo signum, not sgd" \
     "$S" $base --algo sgd --steps 20 --resume "$T/good.ck"
