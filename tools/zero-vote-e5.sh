@@ -17,12 +17,12 @@ C="--problem mlp --data fashion-mnist --workers 8 --split dirichlet:1 --batch 32
     echo "| method | zero vote | final loss | test acc | uplink bits per round |"
     echo "| --- | --- | --- | --- | --- |"
     for m in "mv-signum --lr 0.005 --beta 0.5" "mv-signsgd --lr 0.0025"; do
-        name=${m%% *}
+        meth=${m%% *} # (not $name: exp_train sets that)
         for z in plus abstain random; do
             # shellcheck disable=SC2086
-            exp_train "$name-$z" $C --algo $m --zero-vote $z
-            bits=$(awk -F, 'NR > 1 { b = $10 / $2 } END { printf "%d", b }' "$OUT/$name-$z/metrics.csv")
-            echo "| $name | $z | $(exp_mean_std "$OUT/$name-$z" loss) | $(exp_mean_std "$OUT/$name-$z" test_acc) | $bits |"
+            exp_train "$meth-$z" $C --algo $m --zero-vote $z
+            bits=$(awk -F, 'NR > 1 { b = $10 / $2 } END { printf "%d", b }' "$OUT/$meth-$z/metrics.csv")
+            echo "| $meth | $z | $(exp_mean_std "$OUT/$meth-$z" loss) | $(exp_mean_std "$OUT/$meth-$z" test_acc) | $bits |"
         done
     done
 } >"$OUT/table.md.tmp" && mv -f "$OUT/table.md.tmp" "$OUT/table.md"
