@@ -22,9 +22,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "../core/team.h"
 #include "lm.h"
 
 #define SO_LM_EVAL_WINDOWS 128
@@ -56,31 +54,6 @@ typedef struct lm_workspace {
     float *bufs;         /* chunks - 1 gradient buffers */
     double *loss;        /* per chunk */
 } lm_workspace;
-
-/* Threads for n independent pieces of work: the OpenMP team, none inside another team (see models.c). */
-static int lm_team(int n)
-{
-#ifdef _OPENMP
-    if (omp_in_parallel()) return 1;
-    int t = omp_get_max_threads();
-    return t < n ? t : n;
-#else
-    (void)n;
-    return 1;
-#endif
-}
-
-/* g[i] += bufs[0][i] + ... + bufs[k-1][i], left to right for each i (an orphaned loop: shared inside a team). */
-static void lm_fold(float *restrict g, const float *restrict bufs, int k, size_t d)
-{
-    if (k < 1) return;
-#pragma omp for schedule(static)
-    for (size_t i = 0; i < d; i++) {
-        float s = g[i];
-        for (int c = 0; c < k; c++) s += bufs[(size_t)c * d + i];
-        g[i] = s;
-    }
-}
 
 static const lm_impl *impl_of(const so_problem *p) { return so_problem_context(p); }
 const so__lm_corpus *so__lm_corpus_of(const so_problem *p) { return &impl_of(p)->corpus; }
@@ -116,7 +89,7 @@ static int lm_grad(void *ctx, void *w, const float *x, float *g, const so_grad_r
     int rc = batch_starts(m, ws->starts, q);
     if (rc != SO_OK) return rc;
     const float scale = (float)(1.0 / ((double)B * T));
-    const int team = lm_team(nc);
+    const int team = so__team_for(nc);
 #pragma omp parallel num_threads(team) if (team > 1)
     {
 #pragma omp for schedule(static, 1)
@@ -128,7 +101,7 @@ static int lm_grad(void *ctx, void *w, const float *x, float *g, const so_grad_r
             memset(gc, 0, d * sizeof *gc);
             so__lm_backward(gc, ws->acts[c], &m->model, x, n, scale);
         }
-        lm_fold(g, ws->bufs, nc - 1, d);
+        so__fold_buffers(g, ws->bufs, nc - 1, d);
     }
     double sum = 0.0;
     for (int c = 0; c < nc; c++) sum += ws->loss[c];
@@ -153,7 +126,7 @@ static int eval_windows(const lm_impl *m, const float *x, const size_t *starts, 
     for (int k = 0; ok && k < nb; k++) ok = (acts[k] = so__lm_acts_new(&m->model, E)) != NULL;
     if (ok) {
         const float scale = (float)(1.0 / ((double)count * T));
-        const int team = lm_team(nb);
+        const int team = so__team_for(nb);
 #pragma omp parallel num_threads(team) if (team > 1)
         {
 #pragma omp for schedule(static, 1)
@@ -168,7 +141,7 @@ static int eval_windows(const lm_impl *m, const float *x, const size_t *starts, 
                     so__lm_backward(gk, acts[k], &m->model, x, B, scale);
                 }
             }
-            if (g) lm_fold(g, bufs, nb - 1, d);
+            if (g) so__fold_buffers(g, bufs, nb - 1, d);
         }
     }
     for (int k = 0; k < nb; k++) so__lm_acts_free(acts[k]);

@@ -119,9 +119,7 @@ void so__net_arena(const so_model *m, int cap, int parts, size_t *floats, size_t
 size_t so__cnn_conv_dim(const so_model *m);
 int so__cnn_grad(const so_model *m, model_ws *const *part, model_ws *dense, float *bufs, const float *x, float *g,
                  const uint32_t *rows, int B, float scale, double *loss_sum, long *correct, int team);
-/* g[i] += bufs[0][i] + ... + bufs[k-1][i] (k buffers of d floats end to end), left to right for each i; an
- * orphaned OpenMP loop: inside a team the coordinates are shared out, outside it runs on the caller. */
-void so__fold_buffers(float *restrict g, const float *restrict bufs, int k, size_t d);
+/* so__fold_buffers (src/core/team.h) adds the chunks' buffers in chunk order. */
 int so__net_init(const so_model *m, float *x, uint64_t seed);
 int so__net_batch(const so_model *m, model_ws *ws, const float *x, float *g, const so_dataset *ds,
                   const float *b_pm, const uint32_t *rows, size_t first, int n, float scale, double *loss_sum,

@@ -29,9 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "../core/team.h"
 #include "layers.h"
 #include "model.h"
 
@@ -186,31 +184,6 @@ static double half_sq_norm(const float *x, size_t d)
     return 0.5 * s;
 }
 
-/* Threads for n independent pieces of work: the OpenMP team size, none inside another team (the in-process
- * cluster already runs one worker per thread; its gradients then run their chunks in turn). */
-static int team_for(int n)
-{
-#ifdef _OPENMP
-    if (omp_in_parallel()) return 1;
-    int t = omp_get_max_threads();
-    return t < n ? t : n;
-#else
-    (void)n;
-    return 1;
-#endif
-}
-
-void so__fold_buffers(float *restrict g, const float *restrict bufs, int k, size_t d)
-{
-    if (k < 1) return;
-#pragma omp for schedule(static)
-    for (size_t i = 0; i < d; i++) {
-        float s = g[i];
-        for (int c = 0; c < k; c++) s += bufs[(size_t)c * d + i];
-        g[i] = s;
-    }
-}
-
 static int model_grad(void *ctx, void *w, const float *x, float *g, const so_grad_request *q, double *loss)
 {
     so_model *m = ctx;
@@ -225,7 +198,7 @@ static int model_grad(void *ctx, void *w, const float *x, float *g, const so_gra
     if (m->kind == MODEL_CNN) {
         const int nc = (B + m->chunk_rows - 1) / m->chunk_rows;
         rc = so__cnn_grad(m, ws->part, ws->whole, ws->bufs, x, g, ws->rows, B, 1.0f / (float)B, &sum, &correct,
-                          team_for(nc));
+                          so__team_for(nc));
     } else {
         rc = batch_of(m, ws->whole, x, g, &m->train, m->train_b, ws->rows, 0, B, 1.0f / (float)B, &sum, &correct);
     }
@@ -270,7 +243,7 @@ static int sweep(so_model *m, const float *x, double *acc, size_t dim, const so_
     for (size_t first = 0; first < ds->n && rc == SO_OK; first += (size_t)P * E) {
         const size_t left = (ds->n - first + (size_t)E - 1) / (size_t)E;
         const int blocks = left < (size_t)P ? (int)left : P;
-        const int team = team_for(blocks);
+        const int team = so__team_for(blocks);
 #pragma omp parallel num_threads(team) if (team > 1)
         {
 #pragma omp for schedule(static, 1)
@@ -307,7 +280,7 @@ static int sweep(so_model *m, const float *x, double *acc, size_t dim, const so_
 static int eval_threads(const so_model *m, const so_dataset *ds)
 {
     const size_t blocks = (ds->n + (size_t)m->eval_block - 1) / (size_t)m->eval_block;
-    return team_for(blocks < EVAL_MAX_THREADS ? (int)blocks : EVAL_MAX_THREADS);
+    return so__team_for(blocks < EVAL_MAX_THREADS ? (int)blocks : EVAL_MAX_THREADS);
 }
 
 /* The training rows an evaluation runs over: the first eval_limit of them (0: all). Rows are taken in order,

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../core/team.h"
 #include "layers.h"
 #include "model.h"
 
@@ -310,6 +311,15 @@ static void cnn_batch(const so_model *m, model_ws *ws, const float *x, float *g,
 
 size_t so__cnn_conv_dim(const so_model *m) { return m->tensors[4].offset; }
 
+/* Chunk k of a minibatch of B rows in chunks of R: its first row *lo, its *n rows, its convolution stage a in ws. */
+static void chunk_of(const so_model *m, const model_ws *ws, int k, int R, int B, cnn_conv *a, int *lo, int *n)
+{
+    carver cc = { .base = ws->arena, .ibase = ws->iarena };
+    conv_layout(a, &cc, m, (size_t)ws->cap);
+    *lo = k * R;
+    *n = B - *lo < R ? B - *lo : R;
+}
+
 int so__cnn_grad(const so_model *m, model_ws *const *part, model_ws *dense, float *bufs, const float *x, float *g,
                  const uint32_t *rows, int B, float scale, double *loss_sum, long *correct, int team)
 {
@@ -327,10 +337,9 @@ int so__cnn_grad(const so_model *m, model_ws *const *part, model_ws *dense, floa
     {
 #pragma omp for schedule(static, 1)
         for (int k = 0; k < nc; k++) {
-            const int lo = k * R, n = B - lo < R ? B - lo : R;
-            carver cc = { .base = part[k]->arena, .ibase = part[k]->iarena };
+            int lo, n;
             cnn_conv a;
-            conv_layout(&a, &cc, m, (size_t)part[k]->cap);
+            chunk_of(m, part[k], k, R, B, &a, &lo, &n);
             const float *in = batch_input(a.input, &m->train, rows + lo, 0, n);
             cnn_conv_forward(m, &a, x, in, n, b.p2 + (size_t)lo * flat);
         }
@@ -343,10 +352,9 @@ int so__cnn_grad(const so_model *m, model_ws *const *part, model_ws *dense, floa
         for (int k = 0; k < 2 * FC1_BLOCKS; k++) fc1_backward_block(m, &b, x, g, B, k);
 #pragma omp for schedule(static, 1)
         for (int k = 0; k < nc; k++) {
-            const int lo = k * R, n = B - lo < R ? B - lo : R;
-            carver cc = { .base = part[k]->arena, .ibase = part[k]->iarena };
+            int lo, n;
             cnn_conv a;
-            conv_layout(&a, &cc, m, (size_t)part[k]->cap);
+            chunk_of(m, part[k], k, R, B, &a, &lo, &n);
             /* chunk 0 writes g itself; chunk k > 0 its buffer, laid out like g's first conv_dim floats */
             float *gk = k == 0 ? g : bufs + (size_t)(k - 1) * conv_dim;
             cnn_conv_backward(m, &a, x, gk, b.dp2 + (size_t)lo * flat, n);
