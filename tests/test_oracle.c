@@ -481,7 +481,7 @@ static void st_destroy(so_transport *t) { free(so_transport_impl(t)); }
 
 static void test_own_transport(void)
 {
-    const so_transport_ops ops = {st_gather, st_scatter, st_bcast, st_sum, NULL, st_destroy};
+    const so_transport_ops ops = {st_gather, st_scatter, st_bcast, st_sum, NULL, st_destroy, NULL}; /* no alltoall */
     const char *algos[] = {"mv-signsgd", "mv-scaled-signsgd", "dist-sgdm"};
     for (int k = 0; k < 3; k++) {
         staged *s = calloc(1, sizeof *s);
