@@ -30,9 +30,11 @@
  *   advance).
  *
  * Bit accounting (per worker per round, parameter-server model whatever the pattern, d = dimension):
- *   up   = d (sign methods), + 32 for mv-scaled-signsgd's ||g||_1 float; 32 d for dist-*;
- *   down = d, + d for the "zero" bit when ties = zero, the server takes a majority vote (not mvsm-v2) and the
- *          present count m is even (a tie is possible only then), + 32 for mv-scaled-signsgd's M_t; 32 d for dist-*.
+ *   up   = d (sign methods), + d for the zero mask with zero_vote = SO_ZERO_VOTE_ABSTAIN, + 32 for
+ *          mv-scaled-signsgd's ||g||_1 float; 32 d for dist-*;
+ *   down = d, + d for the "zero" bit when ties = zero, the server takes a majority vote (not mvsm-v2) and a tie is
+ *          possible (the present count m is even, or zeros abstain), + 32 for mv-scaled-signsgd's M_t; 32 d for
+ *          dist-*.
  * Only present workers count in a round. so_cluster_bits reports the mean over the n workers of their
  * cumulative counts (rounded down), which is every worker's exact count when nobody drops out. */
 #ifndef SIGNOPT_DIST_H
@@ -175,7 +177,7 @@ SO_API int so_cluster_round(so_cluster *c, float *x);
 /* Cumulative bits sent per worker since round 0, uplink and downlink, side channels included. */
 SO_API void so_cluster_bits(const so_cluster *c, uint64_t *up, uint64_t *down);
 /* Bits per worker per round the algorithm sends with all n workers present (zero-bit downlink counted when the
- * tie rule is zero and n is even; see "Bit accounting" above). */
+ * tie rule is zero and a tie is possible; see "Bit accounting" above). */
 SO_API void so_cluster_bits_per_round(const so_cluster *c, uint64_t *up, uint64_t *down);
 /* Largest ||g||_inf of the stochastic gradients any worker saw so far (000 App. E.3). */
 SO_API double so_cluster_g_linf(const so_cluster *c);
