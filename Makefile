@@ -141,9 +141,23 @@ $(BUILD)/tests/%: tests/%.c $(CLI_LIBS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CLI_CC) $(CFLAGS) $(CLI_FLAGS) -Itests -o $@ $< $(CLI_LIBS) $(LDFLAGS) $(LDLIBS) -lcjson
 
+# test_vote again on the vote's other vector paths (src/sign/vote.c, VW): the 256-bit adders (SO_VOTE_VW=4), and no
+# AVX at all (-mno-avx: GCC's generic vector lowering, plain stores). Each links its own vote.o ahead of the
+# library, so the archive's copy is not pulled in; each test prints the path it ran (vote[avx2], vote[generic]).
+VOTE_VARIANTS := $(BUILD)/tests/test_vote_w4 $(BUILD)/tests/test_vote_noavx
+$(BUILD)/obj/vote_w4.o: src/sign/vote.c $(LIB_HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DSO_VOTE_VW=4 -c $< -o $@
+$(BUILD)/obj/vote_noavx.o: src/sign/vote.c $(LIB_HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -mno-avx -Wno-psabi -c $< -o $@
+$(BUILD)/tests/test_vote_%: tests/test_vote.c $(BUILD)/obj/vote_%.o $(CLI_LIBS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CLI_CC) $(CFLAGS) $(CLI_FLAGS) -Itests -o $@ $< $(BUILD)/obj/vote_$*.o $(CLI_LIBS) $(LDFLAGS) $(LDLIBS) -lcjson
+
 test: test-deps
-	@$(MAKE) --no-print-directory build $(TEST_BIN)
-	@BUILD=$(BUILD) MPI=$(MPI) sh tests/run.sh $(TEST_BIN)
+	@$(MAKE) --no-print-directory build $(TEST_BIN) $(VOTE_VARIANTS)
+	@BUILD=$(BUILD) MPI=$(MPI) sh tests/run.sh $(TEST_BIN) $(VOTE_VARIANTS)
 
 run: all
 	@sh tools/run-demo.sh $(BUILD)/signopt

@@ -37,25 +37,41 @@
 #include "vote_range.h"
 #include "philox_lanes.h"
 
+/* VW: the words the adders take at a time (one vecw, below). 8 (512 bits) where the compiler targets AVX-512
+ * (-march=native on such a machine), 4 (256 bits: AVX2, or pairs of 128-bit or quads of 64-bit operations
+ * elsewhere) otherwise; SO_VOTE_VW=4 or 8 forces one (the tests build the 4-word path on AVX-512 machines too).
+ * The votes are the same bits whatever VW: only the grouping of the words into vectors changes. */
+#if defined(SO_VOTE_VW)
+#define VW SO_VOTE_VW
+#elif defined(__AVX512F__)
+#define VW 8
+#else
+#define VW 4
+#endif
+_Static_assert(VW == 4 || VW == 8, "SO_VOTE_VW is 4 or 8");
 #define TILE_CACHE 256 /* words per tile when the votes fit in cache: 16384 coordinates, 2 KiB of each row */
 #define TILE_DRAM 4096 /* words per tile otherwise (at most): 32 KiB of each row */
-_Static_assert(TILE_CACHE % 4 == 0 && TILE_DRAM % TILE_CACHE == 0, "the adders step 4 words at a time");
+_Static_assert(TILE_CACHE % VW == 0 && TILE_DRAM % TILE_CACHE == 0, "the adders step VW words at a time");
 #define STAGE (TILE_CACHE + 8) /* words between staged rows (add_group; staging is for TILE_CACHE tiles only) */
 #define IN_CACHE_BYTES ((size_t)4 << 20) /* votes up to this size are taken as coming from cache (add_group) */
 
-/* The adders work on 4 words (256 bits) at a time: GCC vector types, which compile to AVX2 with -march=native and
- * to pairs or quads of plain 64-bit operations elsewhere. Left to itself, GCC kept the 16-row loop scalar (16
- * row pointers are more run-time alias checks than it will version a loop for). */
-typedef uint64_t v4u __attribute__((vector_size(32)));
+/* The adders work on VW words at a time: GCC vector types, which compile to AVX-512 (VW = 8) or AVX2 (VW = 4) with
+ * -march=native and to pairs or quads of plain 64-bit operations elsewhere. Left to itself, GCC kept the 16-row
+ * loop scalar (16 row pointers are more run-time alias checks than it will version a loop for). On a 2-core Xeon
+ * (Emerald Rapids) the 512-bit adders count 1.1-1.5x faster than the 256-bit ones with the rows in cache
+ * (BENCHMARKS.md). v4x64: the 256-bit broadcast that byte_counts spreads into bytes, whatever VW. */
+typedef uint64_t vecw __attribute__((vector_size(8 * VW)));
+typedef uint64_t v4x64 __attribute__((vector_size(32)));
+#define VZERO ((vecw){0})
 
-static inline v4u load4(const uint64_t *p)
+static inline vecw loadv(const uint64_t *p)
 {
-    v4u v;
+    vecw v;
     memcpy(&v, p, sizeof v);
     return v;
 }
 
-static inline void store4(uint64_t *p, v4u v)
+static inline void storev(uint64_t *p, vecw v)
 {
     memcpy(p, &v, sizeof v);
 }
@@ -63,7 +79,7 @@ static inline void store4(uint64_t *p, v4u v)
 /* Carry-save adder: hi:lo = a + b + c, bit by bit. */
 #define CSA(hi, lo, a, b, c)                     \
     do {                                         \
-        v4u u_ = (a) ^ (b), c_ = (c);            \
+        vecw u_ = (a) ^ (b), c_ = (c);            \
         (hi) = ((a) & (b)) | (u_ & c_);          \
         (lo) = u_ ^ c_;                          \
     } while (0)
@@ -83,20 +99,20 @@ static int count_planes(size_t m)
     return p;
 }
 
-/* Planes are step-major: the tile's words go in steps of 4 (one v4u), and step j holds its P plane vectors side by
+/* Planes are step-major: the tile's words go in steps of VW (one vecw), and step j holds its P plane vectors side by
  * side, so word w of plane k is planes[plane_at(P, k, w)]. One pointer then reaches all P planes of a step (the
  * adder below keeps none of them in a register across steps and needs no pointer per plane), and a step's planes
- * are P * 32 contiguous bytes. */
+ * are P * 8 * VW contiguous bytes. */
 static inline size_t plane_at(int P, int k, size_t w)
 {
-    return (w & ~(size_t)3) * (size_t)P + 4 * (size_t)k + (w & 3);
+    return (w & ~(size_t)(VW - 1)) * (size_t)P + VW * (size_t)k + (w & (VW - 1));
 }
 
 /* The 8-row adder tree: ones, twos, fours (planes 0..2 of a running count) += the count of x[0..7]; returns the
  * eights it carries out. The tiled adders and small_planes build on it. */
-static inline v4u tree8(v4u *ones, v4u *twos, v4u *fours, const v4u x[8])
+static inline vecw tree8(vecw *ones, vecw *twos, vecw *fours, const vecw x[8])
 {
-    v4u twosA, twosB, foursA, foursB, eights;
+    vecw twosA, twosB, foursA, foursB, eights;
     CSA(twosA, *ones, *ones, x[0], x[1]);
     CSA(twosB, *ones, *ones, x[2], x[3]);
     CSA(foursA, *twos, *twos, twosA, twosB);
@@ -107,25 +123,25 @@ static inline v4u tree8(v4u *ones, v4u *twos, v4u *fours, const v4u x[8])
     return eights;
 }
 
-/* Words [w, w + 4) of the 8 rows r[] (each offset to the tile, nw words long); the last, partial step reads copies
+/* Words [w, w + VW) of the 8 rows r[] (each offset to the tile, nw words long); the last, partial step reads copies
  * of the rows' last words padded with zeros (a zero adds nothing), so no row is read past its end. */
-static inline __attribute__((always_inline)) void rows8_at(v4u x[8], const uint64_t *const *r, size_t w, size_t nw)
+static inline __attribute__((always_inline)) void rows8_at(vecw x[8], const uint64_t *const *r, size_t w, size_t nw)
 {
-    if (w + 4 <= nw) {
-        for (int i = 0; i < 8; i++) x[i] = load4(r[i] + w);
+    if (w + VW <= nw) {
+        for (int i = 0; i < 8; i++) x[i] = loadv(r[i] + w);
     } else {
         for (int i = 0; i < 8; i++) {
-            uint64_t pad[4] = {0, 0, 0, 0};
+            uint64_t pad[VW] = {0};
             memcpy(pad, r[i] + w, (nw - w) * sizeof(uint64_t));
-            x[i] = load4(pad);
+            x[i] = loadv(pad);
         }
     }
 }
 
-/* The 4-bit count (planes 0..3) of the 8 rows r[] over words [w, w + 4). */
-static inline __attribute__((always_inline)) void count8_at(v4u c[4], const uint64_t *const *r, size_t w, size_t nw)
+/* The 4-bit count (planes 0..3) of the 8 rows r[] over words [w, w + VW). */
+static inline __attribute__((always_inline)) void count8_at(vecw c[4], const uint64_t *const *r, size_t w, size_t nw)
 {
-    v4u x[8], ones = {0, 0, 0, 0}, twos = ones, fours = ones;
+    vecw x[8], ones = VZERO, twos = ones, fours = ones;
     rows8_at(x, r, w, nw);
     c[3] = tree8(&ones, &twos, &fours, x); /* from zero: at most 8, so no sixteens */
     c[0] = ones;
@@ -136,10 +152,10 @@ static inline __attribute__((always_inline)) void count8_at(v4u c[4], const uint
 /* The first 8 rows of a 16-row group: their 4-bit counts, written (not added) to part, 4 vectors per step. */
 static void group_first8(uint64_t *restrict part, const uint64_t *const *r, size_t nw)
 {
-    for (size_t w = 0; w < nw; w += 4) {
-        v4u c[4];
+    for (size_t w = 0; w < nw; w += VW) {
+        vecw c[4];
         count8_at(c, r, w, nw);
-        for (int k = 0; k < 4; k++) store4(part + 4 * w + 4 * (size_t)k, c[k]);
+        for (int k = 0; k < 4; k++) storev(part + 4 * w + VW * (size_t)k, c[k]);
     }
 }
 
@@ -150,28 +166,28 @@ static inline __attribute__((always_inline)) void group_second8(uint64_t *restri
                                                                 const uint64_t *const *r, size_t nw, const int P,
                                                                 const int first)
 {
-    for (size_t w = 0; w < nw; w += 4) {
-        v4u b[4], sum[5], c;
+    for (size_t w = 0; w < nw; w += VW) {
+        vecw b[4], sum[5], c;
         count8_at(b, r, w, nw);
         const uint64_t *restrict a = part + 4 * w;
-        c = load4(a) & b[0];
-        sum[0] = load4(a) ^ b[0];
+        c = loadv(a) & b[0];
+        sum[0] = loadv(a) ^ b[0];
         for (int k = 1; k < 4; k++) {
-            const v4u ak = load4(a + 4 * k), u = ak ^ b[k];
+            const vecw ak = loadv(a + VW * k), u = ak ^ b[k];
             sum[k] = u ^ c;
             c = (ak & b[k]) | (u & c);
         }
         sum[4] = c;
         uint64_t *restrict q = planes + (size_t)P * w; /* step w / 4's planes */
-        c = (v4u){0, 0, 0, 0};
+        c = VZERO;
         for (int k = 0; k < P; k++) {
-            const v4u x = first ? (v4u){0, 0, 0, 0} : load4(q + 4 * k);
+            const vecw x = first ? VZERO : loadv(q + VW * k);
             if (k < 5) {
-                const v4u u = x ^ sum[k];
-                store4(q + 4 * k, u ^ c);
+                const vecw u = x ^ sum[k];
+                storev(q + VW * k, u ^ c);
                 c = (x & sum[k]) | (u & c);
             } else {
-                store4(q + 4 * k, x ^ c);
+                storev(q + VW * k, x ^ c);
                 c = x & c;
             }
         }
@@ -381,16 +397,16 @@ static void for_each_tile(const uint64_t *const *rows, size_t n, size_t m, size_
  * the rule run-time values the loop was branches and byte copies, 14 GB/s with 8 rows in L2 on a 2-core EPYC
  * (Zen 3); the instances run at 50-80 GB/s there, and from DRAM at the speed of reading the 8 rows alone. */
 #define SMALL_ROWS 8
-#define SMALL_CHUNK 1024 /* words; even, a multiple of 4 (tie_words, the 4-word steps) */
+#define SMALL_CHUNK 1024 /* words; even, a multiple of 8 (tie_words, the VW-word steps) */
 
-/* The 4 bit planes of the counts of the g <= 8 rows r[] over words [w, w + 4); rows past g count as zero. */
-static inline __attribute__((always_inline)) void small_planes(v4u pl[4], const uint64_t *const *r, int g,
+/* The 4 bit planes of the counts of the g <= 8 rows r[] over words [w, w + VW); rows past g count as zero. */
+static inline __attribute__((always_inline)) void small_planes(vecw pl[4], const uint64_t *const *r, int g,
                                                               size_t w)
 {
-    v4u x[SMALL_ROWS];
-    for (int i = 0; i < SMALL_ROWS; i++) x[i] = i < g ? load4(r[i] + w) : (v4u){0, 0, 0, 0};
-    v4u ones = {0, 0, 0, 0}, twos = ones, fours = ones;
-    v4u eights = tree8(&ones, &twos, &fours, x); /* from zero planes: at most 8, so no sixteens */
+    vecw x[SMALL_ROWS];
+    for (int i = 0; i < SMALL_ROWS; i++) x[i] = i < g ? loadv(r[i] + w) : VZERO;
+    vecw ones = VZERO, twos = ones, fours = ones;
+    vecw eights = tree8(&ones, &twos, &fours, x); /* from zero planes: at most 8, so no sixteens */
     pl[0] = ones;
     pl[1] = twos;
     pl[2] = fours;
@@ -399,10 +415,10 @@ static inline __attribute__((always_inline)) void small_planes(v4u pl[4], const 
 
 /* small_planes for the last, partial step [w, nw) of a chunk: copies of the rows' last words padded with zeros (a
  * zero adds nothing), so that no row is read past its end. */
-static inline __attribute__((always_inline)) void small_planes_padded(v4u pl[4], const uint64_t *const *r, int g,
+static inline __attribute__((always_inline)) void small_planes_padded(vecw pl[4], const uint64_t *const *r, int g,
                                                                      size_t w, size_t nw)
 {
-    uint64_t pad[SMALL_ROWS][4];
+    uint64_t pad[SMALL_ROWS][VW];
     const uint64_t *padded[SMALL_ROWS];
     for (int i = 0; i < g; i++) {
         memset(pad[i], 0, sizeof pad[i]);
@@ -421,9 +437,9 @@ static int small_rows(const uint64_t **g, const uint64_t *const *rows, size_t n)
 }
 
 /* gt, eq of the counts (planes pl[0..3]) against the constant h, bit-sliced from the top plane down. */
-static inline __attribute__((always_inline)) void compare_h(v4u *gt, v4u *eq, const v4u pl[4], const unsigned h)
+static inline __attribute__((always_inline)) void compare_h(vecw *gt, vecw *eq, const vecw pl[4], const unsigned h)
 {
-    v4u g = {0, 0, 0, 0}, e = ~g;
+    vecw g = VZERO, e = ~g;
     for (int k = 3; k >= 0; k--) {
         if ((h >> k) & 1) e &= pl[k];
         else {
@@ -444,27 +460,27 @@ static inline __attribute__((always_inline)) void small_majority_chunk(uint64_t 
 {
     const int may_tie = M % 2 == 0;
     size_t w = 0;
-    v4u pl[4], gt, eq, out;
+    vecw pl[4], gt, eq, out;
 #define SMALL_OUT()                                                                                \
     do {                                                                                           \
         compare_h(&gt, &eq, pl, (unsigned)M / 2);                                                  \
-        if (!may_tie) eq = (v4u){0, 0, 0, 0};                                                      \
+        if (!may_tie) eq = VZERO;                                                      \
         out = gt;                                                                                  \
-        if (T == SO_TIES_RANDOM && may_tie) out |= eq & load4(tie + w);                            \
+        if (T == SO_TIES_RANDOM && may_tie) out |= eq & loadv(tie + w);                            \
         else if (T == SO_TIES_POSITIVE) out |= eq;                                                 \
     } while (0)
-    for (; w + 4 <= nw; w += 4) {
+    for (; w + VW <= nw; w += VW) {
         small_planes(pl, r, M, w);
         SMALL_OUT();
-        store4(s + w, out);
-        if (T == SO_TIES_ZERO && z) store4(z + w, eq);
+        storev(s + w, out);
+        if (T == SO_TIES_ZERO && z) storev(z + w, eq);
     }
     if (w < nw) {
-        uint64_t o[4], e[4];
+        uint64_t o[VW], e[VW];
         small_planes_padded(pl, r, M, w, nw);
         SMALL_OUT();
-        store4(o, out);
-        store4(e, eq);
+        storev(o, out);
+        storev(e, eq);
         memcpy(s + w, o, (nw - w) * sizeof(uint64_t));
         if (T == SO_TIES_ZERO && z) memcpy(z + w, e, (nw - w) * sizeof(uint64_t));
     }
@@ -507,10 +523,10 @@ static void small_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero
         const size_t w0 = c * SMALL_CHUNK, nw = nwords - w0 < SMALL_CHUNK ? nwords - w0 : SMALL_CHUNK;
         const uint64_t *r[SMALL_ROWS];
         for (int i = 0; i < m; i++) r[i] = all[i] + w0;
-        uint64_t tie[SMALL_CHUNK + 4];
+        uint64_t tie[SMALL_CHUNK + VW];
         if (random_ties) {
             tie_words(tie, key, base + w0, nw);
-            memset(tie + nw, 0, 4 * sizeof(uint64_t)); /* read by the last, partial step; its bits are not kept */
+            memset(tie + nw, 0, VW * sizeof(uint64_t)); /* read by the last, partial step; its bits are not kept */
         }
         chunk(sign_bits + w0, zero_bits && ties == SO_TIES_ZERO ? zero_bits + w0 : NULL, r, nw, tie);
     }
@@ -525,7 +541,7 @@ typedef struct majority_ctx {
     size_t base; /* global index of word 0 (a shard's first word): the random draws are the global word's */
 } majority_ctx;
 
-/* The sign (and zero) bits of a tile's words [0, nw) from its P step-major planes, 4 words at a time: the counts
+/* The sign (and zero) bits of a tile's words [0, nw) from its P step-major planes, VW words at a time: the counts
  * compared with h bit-sliced from the top plane down (gt: c > h, eq: c == h), the tie rule applied, the words
  * written straight out (the last, partial step through a copy, so nothing past nw is written). rnd: the tile's
  * random tie words, with room for the last step. */
@@ -536,11 +552,11 @@ static inline __attribute__((always_inline)) void majority_steps(const majority_
     uint64_t *restrict s = c->sign_bits + w0, *restrict z = c->zero_bits ? c->zero_bits + w0 : NULL;
     const int random = c->ties == SO_TIES_RANDOM && c->may_tie, positive = c->ties == SO_TIES_POSITIVE;
     const int keep_zero = c->ties == SO_TIES_ZERO && c->may_tie;
-    for (size_t w = 0; w < nw; w += 4) {
+    for (size_t w = 0; w < nw; w += VW) {
         const uint64_t *restrict q = planes + (size_t)P * w;
-        v4u gt = {0, 0, 0, 0}, eq = ~gt;
+        vecw gt = VZERO, eq = ~gt;
         for (int k = P - 1; k >= 0; k--) {
-            const v4u pk = load4(q + 4 * k);
+            const vecw pk = loadv(q + VW * k);
             if ((c->h >> k) & 1) {
                 eq &= pk;
             } else {
@@ -548,18 +564,18 @@ static inline __attribute__((always_inline)) void majority_steps(const majority_
                 eq &= ~pk;
             }
         }
-        if (!c->may_tie) eq = (v4u){0, 0, 0, 0};
-        v4u out = gt;
-        if (random) out |= eq & load4(rnd + w);
+        if (!c->may_tie) eq = VZERO;
+        vecw out = gt;
+        if (random) out |= eq & loadv(rnd + w);
         else if (positive) out |= eq;
-        const v4u zero = keep_zero ? eq : (v4u){0, 0, 0, 0};
-        if (w + 4 <= nw) {
-            store4(s + w, out);
-            if (z) store4(z + w, zero);
+        const vecw zero = keep_zero ? eq : VZERO;
+        if (w + VW <= nw) {
+            storev(s + w, out);
+            if (z) storev(z + w, zero);
         } else {
-            uint64_t o[4], e[4];
-            store4(o, out);
-            store4(e, zero);
+            uint64_t o[VW], e[VW];
+            storev(o, out);
+            storev(e, zero);
             memcpy(s + w, o, (nw - w) * sizeof(uint64_t));
             if (z) memcpy(z + w, e, (nw - w) * sizeof(uint64_t));
         }
@@ -573,7 +589,7 @@ static void majority_tile(void *ctx, const vote_bufs *b, int P, size_t w0, size_
     uint64_t *restrict rnd = b->part; /* free again */
     if (c->ties == SO_TIES_RANDOM && c->may_tie) {
         tie_words(rnd, c->key, c->base + w0, nw);
-        memset(rnd + nw, 0, 4 * sizeof(uint64_t)); /* read by the last, partial step; its bits are not kept */
+        memset(rnd + nw, 0, VW * sizeof(uint64_t)); /* read by the last, partial step; its bits are not kept */
     }
     switch (P) {
     case 4: majority_steps(c, b->planes, rnd, 4, w0, nw); break;
@@ -611,6 +627,19 @@ size_t so__vote_majority_range(uint64_t *restrict sign_bits, uint64_t *restrict 
     return m;
 }
 
+const char *so__vote_path(void)
+{
+#if VW == 8 && defined(__AVX512F__)
+    return "avx512";
+#elif VW == 8
+    return "w8-generic";
+#elif defined(__AVX2__)
+    return "avx2";
+#else
+    return "generic";
+#endif
+}
+
 /* sign_bits, zero_bits are (ceil(d/64),); rows[j] is (ceil(d/64),) or NULL */
 size_t so_vote_majority(uint64_t *restrict sign_bits, uint64_t *restrict zero_bits,
                         const uint64_t *const *rows, size_t n, size_t d,
@@ -641,7 +670,7 @@ static inline __attribute__((always_inline)) void byte_counts(v32b *lo, v32b *hi
                       1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
     v32b l = {0}, h = {0};
     for (int k = 0; k < P; k++) {
-        const v4u xx = {x[xs * k], x[xs * k], x[xs * k], x[xs * k]};
+        const v4x64 xx = {x[xs * k], x[xs * k], x[xs * k], x[xs * k]};
         const v32b word = (v32b)xx, kbit = (v32b){0} + (uint8_t)(1u << k);
         l |= (v32b)((SPREAD(word, 0) & bit) != 0) & kbit;
         h |= (v32b)((SPREAD(word, 4) & bit) != 0) & kbit;
@@ -725,17 +754,17 @@ static inline __attribute__((always_inline)) void word_counts(uint32_t *c, const
 }
 
 /* so_vote_count for M <= 8 present rows r[] (M constant), one chunk of nw words whose first coordinate is i0: the
- * planes of 4 words at a time from small_planes, turned into counts and written straight into place. */
+ * planes of VW words at a time from small_planes, turned into counts and written straight into place. */
 static inline __attribute__((always_inline)) void small_count_chunk(uint32_t *restrict counts,
                                                                      const uint64_t *const *r, size_t nw, size_t i0,
                                                                      size_t d, int nt, const int M)
 {
     const int P = count_planes((size_t)M);
-    v4u pl[4];
-    for (size_t w = 0; w < nw; w += 4) {
-        if (w + 4 <= nw) small_planes(pl, r, M, w);
+    vecw pl[4];
+    for (size_t w = 0; w < nw; w += VW) {
+        if (w + VW <= nw) small_planes(pl, r, M, w);
         else small_planes_padded(pl, r, M, w, nw);
-        for (int j = 0; j < 4 && w + j < nw; j++) {
+        for (int j = 0; j < VW && w + j < nw; j++) {
             uint64_t x[4];
             for (int k = 0; k < P; k++) x[k] = pl[k][j];
             const size_t c0 = i0 + 64 * (w + j), len = d - c0 < 64 ? d - c0 : 64;
@@ -785,13 +814,13 @@ typedef struct count_ctx {
 } count_ctx;
 
 /* The counts of a tile's words [0, nw) (first coordinate i0) from its P step-major planes: word w's plane words are
- * planes[plane_at(P, 0, w)] and every 4th word after it. */
+ * planes[plane_at(P, 0, w)] and every VW-th word after it. */
 static inline __attribute__((always_inline)) void tile_counts(uint32_t *restrict counts, const uint64_t *restrict planes,
                                                               const int P, size_t i0, size_t nw, size_t d, int nt)
 {
     for (size_t w = 0; w < nw; w++) {
         const size_t c0 = i0 + 64 * w;
-        word_counts(counts + c0, planes + plane_at(P, 0, w), 4, P, d - c0 < 64 ? d - c0 : 64, nt);
+        word_counts(counts + c0, planes + plane_at(P, 0, w), VW, P, d - c0 < 64 ? d - c0 : 64, nt);
     }
 }
 
@@ -843,7 +872,7 @@ static void stochastic_tile(void *ctx, const vote_bufs *b, int P, size_t w0, siz
     const stochastic_ctx *c = ctx;
     for (size_t w = 0; w < nw; w++) {
         uint32_t cw[64], draws[64];
-        word_counts(cw, b->planes + plane_at(P, 0, w), 4, P, 64, 0);
+        word_counts(cw, b->planes + plane_at(P, 0, w), VW, P, 64, 0);
         so_philox_word_draws(draws, c->key, c->base + w0 + w);
         uint64_t word = 0;
         for (int k = 0; k < 64; k++)

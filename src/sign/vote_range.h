@@ -14,5 +14,8 @@ size_t so__vote_majority_range(uint64_t *SO_RESTRICT sign_bits, uint64_t *SO_RES
                                so_ties ties, uint64_t seed, uint32_t step);
 size_t so__vote_stochastic_range(uint64_t *SO_RESTRICT sign_bits, const uint64_t *const *rows, size_t n, size_t d,
                                  size_t base, size_t nwords, uint64_t seed, uint32_t step);
+/* Which vector path vote.c was built with: "avx512" (512-bit adders), "avx2" (256-bit), "generic" (no AVX: GCC's
+ * vector types lowered to narrower operations, plain stores), or "w8-generic" (SO_VOTE_VW=8 without AVX-512). */
+const char *so__vote_path(void);
 
 #endif
