@@ -44,6 +44,7 @@ const cli_flag cli_flags[] = {
     {"fp32-reduce", "ordered|allreduce", "ordered", "dist-*: fixed-order reduce (same bits everywhere) or MPI_Allreduce (fastest)", 0},
     {"pattern", "ps|allgather|sharded", NULL, "communication pattern of the vote (sharded: per-rank traffic flat in n)", 0},
     {"batch", "B", NULL, "per-worker minibatch", 0},
+    {"batch-schedule", "const|linear:M|exp:F", "const", "single-node ids: minibatch B_t = m_t B (003 Alg 2), m_t from 1 up to M linearly, or floor(F^t)", 0},
     {"steps", "T", NULL, "steps (rounds)", 0},
     {"epochs", "E", "", "run E epochs instead: steps = ceil(E * smallest shard / batch)", 0},
     {"dim", "D", NULL, "dimension of quadratic / l0l1", 0},

@@ -375,6 +375,17 @@ int cli_validate(cli_options *o)
     o->resume = *s ? s : NULL;
     static const char *const on_nan[] = {"stop", "skip", NULL};
     if ((rc = one_of(o, "on-nan", on_nan, &o->run.on_nan))) return rc;
+    const char *bsched = cli_value(o, "batch-schedule");
+    if (so_batch_schedule_parse(&o->run.batch_schedule, bsched) != SO_OK) {
+        cli_error(o->cmd, "--batch-schedule: expected const, linear:M (M an integer in 1..%d) or exp:F (F in [1, 2]), "
+                          "got '%s'", SO_BATCH_MULT_MAX, bsched);
+        return 2;
+    }
+    if (o->run.batch_schedule.growth != SO_BATCH_CONST && o->dist) {
+        cli_error(o->cmd, "--batch-schedule %s: only for single-node ids (%s is distributed: a worker's round takes "
+                          "one minibatch)", bsched, o->algo);
+        return 2;
+    }
 
     /* files that must exist: a missing one is a data error (exit 1), found before any work */
     if (pc->data && strcmp(pc->data, "fashion-mnist") != 0 && strcmp(pc->data, "synthetic-epsilon") != 0 &&

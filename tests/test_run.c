@@ -429,8 +429,175 @@ static void test_checkpoint_meta(void)
     so_problem_destroy(p);
 }
 
+/* The batch schedule of minibatch-SignSGD (003 Alg 2): m_t by hand, the parser, a run against a hand-written loop
+ * of the same rule, and the variance of a scheduled gradient. */
+static void test_batch_multiplier_by_hand(void)
+{
+    so_batch_schedule s = {SO_BATCH_LINEAR, 4};
+    const long lin[7] = {1, 1, 2, 2, 3, 3, 4}; /* 1 + floor(3 t / 6), t = 0..6 */
+    for (long t = 0; t < 7; t++) CHECK(so_batch_multiplier(&s, t, 7) == lin[t], "linear:4 t=%ld", t);
+    CHECK(so_batch_multiplier(&s, 0, 1) == 1, "linear with T = 1");
+    so_batch_schedule e = {SO_BATCH_EXP, 1.5};
+    const long ex[7] = {1, 1, 2, 3, 5, 7, 11}; /* floor(1.5^t): 1, 1.5, 2.25, 3.375, 5.06, 7.59, 11.39 */
+    for (long t = 0; t < 7; t++) CHECK(so_batch_multiplier(&e, t, 7) == ex[t], "exp:1.5 t=%ld", t);
+    e.arg = 2;
+    CHECK(so_batch_multiplier(&e, 40, 100) == SO_BATCH_MULT_MAX, "capped at %d", SO_BATCH_MULT_MAX);
+    so_batch_schedule c = {SO_BATCH_CONST, 0};
+    CHECK(so_batch_multiplier(&c, 5, 10) == 1, "const");
+    so_batch_schedule q;
+    CHECK(so_batch_schedule_parse(&q, "linear:19") == SO_OK && q.growth == SO_BATCH_LINEAR && q.arg == 19, "linear:19");
+    CHECK(so_batch_schedule_parse(&q, "exp:1.01") == SO_OK && q.growth == SO_BATCH_EXP && q.arg == 1.01, "exp:1.01");
+    CHECK(so_batch_schedule_parse(&q, "const") == SO_OK && q.growth == SO_BATCH_CONST, "const");
+    const char *bad[] = {"linear:0", "linear:2.5", "linear:", "linear:70000", "exp:0.9", "exp:3", "exp:1x", "lin:2", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CHECK(so_batch_schedule_parse(&q, bad[i]) == SO_EINVAL, "'%s' refused", bad[i]);
+}
+
+static so_problem *noisy_quadratic(size_t d, double x0, const char *noise)
+{
+    so_problem_config pc;
+    so_problem_config_default(&pc);
+    pc.id = "quadratic";
+    pc.dim = d;
+    pc.L_max = 4;
+    pc.x0 = x0;
+    pc.seed = 3;
+    pc.batch = 1; /* one sample per oracle call: a step's gradient is then the mean of m_t noise draws */
+    if (so_noise_parse(&pc.noise, noise) != SO_OK) return NULL;
+    return so_problem_create(&pc);
+}
+
+/* signsgd with linear:3 over 9 steps against a loop written here: at step t, m_t gradients of streams 0..m_t-1
+ * averaged (in double), x -= lr sign(mean). The run's final loss must be the loop's f(x_T). */
+static void test_batch_schedule_run_matches_loop(void)
+{
+    const size_t d = 6;
+    const long T = 9;
+    so_problem *p = noisy_quadratic(d, 0.05, "gauss:1");
+    CHECK(p != NULL, "%s", so_errmsg());
+    if (!p) return;
+    so_run_config rc;
+    so_run_config_default(&rc);
+    rc.method.optim.algo = "signsgd";
+    rc.method.optim.lr = 0.01;
+    rc.steps = T;
+    rc.eval_every = T;
+    rc.seed = 3;
+    rc.batch_schedule.growth = SO_BATCH_LINEAR;
+    rc.batch_schedule.arg = 3;
+    so_run_result res;
+    CHECK(so_run(&rc, p, NULL, NULL, NULL, NULL, NULL, &res) == SO_OK, "%s", so_errmsg());
+    float x[6], g[6];
+    double mean[6];
+    so_workspace *ws = so_problem_workspace_new(p);
+    CHECK(so_problem_init(p, x) == SO_OK, "init");
+    long calls = 0;
+    for (long t = 0; t < T; t++) {
+        const long m = 1 + (2 * t) / (T - 1); /* linear:3 by hand */
+        for (size_t i = 0; i < d; i++) mean[i] = 0;
+        for (long k = 0; k < m; k++, calls++) {
+            CHECK(so_problem_grad_sub(p, ws, x, g, 0, t, (int)k, NULL) == SO_OK, "grad");
+            for (size_t i = 0; i < d; i++) mean[i] += g[i] / (double)m;
+        }
+        for (size_t i = 0; i < d; i++) x[i] -= 0.01f * (float)((mean[i] > 0) - (mean[i] < 0));
+    }
+    CHECK(calls == 1 + 1 + 1 + 1 + 2 + 2 + 2 + 2 + 3, "the loop took %ld gradients", calls);
+    double f;
+    CHECK(so_problem_objective(p, x, &f, NULL) == SO_OK, "objective");
+    CHECK_CLOSE(res.final.loss, f, 1e-12, 1e-12, "final loss of the scheduled run vs the loop");
+    /* and the schedule changed something: the constant-batch run ends elsewhere */
+    rc.batch_schedule.growth = SO_BATCH_CONST;
+    so_run_result plain;
+    CHECK(so_run(&rc, p, NULL, NULL, NULL, NULL, NULL, &plain) == SO_OK, "%s", so_errmsg());
+    CHECK(plain.final.loss != res.final.loss, "const and linear:3 runs differ (%.17g)", plain.final.loss);
+    so_workspace_free(ws);
+    so_problem_destroy(p);
+}
+
+/* The variance of a scheduled gradient: sgd with lr = 1 from x0 = 0 (the minimum of the quadratic, whose gradient
+ * there is pure N(0, 1) noise per coordinate) over T = 2 steps of linear:M, M = 8: step 0 takes m = 1, step 1 m = 8.
+ * Starting the second step at x_1 = -g_0, x_2 = x_1 - (A x_1 + mean of 8 draws). Both runs below share g_0 (stream
+ * 0 of step 0), so x_2(linear:8) - x_2(const) = -(mean of 8 draws - one draw) per coordinate: its variance is
+ * 1 + 1/8 - 2/8 = 7/8 (the one draw is among the eight). Over d = 20000 coordinates the sample variance has a
+ * relative sd of sqrt(2 / d) = 1%; the check allows 6%. Summing instead of averaging would give 7, ignoring the
+ * schedule 0. The driver's final losses are then checked to be the loop's f(x_2) under both schedules. */
+static void test_batch_schedule_variance(void)
+{
+    const size_t d = 20000;
+    so_problem *p = noisy_quadratic(d, 0.0, "gauss:1");
+    CHECK(p != NULL, "%s", so_errmsg());
+    if (!p) return;
+    float *xa = malloc(d * sizeof(float)), *xb = malloc(d * sizeof(float));
+    so_run_config rc;
+    so_run_config_default(&rc);
+    rc.method.optim.algo = "sgd";
+    rc.method.optim.lr = 1.0;
+    rc.steps = 2;
+    rc.eval_every = 2;
+    rc.seed = 3;
+    double va = 0;
+    so_workspace *ws = so_problem_workspace_new(p);
+    float *g = malloc(d * sizeof(float)), *h = malloc(d * sizeof(float));
+    for (size_t i = 0; i < d; i++) xa[i] = 0;
+    CHECK(so_problem_grad_sub(p, ws, xa, g, 0, 0, 0, NULL) == SO_OK, "grad");
+    for (size_t i = 0; i < d; i++) xa[i] = xb[i] = -g[i];
+    /* step 1: const takes stream 0; linear:8 the mean of streams 0..7 */
+    CHECK(so_problem_grad_sub(p, ws, xa, g, 0, 1, 0, NULL) == SO_OK, "grad");
+    for (size_t i = 0; i < d; i++) xa[i] -= g[i];
+    double *acc = calloc(d, sizeof(double));
+    for (int k = 0; k < 8; k++) {
+        CHECK(so_problem_grad_sub(p, ws, xb, h, 0, 1, k, NULL) == SO_OK, "grad");
+        for (size_t i = 0; i < d; i++) acc[i] += h[i] / 8.0;
+    }
+    for (size_t i = 0; i < d; i++) xb[i] -= (float)acc[i];
+    double mean = 0;
+    for (size_t i = 0; i < d; i++) mean += (double)(xb[i] - xa[i]) / (double)d;
+    for (size_t i = 0; i < d; i++) va += ((xb[i] - xa[i]) - mean) * ((xb[i] - xa[i]) - mean) / (double)(d - 1);
+    CHECK(fabs(va - 7.0 / 8.0) < 0.06 * 7.0 / 8.0, "variance of the difference %.4f, want 7/8", va);
+    /* the driver follows the same path: its final losses are the loop's f(x_2) for both schedules */
+    so_run_result ra, rb;
+    CHECK(so_run(&rc, p, NULL, NULL, NULL, NULL, NULL, &ra) == SO_OK, "%s", so_errmsg());
+    rc.batch_schedule.growth = SO_BATCH_LINEAR;
+    rc.batch_schedule.arg = 8;
+    CHECK(so_run(&rc, p, NULL, NULL, NULL, NULL, NULL, &rb) == SO_OK, "%s", so_errmsg());
+    double fa, fb;
+    CHECK(so_problem_objective(p, xa, &fa, NULL) == SO_OK && so_problem_objective(p, xb, &fb, NULL) == SO_OK, "f");
+    CHECK_CLOSE(ra.final.loss, fa, 1e-6, 1e-9, "const run vs loop");
+    CHECK_CLOSE(rb.final.loss, fb, 1e-6, 1e-9, "linear:8 run vs loop");
+    free(acc), free(g), free(h), free(xa), free(xb);
+    so_workspace_free(ws);
+    so_problem_destroy(p);
+}
+
+/* A distributed id refuses a batch schedule (a worker's round takes one minibatch). */
+static void test_batch_schedule_single_node_only(void)
+{
+    so_problem_config pc;
+    so_problem_config_default(&pc);
+    pc.workers = 2;
+    so_problem *p = so_problem_create(&pc);
+    CHECK(p != NULL, "%s", so_errmsg());
+    if (!p) return;
+    so_run_config rc;
+    so_run_config_default(&rc);
+    rc.method.optim.algo = "mv-signsgd";
+    rc.steps = 2;
+    rc.batch_schedule.growth = SO_BATCH_LINEAR;
+    rc.batch_schedule.arg = 2;
+    so_run_result res;
+    so_transport *t = so_transport_local(2);
+    CHECK(so_run(&rc, p, t, NULL, NULL, NULL, NULL, &res) == SO_EINVAL && strstr(so_errmsg(), "single-node"),
+          "refused: %s", so_errmsg());
+    so_transport_destroy(t);
+    so_problem_destroy(p);
+}
+
 int main(void)
 {
+    RUN(test_batch_multiplier_by_hand);
+    RUN(test_batch_schedule_run_matches_loop);
+    RUN(test_batch_schedule_variance);
+    RUN(test_batch_schedule_single_node_only);
     RUN(test_rows_follow_closed_form_and_schedule);
     RUN(test_tau_is_uniform);
     RUN(test_resume_equals_straight_run);

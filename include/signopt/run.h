@@ -39,6 +39,26 @@ typedef int (*so_progress_fn)(long step, long total, double loss, void *user);
  * single-node ids only. A non-finite full objective at an evaluation always stops: the iterate has diverged. */
 typedef enum so_on_nan { SO_ON_NAN_STOP = 0, SO_ON_NAN_SKIP = 1 } so_on_nan;
 
+/* A batch-size schedule B_t (minibatch-SignSGD, seed 003 Alg 2: "stepsizes {gamma_k}, batchsizes {B_k}"): at step
+ * t (0-based) of T the gradient is the mean of m_t oracle calls on minibatch streams sub = 0 .. m_t - 1 (each a
+ * minibatch of B, so_grad_request.sub), i.e. a mean over B_t = m_t B samples. m_t = 1 every step is the plain
+ * run, bit for bit. Single-node ids only (a distributed worker's round takes one minibatch). */
+typedef enum so_batch_growth {
+    SO_BATCH_CONST = 0,  /* m_t = 1 */
+    SO_BATCH_LINEAR = 1, /* m_t = 1 + floor((M - 1) t / (T - 1)), M = arg: from 1 at the first step to M at the last */
+    SO_BATCH_EXP = 2     /* m_t = floor(F^t), F = arg >= 1 (geometric growth) */
+} so_batch_growth;
+#define SO_BATCH_MULT_MAX 65535 /* the largest m_t: minibatch streams are numbered in 16 bits */
+typedef struct so_batch_schedule {
+    int growth; /* so_batch_growth */
+    double arg; /* M (linear, an integer in 1..SO_BATCH_MULT_MAX) or F (exp, >= 1) */
+} so_batch_schedule;
+
+/* m_t of schedule s at step t (0-based) of T steps, capped at SO_BATCH_MULT_MAX; 1 for an unknown growth. */
+SO_API long so_batch_multiplier(const so_batch_schedule *s, long t, long T);
+/* s <- "const", "linear:M" or "exp:F"; SO_EINVAL (so_error names what was expected) otherwise. */
+SO_API int so_batch_schedule_parse(so_batch_schedule *s, const char *text);
+
 typedef struct so_run_config {
     /* method.optim.algo names the algorithm, single-node or distributed; a single-node id reads method.optim
      * only; a distributed one the whole of it (method.seed is replaced by seed below). */
@@ -52,6 +72,9 @@ typedef struct so_run_config {
     /* Text stored in every checkpoint as it is (NULL: none), read back by so_checkpoint_meta: the command line
      * keeps its whole resolved configuration there, so `--resume FILE` alone restores the run. */
     const char *checkpoint_meta;
+    /* B_t of minibatch-SignSGD (003 Alg 2), single-node ids; zero (SO_BATCH_CONST): the batch of the problem at
+     * every step. */
+    so_batch_schedule batch_schedule;
 } so_run_config;
 
 /* Defaults, the same as the command line's: method as so_cluster_config_default with the single-node algo

@@ -25,6 +25,7 @@ typedef struct driver {
     int root;
     size_t d;
     float *x, *x_tau, *g, *y;
+    float *gk;         /* one oracle call's gradient when the batch schedule takes several (cfg->batch_schedule) */
     long tau;          /* the papers' tau of x_tau: x_1 is the start, x_tau the iterate after tau - 1 steps; 0 none */
     so_optim *o;
     so_workspace *ws;
@@ -198,13 +199,69 @@ static double linf_checked(const float *g, size_t d)
     return f;
 }
 
+long so_batch_multiplier(const so_batch_schedule *s, long t, long T)
+{
+    double m = 1.0;
+    if (s->growth == SO_BATCH_LINEAR && T > 1 && s->arg > 1) m = 1.0 + floor((s->arg - 1.0) * (double)t / (double)(T - 1));
+    else if (s->growth == SO_BATCH_EXP && s->arg > 1) m = floor(pow(s->arg, (double)t));
+    if (!(m >= 1.0)) m = 1.0;
+    return m > SO_BATCH_MULT_MAX ? SO_BATCH_MULT_MAX : (long)m;
+}
+
+int so_batch_schedule_parse(so_batch_schedule *s, const char *text)
+{
+    char *end = NULL;
+    s->growth = SO_BATCH_CONST;
+    s->arg = 1.0;
+    if (strcmp(text, "const") == 0) return SO_OK;
+    if (strncmp(text, "linear:", 7) == 0) {
+        double m = strtod(text + 7, &end);
+        if (end != text + 7 && *end == '\0' && m >= 1 && m <= SO_BATCH_MULT_MAX && m == floor(m)) {
+            s->growth = SO_BATCH_LINEAR;
+            s->arg = m;
+            return SO_OK;
+        }
+    } else if (strncmp(text, "exp:", 4) == 0) {
+        double f = strtod(text + 4, &end);
+        if (end != text + 4 && *end == '\0' && f >= 1 && f <= 2) {
+            s->growth = SO_BATCH_EXP;
+            s->arg = f;
+            return SO_OK;
+        }
+    }
+    return so_error(SO_EINVAL, "batch schedule: expected const, linear:M (M an integer in 1..%d) or exp:F (F in "
+                               "[1, 2]), got '%s'", SO_BATCH_MULT_MAX, text);
+}
+
+/* The stochastic gradient of step t at `at` into D->g: one oracle call, or under a batch schedule the mean of m_t
+ * calls on minibatch streams 0..m_t-1 (003 Alg 2: a mean over B m_t samples), summed in stream order and scaled
+ * by 1/m_t, so the same on any thread count; *loss the mean of their losses. */
+static int step_grad(driver *D, const float *at, long t, double *loss)
+{
+    const long m = so_batch_multiplier(&D->cfg->batch_schedule, t, D->cfg->steps);
+    int rc = so_problem_grad(D->p, D->ws, at, D->g, 0, t, loss);
+    if (rc != SO_OK || m == 1) return rc;
+    double sum = *loss;
+    for (long k = 1; k < m; k++) {
+        double lk = 0.0;
+        rc = so_problem_grad_sub(D->p, D->ws, at, D->gk, 0, t, (int)k, &lk);
+        if (rc != SO_OK) return rc;
+        for (size_t i = 0; i < D->d; i++) D->g[i] += D->gk[i];
+        sum += lk;
+    }
+    const float inv = 1.0f / (float)m;
+    for (size_t i = 0; i < D->d; i++) D->g[i] *= inv;
+    *loss = sum / (double)m;
+    return SO_OK;
+}
+
 /* One single-node step t (0-based): gradient at the optimizer's chosen point, then the rule. */
 static int single_step(driver *D, long t)
 {
     const float *at = D->x;
     if (so_optim_grad_point(D->o, D->x, D->y) == 1) at = D->y;
     double loss = 0.0;
-    int rc = so_problem_grad(D->p, D->ws, at, D->g, 0, t, &loss);
+    int rc = step_grad(D, at, t, &loss);
     if (rc != SO_OK) return rc;
     double m = linf_checked(D->g, D->d);
     if (!isfinite(m) || !isfinite(loss)) {
@@ -258,6 +315,14 @@ static int setup(driver *D)
     /* A cluster round updates x and every worker's state before the driver sees the gradients' norms, so there
      * is no update left to drop. */
     const char *algo = algo_of(cfg);
+    const so_batch_schedule *bs = &cfg->batch_schedule;
+    if (bs->growth < SO_BATCH_CONST || bs->growth > SO_BATCH_EXP ||
+        (bs->growth == SO_BATCH_LINEAR && !(bs->arg >= 1 && bs->arg <= SO_BATCH_MULT_MAX)) ||
+        (bs->growth == SO_BATCH_EXP && !(bs->arg >= 1 && bs->arg <= 2)))
+        return so_error(SO_EINVAL, "run: batch schedule: growth %d with argument %g is not one of const, "
+                                   "linear:M (1..%d), exp:F (F in [1, 2])", bs->growth, bs->arg, SO_BATCH_MULT_MAX);
+    if (bs->growth != SO_BATCH_CONST && !so_optim_is_algo(algo))
+        return so_error(SO_EINVAL, "batch schedule: only for single-node algorithms ('%s' is distributed)", algo);
     if (cfg->on_nan == SO_ON_NAN_SKIP && !so_optim_is_algo(algo))
         return so_error(SO_EINVAL, "on-nan skip: only for single-node algorithms ('%s' is distributed; use stop)",
                         algo);
@@ -277,6 +342,8 @@ static int setup(driver *D)
         D->g = malloc(d * sizeof(float));
         D->y = malloc(d * sizeof(float));
         if (!D->ws || !D->g || !D->y) return so_error(SO_ENOMEM, "run: out of memory for %zu parameters", D->d);
+        if (cfg->batch_schedule.growth != SO_BATCH_CONST && !(D->gk = malloc(d * sizeof(float))))
+            return so_error(SO_ENOMEM, "run: out of memory for %zu parameters", D->d);
         return SO_OK;
     }
     if (so_dist_is_algo(algo)) {
@@ -297,6 +364,7 @@ static void teardown(driver *D)
     free(D->x);
     free(D->x_tau);
     free(D->g);
+    free(D->gk);
     free(D->y);
     free(D->rows);
 }

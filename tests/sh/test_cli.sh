@@ -103,6 +103,17 @@ badcase "--beta" --beta 1
 badcase "--dropout" --algo mv-signsgd --workers 4 --dropout 1.5
 badcase "--problem" --problem nope
 badcase "--lr-schedule" --lr-schedule wat
+badcase "--batch-schedule" --algo signsgd --batch-schedule linear:2.5
+badcase "--batch-schedule" --algo signsgd --batch-schedule exp:3
+badcase "single-node" --algo mv-signsgd --workers 2 --batch-schedule linear:4
+# minibatch-SignSGD's B_t (003 Alg 2): linear:4 changes the run, const is the plain run bit for bit
+for b in none const linear:4; do
+    if [ $b = none ]; then set --; else set -- --batch-schedule $b; fi
+    "$S" train --quiet --problem quadratic --algo signsgd --lr 0.01 --dim 20 --noise gauss:1 --batch 1 --steps 30 \
+        --eval-every 30 "$@" --out "$T/bs-$b" >/dev/null 2>&1 || bad "train --batch-schedule $b failed"
+done
+check "--batch-schedule const is the plain run" sh -c "[ \"\$(cut -d, -f1-11 '$T/bs-none/metrics.csv')\" = \"\$(cut -d, -f1-11 '$T/bs-const/metrics.csv')\" ]"
+check "--batch-schedule linear:4 changes the run" sh -c "[ \"\$(tail -n 1 '$T/bs-none/metrics.csv' | cut -d, -f4)\" != \"\$(tail -n 1 '$T/bs-linear:4/metrics.csv' | cut -d, -f4)\" ]"
 badcase "--momentum-init" --momentum-init sometimes
 badcase "--workers" --algo adamw --workers 4
 badcase "--lr" --lr
