@@ -50,7 +50,7 @@ const cli_flag cli_flags[] = {
     {"dim", "D", NULL, "dimension of quadratic / l0l1", 0},
     {"L-max", "L", NULL, "quadratic: L_i from 1 to L-max", 0},
     {"x0", "V|auto", NULL, "constant start of synthetic problems; auto: the problem's own", 0},
-    {"noise", "MODEL", "none", "none, gauss:S, pareto:K:S, student:NU:S, skew:S", 0},
+    {"noise", "MODEL", "none", "none, gauss:S, pareto:K:S, student:NU:S, skew:S, uniform:S", 0},
     {"a", "X", NULL, "l0l1: the a of cosh(a x)", 0},
     {"binary", "A,B", NULL, "logreg on image data: class A vs class B", 0},
     {"l2", "X|auto", NULL, "logreg L2 weight lambda; auto: 1/N", 0},

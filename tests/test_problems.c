@@ -204,6 +204,26 @@ static void test_gauss_mean_and_variance(void)
     free(v);
 }
 
+/* uniform:S: within [-S, S), mean 0, variance S^2/3, P(|X| > S/2) = 1/2 (closed forms of the uniform law). */
+static void test_uniform_noise_bounded_and_moments(void)
+{
+    float *v = malloc(NDRAWS * sizeof *v);
+    so_noise n;
+    CHECK(so_noise_parse(&n, "uniform:1.5") == SO_OK, "parse: %s", so_errmsg());
+    so_noise_sample(v, NDRAWS, &n, 13, 1, 4);
+    int outside = 0;
+    for (int i = 0; i < NDRAWS; i++) outside += !(v[i] >= -1.5f && v[i] <= 1.5f);
+    CHECK(outside == 0, "%d draws outside [-S, S]", outside);
+    double mean, var;
+    mean_var(v, NDRAWS, &mean, &var);
+    /* sd(mean) = S / sqrt(3 n); sd(var) = sqrt((E X^4 - var^2) / n) = S^2 sqrt(4 / 45 / n) */
+    CHECK_CLOSE(mean, 0.0, 0.0, 5.0 * 1.5 / sqrt(3.0 * NDRAWS), "uniform mean");
+    CHECK_CLOSE(var, 0.75, 0.0, 5.0 * 2.25 * sqrt(4.0 / 45.0 / NDRAWS), "uniform variance S^2/3");
+    CHECK_FRACTION(tail_fraction(v, NDRAWS, 0.75), 0.5, NDRAWS, "uniform P(|X| > S/2)");
+    CHECK(so_noise_parse(&n, "uniform:-1") != SO_OK && so_noise_parse(&n, "uniform:1:2") != SO_OK, "bad forms refused");
+    free(v);
+}
+
 static void test_student_tails_match_closed_form(void)
 {
     float *v = malloc(NDRAWS * sizeof *v);
@@ -520,6 +540,7 @@ int main(void)
     RUN(test_start_point_and_f_at_x0_by_hand);
     RUN(test_full_gradient_matches_central_differences);
     RUN(test_gauss_mean_and_variance);
+    RUN(test_uniform_noise_bounded_and_moments);
     RUN(test_student_tails_match_closed_form);
     RUN(test_pareto_tails_and_mean);
     RUN(test_skew_noise_flips_small_gradients_signs);

@@ -25,7 +25,9 @@ typedef enum so_noise_kind {
     SO_NOISE_GAUSS,    /* "gauss:S": N(0, S^2) */
     SO_NOISE_PARETO,   /* "pareto:K:S": symmetric Pareto with tail index K in (1,2]: finite moments below K only */
     SO_NOISE_STUDENT,  /* "student:NU:S": S * Student-t(NU); NU <= 2 has infinite variance */
-    SO_NOISE_SKEW      /* "skew:S": skewed, non-unimodal, zero mean, with P(noise < -|grad|) > 1/2 where it matters */
+    SO_NOISE_SKEW,     /* "skew:S": skewed, non-unimodal, zero mean, with P(noise < -|grad|) > 1/2 where it matters */
+    SO_NOISE_UNIFORM   /* "uniform:S": uniform on [-S, S): bounded (|noise| <= S, variance S^2/3), for theorems that
+                        * assume bounded stochastic gradients (000 Ass. 8, 001 Ass. 4) */
 } so_noise_kind;
 
 typedef struct so_noise {

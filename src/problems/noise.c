@@ -1,5 +1,5 @@
 /* noise.c — the noise models added to synthetic gradients (docs/algorithms.md, "Noise models"): parsing
- * "none" / "gauss:S" / "pareto:K:S" / "student:NU:S" / "skew:S", and keyed sampling.
+ * "none" / "gauss:S" / "pareto:K:S" / "student:NU:S" / "skew:S" / "uniform:S", and keyed sampling.
  *
  * Every draw is a pure function of (seed, worker, step, stream, draw index k): draw k reads the Philox sequence
  * from index k * slot, where slot is a fixed number of 32-bit words per draw for the noise kind. Draws never
@@ -22,7 +22,7 @@ uint64_t so__noise_max_draws(const so_noise *n)
     return ((uint64_t)1 << 34) / noise_slot(n->kind);
 }
 
-static const char *const noise_forms = "none, gauss:S, pareto:K:S, student:NU:S or skew:S";
+static const char *const noise_forms = "none, gauss:S, pareto:K:S, student:NU:S, skew:S or uniform:S";
 
 int so__noise_check(const so_noise *n)
 {
@@ -32,6 +32,7 @@ int so__noise_check(const so_noise *n)
     case SO_NOISE_NONE:
     case SO_NOISE_GAUSS:
     case SO_NOISE_SKEW:
+    case SO_NOISE_UNIFORM:
         return SO_OK;
     case SO_NOISE_PARETO:
         /* Tail index K > 1 so that the mean exists and the noise is zero mean (003 asks K in (1,2]; larger K
@@ -79,6 +80,7 @@ int so_noise_parse(so_noise *n, const char *text)
     if (strcmp(kind, "none") == 0) { out.kind = SO_NOISE_NONE; want = 1; form = "none"; }
     else if (strcmp(kind, "gauss") == 0) { out.kind = SO_NOISE_GAUSS; want = 2; form = "gauss:S with S >= 0"; }
     else if (strcmp(kind, "skew") == 0) { out.kind = SO_NOISE_SKEW; want = 2; form = "skew:S with S >= 0"; }
+    else if (strcmp(kind, "uniform") == 0) { out.kind = SO_NOISE_UNIFORM; want = 2; form = "uniform:S with S >= 0"; }
     else if (strcmp(kind, "pareto") == 0) {
         out.kind = SO_NOISE_PARETO; want = 3; form = "pareto:K:S with K > 1 (003: K in (1,2]) and S >= 0";
     } else if (strcmp(kind, "student") == 0) {
@@ -113,7 +115,10 @@ int so_noise_parse(so_noise *n, const char *text)
  *             P(sign(grad_i + X) != sign(grad_i)) = 3/4 > 1/2 and E[sign(grad_i + X)] = -1/2: signSGD moves
  *             uphill on average while the mean of many draws (momentum, large batch) has the right sign. This
  *             is the two-point counterexample behind the failure of signSGD without the unimodal symmetric
- *             assumption (Karimireddy et al. 2019, discussed by 000 and 001). */
+ *             assumption (Karimireddy et al. 2019, discussed by 000 and 001).
+ * uniform:S   S (2U - 1), U uniform on [0, 1): uniform on [-S, S), zero mean, variance S^2/3, |X| <= S. Bounded, so
+ *             a stochastic gradient stays within S of the true one: the assumption of 000 Thm 3-5 (Ass. 8,
+ *             |grad f_j(x; xi)|_inf <= G) and 001 Thm 3 (Ass. 4) can then hold along a run. */
 static double noise_draw(const so_noise *n, so_rng *r)
 {
     switch (n->kind) {
@@ -132,6 +137,8 @@ static double noise_draw(const so_noise *n, so_rng *r)
     }
     case SO_NOISE_SKEW:
         return so_rng_uniform(r) < 0.25 ? 3.0 * n->scale : -n->scale;
+    case SO_NOISE_UNIFORM:
+        return n->scale * (2.0 * so_rng_uniform(r) - 1.0);
     case SO_NOISE_NONE:
         break;
     }
