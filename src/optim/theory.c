@@ -41,7 +41,7 @@ int so_theory_preset(const char *name, const so_theory_input *in, double *lr, do
         eta = c * pow(T, -0.75);
         b = 1.0 - 1.0 / sqrt(T);
     } else if (strcmp(name, "000-thm2") == 0) {
-        /* 000 Thm 2 (Signum, separable assumptions): 1 - beta = T^{-1/2}, eta = c d^{-1/2} T^{-3/4}. */
+        /* 000 Thm 2 (Signum, l2 assumptions: one L, total variance sigma^2): 1 - beta = T^{-1/2}, eta = c d^{-1/2} T^{-3/4}. */
         if (need_positive(name, "d", d) != SO_OK) return SO_EINVAL;
         eta = c / sqrt(d) * pow(T, -0.75);
         b = 1.0 - 1.0 / sqrt(T);
