@@ -70,7 +70,7 @@ exp_claim() {
 # by the mean final training loss, and a grid whose best lr is at an edge is extended until it is not.
 TUNE_SEED=${TUNE_SEED:-101}
 TUNE_SEEDS=${TUNE_SEEDS:-1}
-TUNE_EXTEND=${TUNE_EXTEND:-6}
+TUNE_EXTEND=${TUNE_EXTEND:-$(q 6 1)}   # quick runs: one extension, to exercise it
 
 # exp_tune_table NAME: every cell swept so far under $OUT/NAME*/sweep.csv, one line each:
 # "KEY MEAN_LOSS LR" with KEY = beta and the --grid values as NAME=VALUE joined by ';' (a diverged seed: inf).
