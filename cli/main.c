@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "args.h"
 #include "commands.h"
 #include "json.h"
@@ -299,8 +300,29 @@ static int cmd_plan(int argc, char **argv)
     return 0;
 }
 
+/* OpenBLAS picks its kernels once, when it loads, from the CPU's model number. A CPU newer than the installed
+ * OpenBLAS (Debian 12's 0.3.21 does not know Intel's Emerald Rapids, family 6 model 207) gets its generic Prescott
+ * (SSE3) kernels: the models' matrix products then run several times slower (charlm steps ~20x, measured). The
+ * OPENBLAS_CORETYPE variable overrides the choice but is read only at load, so when it is unset and OpenBLAS fell
+ * back to Prescott on a CPU with AVX2 and FMA, the command runs itself again, once, with OPENBLAS_CORETYPE=Haswell
+ * (OpenBLAS's AVX2 kernels, which such a CPU runs). summary.json records the kernels a run used (blas_core). */
+static void blas_kernels(char **argv)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (getenv("OPENBLAS_CORETYPE") || strcmp(so_blas_core(), "Prescott") != 0) return;
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return;
+    if (setenv("OPENBLAS_CORETYPE", "Haswell", 1) != 0) return;
+    execv("/proc/self/exe", argv); /* returns only on failure: then go on with Prescott */
+    unsetenv("OPENBLAS_CORETYPE");
+#else
+    (void)argv;
+#endif
+}
+
 int main(int argc, char **argv)
 {
+    blas_kernels(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -295,6 +295,7 @@ cJSON *summary_json(const cli_options *o, const seed_result *res, int nres, int 
 {
     cJSON *root = cJSON_CreateObject();
     jset(root, "signopt_version", jstr(so_version()));
+    jset(root, "blas_core", jstr(so_blas_core()));
     jset(root, "command", jstr(o->cmd));
     cJSON *cfg = cJSON_CreateObject();
     for (int i = 0; i < cli_nflags; i++) jset(cfg, cli_flags[i].name, json_flag_value(&cli_flags[i], o->val[i]));

@@ -70,6 +70,11 @@ SO_API size_t so_sizeof(const char *type_name);
  * signopt command does, for every data problem). Returns SO_OK, or SO_EINVAL for n < 1. */
 SO_API int so_blas_set_threads(int n);
 
+/* The name of the kernel set OpenBLAS chose when it loaded ("Haswell", "SkylakeX", "Prescott", ...: its
+ * openblas_get_corename), which decides the last bits of the models' matrix products: runs compare bit for bit
+ * only on the same kernel set. OPENBLAS_CORETYPE, read when OpenBLAS loads, overrides the choice. */
+SO_API const char *so_blas_core(void);
+
 /* A named view into a flat parameter array: coordinates [offset, offset + size). Rules that scale per tensor
  * (ef-signsgd's ||p||_1 / d) use these; a flat array with no tensor list is one tensor. */
 typedef struct so_tensor {

@@ -55,6 +55,17 @@ EOF
 else
     check "summary.json has the expected keys" grep -q '"final_stats"' "$T/run/summary.json"
 fi
+# the OpenBLAS kernels a run used are recorded; on a CPU with AVX2 and FMA they are never the SSE3 fallback unless
+# asked for (the command restarts itself with OPENBLAS_CORETYPE=Haswell when OpenBLAS does not know the CPU)
+blas_core() { sed -n 's/.*"blas_core":[[:space:]]*"\([^"]*\)".*/\1/p' "$1/summary.json"; }
+check "summary.json names the BLAS kernels" [ -n "$(blas_core "$T/run")" ]
+if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then
+    env -u OPENBLAS_CORETYPE "$S" train --quiet --problem quadratic --steps 2 --out "$T/blas" >/dev/null 2>&1
+    check "OpenBLAS's AVX2-or-better kernels on an AVX2 CPU (got $(blas_core "$T/blas"))" \
+        sh -c "[ -n '$(blas_core "$T/blas")' ] && [ '$(blas_core "$T/blas")' != Prescott ]"
+    OPENBLAS_CORETYPE=Prescott "$S" train --quiet --problem quadratic --steps 2 --out "$T/blas-p" >/dev/null 2>&1
+    check "an explicit OPENBLAS_CORETYPE is kept" [ "$(blas_core "$T/blas-p")" = Prescott ]
+fi
 
 # ---- progress: a redrawn bar with rate, ETA and loss on a terminal (script gives one), plain lines otherwise ----
 "$S" train --problem quadratic --algo sgd --lr 0.01 --steps 200 --eval-every 100 2>"$T/plain" >/dev/null
