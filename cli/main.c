@@ -312,8 +312,14 @@ static void blas_kernels(char **argv)
     if (getenv("OPENBLAS_CORETYPE") || strcmp(so_blas_core(), "Prescott") != 0) return;
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return;
+    /* the executable's own path, not /proc/self/exe: exec names the process after the path's last component, and
+     * tools (pgrep, ps, mpirun's messages) know it as signopt */
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0 || (size_t)n >= sizeof self - 1) return;
+    self[n] = '\0';
     if (setenv("OPENBLAS_CORETYPE", "Haswell", 1) != 0) return;
-    execv("/proc/self/exe", argv); /* returns only on failure: then go on with Prescott */
+    execv(self, argv); /* returns only on failure: then go on with Prescott */
     unsetenv("OPENBLAS_CORETYPE");
 #else
     (void)argv;
