@@ -448,7 +448,7 @@ static void test_batch_multiplier_by_hand(void)
     CHECK(so_batch_schedule_parse(&q, "linear:19") == SO_OK && q.growth == SO_BATCH_LINEAR && q.arg == 19, "linear:19");
     CHECK(so_batch_schedule_parse(&q, "exp:1.01") == SO_OK && q.growth == SO_BATCH_EXP && q.arg == 1.01, "exp:1.01");
     CHECK(so_batch_schedule_parse(&q, "const") == SO_OK && q.growth == SO_BATCH_CONST, "const");
-    const char *bad[] = {"linear:0", "linear:2.5", "linear:", "linear:70000", "exp:0.9", "exp:3", "exp:1x", "lin:2", ""};
+    const char *bad[] = {"linear:0", "linear:2.5", "linear:", "linear:257", "exp:0.9", "exp:3", "exp:1x", "lin:2", ""};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         CHECK(so_batch_schedule_parse(&q, bad[i]) == SO_EINVAL, "'%s' refused", bad[i]);
 }

@@ -48,7 +48,9 @@ typedef enum so_batch_growth {
     SO_BATCH_LINEAR = 1, /* m_t = 1 + floor((M - 1) t / (T - 1)), M = arg: from 1 at the first step to M at the last */
     SO_BATCH_EXP = 2     /* m_t = floor(F^t), F = arg >= 1 (geometric growth) */
 } so_batch_growth;
-#define SO_BATCH_MULT_MAX 65535 /* the largest m_t: minibatch streams are numbered in 16 bits */
+/* The largest m_t: the built-in data models number a step's minibatch streams in 8 bits (src/models/models.c: a
+ * stream's epoch word holds sub << 24), so a 257th stream would repeat the first one's rows. */
+#define SO_BATCH_MULT_MAX 256
 typedef struct so_batch_schedule {
     int growth; /* so_batch_growth */
     double arg; /* M (linear, an integer in 1..SO_BATCH_MULT_MAX) or F (exp, >= 1) */

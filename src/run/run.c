@@ -208,24 +208,29 @@ long so_batch_multiplier(const so_batch_schedule *s, long t, long T)
     return m > SO_BATCH_MULT_MAX ? SO_BATCH_MULT_MAX : (long)m;
 }
 
+/* Whether s is a schedule the driver runs: const, linear:M with M an integer in 1..SO_BATCH_MULT_MAX, exp:F with
+ * F in [1, 2]. The parser and the driver (which takes structs filled by hand) share it. */
+static int schedule_ok(const so_batch_schedule *s)
+{
+    if (s->growth == SO_BATCH_CONST) return 1;
+    if (s->growth == SO_BATCH_LINEAR) return s->arg >= 1 && s->arg <= SO_BATCH_MULT_MAX && s->arg == floor(s->arg);
+    return s->growth == SO_BATCH_EXP && s->arg >= 1 && s->arg <= 2;
+}
+
 int so_batch_schedule_parse(so_batch_schedule *s, const char *text)
 {
     char *end = NULL;
     s->growth = SO_BATCH_CONST;
     s->arg = 1.0;
     if (strcmp(text, "const") == 0) return SO_OK;
-    if (strncmp(text, "linear:", 7) == 0) {
-        double m = strtod(text + 7, &end);
-        if (end != text + 7 && *end == '\0' && m >= 1 && m <= SO_BATCH_MULT_MAX && m == floor(m)) {
-            s->growth = SO_BATCH_LINEAR;
-            s->arg = m;
-            return SO_OK;
-        }
-    } else if (strncmp(text, "exp:", 4) == 0) {
-        double f = strtod(text + 4, &end);
-        if (end != text + 4 && *end == '\0' && f >= 1 && f <= 2) {
-            s->growth = SO_BATCH_EXP;
-            s->arg = f;
+    so_batch_schedule t = {SO_BATCH_CONST, 1.0};
+    const char *num = NULL;
+    if (strncmp(text, "linear:", 7) == 0) t.growth = SO_BATCH_LINEAR, num = text + 7;
+    else if (strncmp(text, "exp:", 4) == 0) t.growth = SO_BATCH_EXP, num = text + 4;
+    if (num) {
+        t.arg = strtod(num, &end);
+        if (end != num && *end == '\0' && schedule_ok(&t)) {
+            *s = t;
             return SO_OK;
         }
     }
@@ -316,9 +321,7 @@ static int setup(driver *D)
      * is no update left to drop. */
     const char *algo = algo_of(cfg);
     const so_batch_schedule *bs = &cfg->batch_schedule;
-    if (bs->growth < SO_BATCH_CONST || bs->growth > SO_BATCH_EXP ||
-        (bs->growth == SO_BATCH_LINEAR && !(bs->arg >= 1 && bs->arg <= SO_BATCH_MULT_MAX)) ||
-        (bs->growth == SO_BATCH_EXP && !(bs->arg >= 1 && bs->arg <= 2)))
+    if (!schedule_ok(bs))
         return so_error(SO_EINVAL, "run: batch schedule: growth %d with argument %g is not one of const, "
                                    "linear:M (1..%d), exp:F (F in [1, 2])", bs->growth, bs->arg, SO_BATCH_MULT_MAX);
     if (bs->growth != SO_BATCH_CONST && !so_optim_is_algo(algo))
